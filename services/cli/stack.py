@@ -1,0 +1,91 @@
+"""``dateline up``: embedded PostgreSQL and Redis, migrations, the API, a worker and beat."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from services.ingest.app import create_app
+from services.logs import configure_logging
+from services.queue import make_celery
+from services.runtime import resolve
+from shared.db.engine import make_engine, migrate
+from shared.settings import Settings
+
+WORKER_APP = "services.worker.celery_app"
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("up", help="run everything on this machine (no Docker)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--data-dir", dest="up_data_dir", type=Path, default=None)
+    p.add_argument("--concurrency", type=int, default=2, help="worker processes")
+    p.set_defaults(handler=cmd_up)
+
+
+def celery_command(kind: str, settings: Settings, concurrency: int = 2) -> list[str]:
+    base = [sys.executable, "-m", "celery", "-A", WORKER_APP]
+    if kind == "worker":
+        return [*base, "worker", "-Q", "dateline", "-c", str(concurrency), "-n",
+                f"dateline-{os.getpid()}@%h", "--without-gossip", "--without-mingle",
+                "-l", settings.log_level]
+    schedule = settings.data_dir / "beat" / "schedule"
+    schedule.parent.mkdir(parents=True, exist_ok=True)
+    return [*base, "beat", "-s", str(schedule), "-l", settings.log_level]
+
+
+def _stop(process: subprocess.Popen[bytes], grace: float = 15.0) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(grace)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    settings = Settings()
+    configure_logging(settings.log_level)
+    started = time.monotonic()
+    runtime = resolve(settings, need_redis=True)
+    assert runtime.redis_url is not None
+    engine = make_engine(runtime.database_url)
+    children: list[subprocess.Popen[bytes]] = []
+    try:
+        migrate(engine)
+        env = {**os.environ, "DATELINE_DATABASE_URL": runtime.database_url,
+               "DATELINE_REDIS_URL": runtime.redis_url}
+        for kind in ("worker", "beat"):
+            children.append(subprocess.Popen(
+                celery_command(kind, settings, args.concurrency), env=env,
+                start_new_session=True))
+        app = create_app(settings, engine, make_celery(settings, runtime.redis_url))
+        server = uvicorn.Server(uvicorn.Config(
+            app, host=args.host, port=args.port, log_config=None, access_log=False,
+            lifespan="off"))
+        threading.Thread(target=_announce, args=(server, args, started), daemon=True).start()
+        server.run()
+        return 0 if server.started else 1
+    finally:
+        for child in children:
+            _stop(child)
+        engine.dispose()
+        runtime.close()
+
+
+def _announce(server: uvicorn.Server, args: argparse.Namespace, started: float) -> None:
+    while not server.started and not server.should_exit:
+        time.sleep(0.05)
+    if server.started:
+        print(f"Dateline is up at http://{args.host}:{args.port} "
+              f"(ready in {time.monotonic() - started:.1f} s; Ctrl-C stops it)", flush=True)

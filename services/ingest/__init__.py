@@ -1,0 +1,1 @@
+"""The ingest and read API (FastAPI)."""

@@ -1,0 +1,71 @@
+"""The API's composition root: ``create_app(settings, engine, celery)``."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from celery import Celery
+from fastapi import FastAPI, Request, Response
+from sqlalchemy import Engine, text
+
+from services.ingest import problems, routes
+from shared.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings, engine: Engine, celery: Celery) -> FastAPI:
+    app = FastAPI(
+        title="Dateline",
+        version="0.1.0",
+        description="Wire ingestion: partners push items; editors read normalised items.",
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.celery = celery
+    problems.install(app)
+    app.include_router(routes.router)
+
+    @app.middleware("http")
+    async def request_id(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        rid = request.headers.get("x-request-id") or uuid.uuid4().hex
+        request.state.request_id = rid[:64]
+        response = await call_next(request)
+        response.headers["X-Request-ID"] = request.state.request_id
+        return response
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    def readyz(response: Response) -> dict[str, Any]:
+        checks = {"database": _check_db(engine), "redis": _check_redis(celery)}
+        ok = all(v == "ok" for v in checks.values())
+        response.status_code = 200 if ok else 503
+        return {"status": "ok" if ok else "unavailable", "checks": checks}
+
+    return app
+
+
+def _check_db(engine: Engine) -> str:
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:  # readiness reports any failure
+        return f"error: {type(exc).__name__}"
+    return "ok"
+
+
+def _check_redis(celery: Celery) -> str:
+    try:
+        with celery.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+    except Exception as exc:  # readiness reports any failure
+        return f"error: {type(exc).__name__}"
+    return "ok"

@@ -1,0 +1,67 @@
+"""RFC 9457 problem+json: the one place where errors become HTTP responses."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from shared.errors import DatelineError, RateLimited
+
+logger = logging.getLogger(__name__)
+
+PROBLEM = "application/problem+json"
+_CODES = {400: "malformed", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+          405: "method_not_allowed", 413: "payload_too_large", 415: "unsupported_media_type",
+          422: "invalid", 429: "rate_limited", 503: "unavailable"}
+
+
+def problem(status: int, code: str, title: str, detail: str,
+            errors: list[dict[str, Any]] | None = None,
+            headers: dict[str, str] | None = None) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": f"https://dateline.dev/problems/{code}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
+    if errors:
+        body["errors"] = errors
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(DatelineError)
+    async def _dateline(request: Request, exc: DatelineError) -> JSONResponse:
+        headers = None
+        if isinstance(exc, RateLimited):
+            headers = {"Retry-After": str(getattr(exc, "retry_after", 1))}
+        if exc.status == 401:
+            headers = {"WWW-Authenticate": "Bearer"}
+        return problem(exc.status, exc.code, exc.title, exc.detail, exc.errors, headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"field": "/".join(str(p) for p in e["loc"][1:]) or str(e["loc"][0]),
+             "message": e["msg"]}
+            for e in exc.errors()
+        ]
+        return problem(422, "invalid", "Invalid request", "the request parameters are invalid",
+                       errors)
+
+    @app.exception_handler(HTTPException)
+    async def _http(request: Request, exc: HTTPException) -> JSONResponse:
+        code = _CODES.get(exc.status_code, "error")
+        return problem(exc.status_code, code, str(exc.detail), str(exc.detail),
+                       headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        logger.exception("unhandled error", extra={"path": request.url.path})
+        return problem(500, "internal", "Internal error", "an unexpected error occurred")

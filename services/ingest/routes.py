@@ -1,0 +1,148 @@
+"""HTTP routes: push (partners), submissions (partners and editors), items (editors)."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlencode
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from sqlalchemy import Engine
+
+from services.ingest.body import read_limited
+from services.queue import enqueue
+from shared.db import credentials, items, submissions
+from shared.db.credentials import Principal
+from shared.errors import Forbidden, Invalid, NotFound
+from shared.model import rfc3339
+from shared.prepare import prepare
+from shared.settings import Settings
+
+logger = logging.getLogger(__name__)
+router = APIRouter()
+
+PUSH_RESPONSES: dict[int | str, dict[str, Any]] = {
+    s: {"description": d, "content": {"application/problem+json": {}}}
+    for s, d in [(400, "Malformed body"), (401, "Unauthorized"), (403, "Forbidden"),
+                 (413, "Payload too large"), (415, "Unsupported media type"),
+                 (422, "Invalid content")]
+}
+
+
+def _principal(request: Request) -> Principal:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    bearer = token.strip() if scheme.lower() == "bearer" else None
+    engine: Engine = request.app.state.engine
+    with engine.connect() as conn:
+        return credentials.authenticate(conn, bearer)
+
+
+CurrentPrincipal = Annotated[Principal, Depends(_principal)]
+
+
+def _editor(principal: CurrentPrincipal) -> Principal:
+    if not principal.has_role("editor"):
+        raise Forbidden("this endpoint needs an editor or admin token")
+    return principal
+
+
+EditorPrincipal = Annotated[Principal, Depends(_editor)]
+
+
+@router.post("/v1/items", status_code=202, responses=PUSH_RESPONSES)
+async def push(request: Request, principal: CurrentPrincipal) -> JSONResponse:
+    """Accept one item or a batch in any supported format. 202 once the bytes are stored."""
+    if principal.kind != "partner" or principal.partner_id is None:
+        raise Forbidden("only a partner key can push items")
+    settings: Settings = request.app.state.settings
+    raw = await read_limited(request, settings.max_body_bytes)
+    return await run_in_threadpool(_accept, request, principal, raw)
+
+
+def _accept(request: Request, principal: Principal, raw: bytes) -> JSONResponse:
+    settings: Settings = request.app.state.settings
+    engine: Engine = request.app.state.engine
+    content_type = request.headers.get("content-type")
+    with engine.connect() as conn:
+        partner = credentials.partner_by_id(conn, principal.partner_id or 0)
+    # Strict validation at the edge: what is accepted can be processed.
+    prepare(raw, content_type, namespace=partner.slug, profile=partner.profile,
+            received_at=datetime.now(UTC), max_items=settings.max_batch_items)
+    with engine.begin() as conn:
+        accepted = submissions.accept(
+            conn, partner_id=partner.id, raw=raw, content_type=content_type or "",
+            idempotency_key=request.headers.get("idempotency-key"),
+            request_id=getattr(request.state, "request_id", None))
+    if accepted.created:
+        enqueue(request.app.state.celery, accepted.id)
+        logger.info("submission accepted", extra={"submission_id": accepted.id,
+                                                  "partner": partner.slug, "bytes": len(raw)})
+    url = f"/v1/submissions/{accepted.id}"
+    return JSONResponse(
+        {"submission_id": accepted.id, "status": accepted.status, "status_url": url},
+        status_code=202 if accepted.created else 200,
+        headers={"Location": url},
+    )
+
+
+@router.get("/v1/submissions/{submission_id}")
+def get_submission(submission_id: str, request: Request,
+                   principal: CurrentPrincipal) -> dict[str, Any]:
+    engine: Engine = request.app.state.engine
+    with engine.connect() as conn:
+        found = submissions.read(conn, submission_id)
+    visible = found is not None and (
+        principal.has_role("editor") or found["partner_id"] == principal.partner_id)
+    if not visible or found is None:
+        raise NotFound(f"no submission {submission_id!r}")
+    found.pop("partner_id")
+    found["received_at"] = rfc3339(found["received_at"])
+    return found
+
+
+@router.get("/v1/items")
+def list_items(
+    request: Request,
+    _: EditorPrincipal,
+    partner: str | None = None,
+    language: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    include_duplicates: bool = False,
+    limit: Annotated[int | None, Query()] = None,
+    cursor: str | None = None,
+) -> dict[str, Any]:
+    settings: Settings = request.app.state.settings
+    size = settings.default_page_size if limit is None else limit
+    if not 1 <= size <= settings.max_page_size:
+        raise Invalid(f"limit must be between 1 and {settings.max_page_size}",
+                      errors=[{"field": "limit", "message": "out of range"}])
+    for name, value in (("since", since), ("until", until)):
+        if value is not None and value.tzinfo is None:
+            raise Invalid(f"{name} needs a time zone offset (RFC 3339)",
+                          errors=[{"field": name, "message": "missing offset"}])
+    query = items.ItemQuery(partner=partner, language=language, since=since, until=until,
+                            include_duplicates=include_duplicates, limit=size, cursor=cursor)
+    engine: Engine = request.app.state.engine
+    with engine.connect() as conn:
+        page, nxt = items.search(conn, query)
+    next_url = None
+    if nxt:
+        params = dict(request.query_params)
+        params["cursor"] = nxt
+        next_url = f"/v1/items?{urlencode(params)}"
+    return {"items": page, "next": next_url}
+
+
+@router.get("/v1/items/{item_id}")
+def get_item(item_id: str, request: Request, _: EditorPrincipal) -> dict[str, Any]:
+    engine: Engine = request.app.state.engine
+    with engine.connect() as conn:
+        found = items.get(conn, item_id)
+    if found is None:
+        raise NotFound(f"no item {item_id!r}")
+    return found

@@ -1,0 +1,53 @@
+"""The Celery configuration and the one way to send work: task names, ids only."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import Celery
+
+from shared.embedded import celery_broker_url
+from shared.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+PROCESS_SUBMISSION = "dateline.process_submission"
+SWEEP = "dateline.sweep"
+QUEUE = "dateline"
+VISIBILITY_TIMEOUT = 3600
+
+
+def make_celery(settings: Settings, redis_url: str) -> Celery:
+    app = Celery("dateline", broker=celery_broker_url(redis_url), set_as_current=False)
+    app.conf.update(
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_ignore_result=True,
+        result_backend=None,
+        task_default_queue=QUEUE,
+        task_serializer="json",
+        accept_content=["json"],
+        broker_connection_retry_on_startup=True,
+        broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT},
+        task_time_limit=settings.task_time_limit,
+        task_soft_time_limit=max(1.0, settings.task_time_limit - 10),
+        worker_cancel_long_running_tasks_on_connection_loss=True,
+        worker_hijack_root_logger=False,
+        beat_schedule={
+            "sweep": {"task": SWEEP, "schedule": settings.sweep_interval},
+        },
+        timezone="UTC",
+    )
+    return app
+
+
+def enqueue(app: Celery, submission_id: str) -> bool:
+    """Best effort: the submission row is the truth and the sweeper re-sends lost nudges."""
+    try:
+        app.send_task(PROCESS_SUBMISSION, args=[submission_id], queue=QUEUE, retry=False)
+    except Exception:  # any broker failure: the sweeper covers it
+        logger.warning("enqueue failed; the sweeper will send it", extra={
+            "submission_id": submission_id})
+        return False
+    return True

@@ -1,0 +1,1 @@
+"""The Celery worker: thin tasks over ``pipeline`` (which has no Celery import)."""

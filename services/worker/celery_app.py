@@ -1,0 +1,70 @@
+"""The worker's Celery app (``celery -A services.worker.celery_app worker``).
+
+The database engine is built lazily in each worker process, after prefork's fork.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from functools import lru_cache
+from typing import Any
+
+from celery.signals import worker_process_init
+from sqlalchemy import Engine
+
+from services.logs import configure_logging
+from services.queue import PROCESS_SUBMISSION, QUEUE, SWEEP, make_celery
+from services.runtime import resolve
+from services.worker import pipeline
+from shared.db import submissions
+from shared.db.engine import make_engine
+from shared.errors import TransientError
+from shared.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+settings = Settings()
+configure_logging(settings.log_level)
+_runtime = resolve(settings, need_redis=True, keep_running=True, start_redis=False)
+if _runtime.redis_url is None:
+    raise RuntimeError("no Redis: set DATELINE_REDIS_URL or run `dateline up`")
+DATABASE_URL = _runtime.database_url
+app = make_celery(settings, _runtime.redis_url)
+
+
+@lru_cache(maxsize=1)
+def _engine(pid: int) -> Engine:
+    return make_engine(DATABASE_URL, pool_size=2)
+
+
+def engine() -> Engine:
+    return _engine(os.getpid())
+
+
+@worker_process_init.connect
+def _fresh_pool(**_: Any) -> None:
+    _engine.cache_clear()
+
+
+@app.task(name=PROCESS_SUBMISSION, bind=True, max_retries=settings.max_attempts)
+def process_submission(self: Any, submission_id: str) -> str:
+    try:
+        return pipeline.process_submission(engine(), settings, submission_id)
+    except TransientError as exc:
+        countdown = min(2 ** self.request.retries, settings.retry_backoff_max)
+        logger.warning("transient failure, retrying", extra={
+            "submission_id": submission_id, "countdown": countdown})
+        raise self.retry(exc=exc, countdown=countdown) from exc
+
+
+@app.task(name=SWEEP)
+def sweep() -> int:
+    """Re-send submissions whose nudge was lost and reclaim expired leases."""
+    with engine().begin() as conn:
+        due = submissions.due(conn, requeue_after=settings.requeue_after)
+    for submission_id in due:
+        process_submission.apply_async((submission_id,), queue=QUEUE)
+    if due:
+        logger.info("sweeper re-sent submissions", extra={"count": len(due)})
+    return len(due)

@@ -1,0 +1,1 @@
+"""Storage: tables, engine, migrations and the repositories the services use."""

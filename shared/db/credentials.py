@@ -1,0 +1,187 @@
+"""Partners, partner keys and editor/admin tokens.
+
+A credential is ``<prefix>_<key id>_<secret>``: ``dlk`` for partner keys, ``dlt`` for editor and
+admin tokens. Only the SHA-256 of the secret is stored; the key id makes the lookup O(1) and can
+be logged. Secrets are 256 random bits, so a slow KDF adds nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import Connection, func, insert, select, update
+
+from shared.db.tables import credentials, partners
+from shared.errors import Forbidden, Invalid, NotFound, Unauthorized
+from shared.model import Profile
+
+PARTNER_PREFIX = "dlk"
+TOKEN_PREFIX = "dlt"
+ROLES = ("editor", "admin")
+MAX_ACTIVE_KEYS = 2
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+_CREDENTIAL = re.compile(r"^(dlk|dlt)_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$")
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: a partner (``partner_id`` set) or an editor/admin."""
+
+    kind: str  # partner | editor | admin
+    key_id: str
+    partner_id: int | None = None
+    partner_slug: str | None = None
+
+    def has_role(self, role: str) -> bool:
+        return self.kind == "admin" or self.kind == role
+
+
+@dataclass(frozen=True, slots=True)
+class Partner:
+    id: int
+    slug: str
+    profile: Profile
+    disabled: bool
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _new_credential(prefix: str) -> tuple[str, str, str]:
+    key_id = "".join(secrets.choice("abcdefghijkmnpqrstuvwxyz23456789") for _ in range(12))
+    secret = secrets.token_urlsafe(32)
+    return key_id, secret, f"{prefix}_{key_id}_{secret}"
+
+
+def validate_timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise Invalid(f"unknown time zone {name!r}",
+                      errors=[{"field": "/timezone", "message": "not an IANA time zone"}]) from exc
+    return name
+
+
+def create_partner(conn: Connection, *, slug: str, timezone: str = "UTC",
+                   languages: tuple[str, ...] = ()) -> tuple[Partner, str]:
+    """Create a partner and its first key; the key is returned once and never stored."""
+    if not _SLUG.match(slug):
+        raise Invalid("a partner slug is lowercase letters, digits and dashes",
+                      errors=[{"field": "/slug", "message": "must match [a-z0-9][a-z0-9-]*"}])
+    if conn.execute(select(partners.c.id).where(partners.c.slug == slug)).first():
+        raise Invalid(f"partner {slug!r} already exists",
+                      errors=[{"field": "/slug", "message": "already exists"}])
+    profile = Profile(timezone=validate_timezone(timezone), languages=tuple(languages))
+    partner_id = conn.execute(
+        insert(partners)
+        .values(slug=slug, timezone=timezone, languages=list(languages), profile=profile.as_dict())
+        .returning(partners.c.id)
+    ).scalar_one()
+    key = _issue(conn, PARTNER_PREFIX, kind="partner", partner_id=partner_id, name=slug)
+    return Partner(partner_id, slug, profile, disabled=False), key
+
+
+def _issue(conn: Connection, prefix: str, *, kind: str, partner_id: int | None, name: str) -> str:
+    key_id, secret, full = _new_credential(prefix)
+    conn.execute(insert(credentials).values(
+        key_id=key_id, secret_hash=_hash(secret), kind=kind, partner_id=partner_id, name=name))
+    return full
+
+
+def create_token(conn: Connection, *, name: str, role: str) -> str:
+    if role not in ROLES:
+        raise Invalid(f"role must be one of {', '.join(ROLES)}",
+                      errors=[{"field": "/role", "message": f"unknown role {role!r}"}])
+    return _issue(conn, TOKEN_PREFIX, kind=role, partner_id=None, name=name)
+
+
+def get_partner(conn: Connection, slug: str) -> Partner:
+    row = conn.execute(select(partners).where(partners.c.slug == slug)).first()
+    if row is None:
+        raise NotFound(f"no partner {slug!r}")
+    return _partner(row._mapping)
+
+
+def partner_by_id(conn: Connection, partner_id: int) -> Partner:
+    row = conn.execute(select(partners).where(partners.c.id == partner_id)).one()
+    return _partner(row._mapping)
+
+
+def _partner(row: Any) -> Partner:
+    profile = Profile.from_dict({**row["profile"], "timezone": row["timezone"],
+                                 "languages": row["languages"]})
+    return Partner(row["id"], row["slug"], profile, row["disabled"])
+
+
+def list_partners(conn: Connection) -> list[dict[str, Any]]:
+    active = (
+        select(func.count())
+        .where(credentials.c.partner_id == partners.c.id, credentials.c.revoked_at.is_(None))
+        .scalar_subquery()
+    )
+    rows = conn.execute(select(partners, active.label("active_keys")).order_by(partners.c.slug))
+    return [
+        {"slug": r.slug, "timezone": r.timezone, "languages": list(r.languages),
+         "disabled": r.disabled, "active_keys": r.active_keys, "created_at": r.created_at}
+        for r in rows
+    ]
+
+
+def set_disabled(conn: Connection, slug: str, disabled: bool) -> None:
+    done = conn.execute(update(partners).where(partners.c.slug == slug).values(disabled=disabled))
+    if done.rowcount == 0:
+        raise NotFound(f"no partner {slug!r}")
+
+
+def set_profile(conn: Connection, slug: str, data: dict[str, Any]) -> Profile:
+    partner = get_partner(conn, slug)
+    profile = Profile.from_dict({"timezone": partner.profile.timezone,
+                                 "languages": list(partner.profile.languages), **data})
+    validate_timezone(profile.timezone)
+    conn.execute(update(partners).where(partners.c.id == partner.id).values(
+        timezone=profile.timezone, languages=list(profile.languages), profile=profile.as_dict()))
+    return profile
+
+
+def rotate_key(conn: Connection, slug: str) -> str:
+    """Issue a new key; the oldest active keys are revoked so that at most two stay active."""
+    partner = get_partner(conn, slug)
+    key = _issue(conn, PARTNER_PREFIX, kind="partner", partner_id=partner.id, name=slug)
+    active = conn.execute(
+        select(credentials.c.id)
+        .where(credentials.c.partner_id == partner.id, credentials.c.revoked_at.is_(None))
+        .order_by(credentials.c.id.desc())
+    ).scalars().all()
+    stale = active[MAX_ACTIVE_KEYS:]
+    if stale:
+        conn.execute(update(credentials).where(credentials.c.id.in_(stale))
+                     .values(revoked_at=func.now()))
+    return key
+
+
+def authenticate(conn: Connection, bearer: str | None) -> Principal:
+    """The principal behind a bearer credential; raises Unauthorized or Forbidden."""
+    match = _CREDENTIAL.match(bearer or "")
+    if match is None:
+        raise Unauthorized("a valid `Authorization: Bearer <key>` header is required")
+    _, key_id, secret = match.groups()
+    row = conn.execute(
+        select(credentials, partners.c.slug, partners.c.disabled)
+        .outerjoin(partners, partners.c.id == credentials.c.partner_id)
+        .where(credentials.c.key_id == key_id)
+    ).first()
+    if row is None or row.revoked_at is not None or not hmac.compare_digest(
+        row.secret_hash, _hash(secret)
+    ):
+        raise Unauthorized("unknown or revoked credential")
+    if row.kind == "partner" and row.disabled:
+        raise Forbidden(f"partner {row.slug!r} is disabled")
+    return Principal(kind=row.kind, key_id=key_id, partner_id=row.partner_id,
+                     partner_slug=row.slug)

@@ -1,0 +1,131 @@
+"""The schema, as SQLAlchemy Core tables. Migrations under ``migrations/`` create it."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Numeric,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+
+metadata = MetaData()
+
+NOW = text("now()")
+
+partners = Table(
+    "partners",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("slug", Text, nullable=False, unique=True),
+    Column("timezone", Text, nullable=False, server_default="UTC"),
+    Column("languages", ARRAY(Text), nullable=False, server_default="{}"),
+    Column("profile", JSONB, nullable=False, server_default="{}"),
+    Column("disabled", Boolean, nullable=False, server_default="false"),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=NOW),
+)
+
+credentials = Table(
+    "credentials",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key_id", Text, nullable=False, unique=True),
+    Column("secret_hash", Text, nullable=False),
+    Column("kind", Text, nullable=False),  # partner | editor | admin
+    Column("partner_id", Integer, ForeignKey("partners.id"), nullable=True),
+    Column("name", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=NOW),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+    Column("last_used_at", DateTime(timezone=True), nullable=True),
+)
+
+submissions = Table(
+    "submissions",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("partner_id", Integer, ForeignKey("partners.id"), nullable=False),
+    Column("status", Text, nullable=False),
+    Column("content_type", Text, nullable=False),
+    Column("raw", LargeBinary, nullable=False),
+    Column("sha256", Text, nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("idempotency_key", Text, nullable=True),
+    Column("request_id", Text, nullable=True),
+    Column("received_at", DateTime(timezone=True), nullable=False, server_default=NOW),
+    Column("enqueued_at", DateTime(timezone=True), nullable=False, server_default=NOW),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("lease_until", DateTime(timezone=True), nullable=True),
+    Column("finished_at", DateTime(timezone=True), nullable=True),
+    Column("error", JSONB, nullable=True),
+    UniqueConstraint("partner_id", "sha256", name="submissions_partner_sha256_key"),
+    UniqueConstraint("partner_id", "idempotency_key", name="submissions_partner_idem_key"),
+    Index(
+        "submissions_pending_idx",
+        "status",
+        "enqueued_at",
+        postgresql_where=text("status IN ('queued', 'processing')"),
+    ),
+)
+
+items = Table(
+    "items",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("partner_id", Integer, ForeignKey("partners.id"), nullable=False),
+    Column("uri", Text, nullable=False),
+    Column("uri_derived", Boolean, nullable=False, server_default="false"),
+    Column("version", Text, nullable=True),
+    Column("versioncreated", DateTime(timezone=True), nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("language", Text, nullable=True),
+    Column("pubstatus", Text, nullable=False),
+    Column("fingerprint", Text, nullable=False),
+    Column("duplicate_of", Text, nullable=True),
+    Column("cluster", Text, nullable=False),
+    Column("versions", Integer, nullable=False, server_default="1"),
+    Column("current_version_id", BigInteger, nullable=True),
+    Column("doc", JSONB, nullable=False),
+    UniqueConstraint("partner_id", "uri", name="items_partner_uri_key"),
+    Index("items_newest_idx", text("versioncreated DESC"), text("id DESC")),
+    Index("items_partner_newest_idx", "partner_id", text("versioncreated DESC")),
+    Index("items_fingerprint_idx", "fingerprint"),
+)
+
+item_versions = Table(
+    "item_versions",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("item_id", Text, ForeignKey("items.id"), nullable=False),
+    Column("version", Text, nullable=True),
+    Column("version_num", Numeric, nullable=True),
+    Column("versioncreated", DateTime(timezone=True), nullable=False),
+    Column("fingerprint", Text, nullable=False),
+    Column("pubstatus", Text, nullable=False),
+    Column("submission_id", Text, ForeignKey("submissions.id"), nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("processed_at", DateTime(timezone=True), nullable=False, server_default=NOW),
+    Column("doc", JSONB, nullable=False),
+    Index("item_versions_item_idx", "item_id", "id"),
+)
+
+submission_items = Table(
+    "submission_items",
+    metadata,
+    Column("submission_id", Text, ForeignKey("submissions.id"), primary_key=True),
+    Column("idx", Integer, primary_key=True),
+    Column("item_id", Text, ForeignKey("items.id"), nullable=True),
+    Column("uri", Text, nullable=False),
+    Column("version", Text, nullable=True),
+    Column("verdict", Text, nullable=False),
+)

@@ -1,0 +1,92 @@
+"""Format registry: the content type picks a family, sniffing picks the format within it.
+
+Each format is one module exposing ``NAME`` (the item's ``format`` value), ``FAMILY``,
+``sniff(text) -> bool`` and ``parse(text, ctx) -> list[ParsedItem]``. ``parse`` is strict: it
+raises ``Malformed`` (400) for bytes or syntax it cannot read and ``Invalid`` (422) for content
+that is readable but wrong, with ``errors`` naming the field, index or line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from types import ModuleType
+
+from shared.errors import Malformed, UnsupportedMediaType
+from shared.formats import ninjs, text
+from shared.model import ParseContext, ParsedItem
+
+# Tried in order within a family; the last one of a family is its fallback.
+FORMATS: tuple[ModuleType, ...] = (ninjs, text)
+
+# Content type (without parameters) -> family.
+CONTENT_TYPES: dict[str, str] = {
+    "application/json": "json",
+    "application/ninjs+json": "json",
+    "text/plain": "text",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class MediaType:
+    essence: str
+    charset: str | None
+
+    @classmethod
+    def parse(cls, header: str | None) -> MediaType:
+        if not header or not header.strip():
+            raise UnsupportedMediaType("a Content-Type header is required")
+        essence, _, params = header.partition(";")
+        charset = None
+        for param in params.split(";"):
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "charset" and value.strip():
+                charset = value.strip().strip('"').lower()
+        return cls(essence.strip().lower(), charset)
+
+
+def family_of(media: MediaType) -> str:
+    family = CONTENT_TYPES.get(media.essence)
+    if family is None:
+        accepted = ", ".join(sorted(CONTENT_TYPES))
+        raise UnsupportedMediaType(
+            f"content type {media.essence!r} is not accepted; use one of: {accepted}"
+        )
+    return family
+
+
+def decode(raw: bytes, media: MediaType, family: str) -> str:
+    """Decode the body exactly: a byte that does not fit the charset is a 400 naming its offset."""
+    if not raw.strip():
+        raise Malformed("the request body is empty")
+    charset = media.charset or "utf-8"
+    if family == "json" and charset not in ("utf-8", "utf8"):
+        raise UnsupportedMediaType(f"JSON must be UTF-8 (RFC 8259), not {charset!r}")
+    try:
+        decoded = raw.decode(charset)
+    except LookupError as exc:
+        raise UnsupportedMediaType(f"unknown charset {charset!r}") from exc
+    except UnicodeDecodeError as exc:
+        raise Malformed(
+            f"the body is not valid {charset}: byte {exc.start} cannot be decoded",
+            errors=[{"field": "", "message": f"invalid {charset} at byte offset {exc.start}"}],
+        ) from exc
+    return decoded.removeprefix("\ufeff")
+
+
+def detect(text_: str, family: str) -> ModuleType:
+    candidates: Sequence[ModuleType] = [f for f in FORMATS if f.FAMILY == family]
+    for module in candidates:
+        if module.sniff(text_):
+            return module
+    return candidates[-1]
+
+
+def parse_body(raw: bytes, content_type: str | None, ctx: ParseContext) -> list[ParsedItem]:
+    """Decode, detect and strictly parse a request body into one or more items."""
+    media = MediaType.parse(content_type)
+    family = family_of(media)
+    decoded = decode(raw, media, family)
+    module = detect(decoded, family)
+    items: list[ParsedItem] = module.parse(decoded, ctx)
+    return items

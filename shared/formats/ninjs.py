@@ -1,0 +1,466 @@
+"""IPTC ninjs 1.x, 2.x and 3.x (and Superdesk's 1.x flavour) read into ``ParsedItem``s.
+
+Tolerant about *which* ninjs arrives: 1.x flat fields (``headline``, ``body_html``, ``subject``, a
+``renditions`` map), 2.x arrays (``headlines``, ``bodies``, ``subjects``), 3.x camelCase
+(``versionCreated``, ``contentType``); an item needs only a ``uri`` or ``guid``. Strict about
+what it accepts: bad syntax, NaN and Infinity are ``Malformed`` (400; syntax errors name line and
+column); 1e400, integers over 4300 digits, nesting deeper than 64, U+0000, lone surrogates,
+duplicate keys and wrong content are ``Invalid`` (422) naming the field as a JSON Pointer. A JSON
+array is a batch, all or nothing: every failing member is reported with its ``index``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from shared.errors import DatelineError, Invalid, Malformed, TimestampError
+from shared.model import Association, Dateline, ParseContext, ParsedItem, Place, Rendition, Subject
+
+NAME = "ninjs"
+FAMILY = "json"
+
+MAX_BATCH = 1000
+MAX_DEPTH = 64
+MAX_INT_DIGITS = 4300  # CPython's int/str conversion limit (CVE-2020-10735)
+MAX_URI_BYTES = 1024  # a PostgreSQL B-tree entry fails above 2704 bytes
+LINE, LABEL, NOTE = 1000, 255, 10_000  # character limits by kind of field
+
+TYPES = {t: t for t in ("text", "audio", "video", "picture", "graphic", "composite")}
+TYPES |= {t: t for t in ("component", "event", "planning")}
+TYPES["preformatted"] = "text"  # Superdesk's own type, which its formatter sends as text
+PUBSTATUS = {"usable": "usable", "withheld": "withheld", "canceled": "canceled"}
+PUBSTATUS["cancelled"] = "canceled"  # Superdesk treats both spellings as a kill
+SCHEMES = dict.fromkeys(("iptc", "subj", "subjectcode", "iptc-subject"), "iptc-subject")
+SCHEMES |= dict.fromkeys(("medtop", "mediatopic", "iptc-mediatopic"), "iptc-mediatopic")
+IPTC_CV = re.compile(r"https?://cv\.iptc\.org/newscodes/(subjectcode|mediatopic)/?([^/]*)/?", re.I)
+QCODE = re.compile(r"(subj|medtop):(.+)", re.I)
+URI_TAIL = re.compile(r"(.*[/#:])([^/#:]+)/?")
+STRUCTURE = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[{\]}]', re.S)
+BAD_CHARS = re.compile("[\x00\ud800-\udfff]")
+BODY_KINDS = {"text/html": "html", "application/xhtml+xml": "html", "text/plain": "text"}
+JSON_KINDS = {bool: "a boolean", int: "a number", float: "a number", str: "a string"}
+
+Entry = tuple[str, dict[str, Any]]  # (JSON Pointer, object)
+
+
+def sniff(text: str) -> bool:
+    """True for text that opens like a JSON object or array: ninjs is the JSON family's reader."""
+    return text.lstrip()[:1] in ("{", "[")
+
+
+def parse(text: str, ctx: ParseContext) -> list[ParsedItem]:
+    """One item per ninjs object (several for an array), or raises ``Malformed``/``Invalid``."""
+    document = _decode(text)
+    if isinstance(document, list):
+        return _batch(document, ctx)
+    _inspect(document, "")
+    if not isinstance(document, dict):
+        raise _invalid("", "a ninjs document is a JSON object, or an array of them for a batch")
+    return [_item(document, ctx)]
+
+
+# --- JSON: syntax, resource limits, and values that must not travel further ------------------
+
+
+class _Bad:
+    """Stands in for a decoded value that must not be handed on; reported with its pointer."""
+
+    def __init__(self, message: str, error: type[DatelineError] = Invalid) -> None:
+        self.message, self.error = message, error
+
+
+class _Object(dict[str, Any]):
+    duplicate: str | None = None
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> _Object:
+    obj = _Object(pairs)
+    if len(obj) < len(pairs):
+        keys = [key for key, _ in pairs]
+        obj.duplicate = next(key for i, key in enumerate(keys) if key in keys[:i])
+    return obj
+
+
+def _int(text: str) -> int | _Bad:
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        return _Bad(f"an integer of more than {MAX_INT_DIGITS} digits is not accepted")
+    return int(text)
+
+
+def _float(text: str) -> float | _Bad:
+    value = float(text)
+    return value if math.isfinite(value) else _Bad(f"the number {text[:24]} is out of range")
+
+
+def _constant(name: str) -> _Bad:
+    return _Bad(f"{name} is not valid JSON (RFC 8259 has no NaN or Infinity)", Malformed)
+
+
+_DECODER = json.JSONDecoder(
+    object_pairs_hook=_pairs, parse_int=_int, parse_float=_float, parse_constant=_constant
+)
+
+
+def _decode(text: str) -> Any:
+    _check_depth(text)
+    try:
+        return _DECODER.decode(text)
+    except json.JSONDecodeError as exc:
+        where = {"line": exc.lineno, "column": exc.colno, "message": exc.msg}
+        detail = f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
+        raise Malformed(detail, errors=[where]) from None
+    except RecursionError:  # the depth scan stops this first; never let it escape regardless
+        raise _invalid("", f"JSON nested deeper than {MAX_DEPTH} levels") from None
+
+
+def _check_depth(text: str) -> None:
+    """Counts brackets outside strings, so deep nesting fails before the decoder recurses."""
+    depth = 0
+    for match in STRUCTURE.finditer(text):
+        char = match.group()[0]
+        depth += 1 if char in "[{" else -1 if char in "]}" else 0
+        if depth > MAX_DEPTH:
+            at = match.start()
+            line, column = text.count("\n", 0, at) + 1, at - text.rfind("\n", 0, at)
+            message = f"JSON nested deeper than {MAX_DEPTH} levels"
+            where = {"line": line, "column": column, "message": message}
+            raise Invalid(f"{message} at line {line}, column {column}", errors=[where])
+
+
+def _inspect(value: Any, pointer: str) -> None:
+    """Raises for the first value anywhere in the tree that storage or clients cannot take."""
+    if isinstance(value, _Bad):
+        raise _invalid(pointer, value.message, value.error)
+    if isinstance(value, str) and BAD_CHARS.search(value):
+        raise _invalid(pointer, "contains U+0000 or a lone surrogate, which cannot be stored")
+    if isinstance(value, list):
+        for index, member in enumerate(value):
+            _inspect(member, f"{pointer}/{index}")
+    elif isinstance(value, dict):
+        if isinstance(value, _Object) and value.duplicate is not None:
+            raise _invalid(_child(pointer, value.duplicate), "this key appears twice in one object")
+        for key, member in value.items():
+            if BAD_CHARS.search(key):
+                raise _invalid(pointer, "a key contains U+0000 or a lone surrogate")
+            _inspect(member, _child(pointer, key))
+
+
+def _child(pointer: str, key: str) -> str:
+    return f"{pointer}/{key.replace('~', '~0').replace('/', '~1')}"
+
+
+def _invalid(pointer: str, message: str, error: type[DatelineError] = Invalid) -> DatelineError:
+    return error(
+        f"{pointer or 'document'}: {message}", errors=[{"field": pointer, "message": message}]
+    )
+
+
+# --- batches ---------------------------------------------------------------------------------
+
+
+def _batch(members: list[Any], ctx: ParseContext) -> list[ParsedItem]:
+    if not 1 <= len(members) <= MAX_BATCH:
+        raise _invalid("", f"a batch holds 1 to {MAX_BATCH} items, not {len(members)}")
+    items, failures = [], []
+    for index, member in enumerate(members):
+        try:
+            _inspect(member, "")
+            if not isinstance(member, dict):
+                raise _invalid("", f"a batch member must be a ninjs object, not {_kind(member)}")
+            items.append(_item(member, ctx))
+        except (Malformed, Invalid) as exc:
+            failures.append((index, exc))
+    if not failures:
+        return items
+    errors = [{"index": i, **entry} for i, exc in failures for entry in exc.errors]
+    kinds = {type(exc) for _, exc in failures}
+    error: type[DatelineError] = TimestampError if kinds == {TimestampError} else Invalid
+    error = Malformed if Malformed in kinds else error
+    summary = f"{len(failures)} of {len(members)} batch items are invalid"
+    if len(failures) == 1:
+        summary = f"batch item {failures[0][0]}: {failures[0][1].detail}"
+    raise error(f"{summary}; nothing was accepted", errors=errors)
+
+
+# --- one ninjs object -> ParsedItem ------------------------------------------------------------
+
+
+def _item(doc: dict[str, Any], ctx: ParseContext) -> ParsedItem:
+    located = _text(doc, "located", limit=LINE)
+    return ParsedItem(
+        format=NAME,
+        uri=_identity(doc),
+        version=_version(doc),
+        type=_choice(doc, TYPES, "text", "type"),
+        pubstatus=_choice(doc, PUBSTATUS, "usable", "pubstatus", "pubStatus"),
+        headline=_text(doc, "headline", limit=LINE) or _headline(doc),
+        slugline=_text(doc, "slugline", limit=LINE),
+        byline=_text(doc, "byline", "by", limit=LINE),
+        abstract=_text(doc, "description_text", limit=NOTE) or _abstract(doc),
+        ednote=_text(doc, "ednote", "edNote", limit=NOTE),
+        body_html=_text(doc, "body_html", "body_xhtml", limit=None) or _body(doc, "html"),
+        body_text=_text(doc, "body_text", limit=None) or _body(doc, "text"),
+        language=_text(doc, "language", limit=64),
+        dateline=Dateline(located=located) if located else None,
+        firstcreated=_time(doc, ctx, "firstcreated", "firstCreated"),
+        versioncreated=_time(doc, ctx, "versioncreated", "versionCreated"),
+        embargoed=_time(doc, ctx, "embargoed", "embargoedUntil"),
+        urgency=_rank(doc, "urgency"),
+        priority=_rank(doc, "priority"),
+        subjects=_subjects(doc),
+        keywords=_keywords(doc),
+        places=[_place(p, e) for p, e in _entries(doc, "place", "places")],
+        genre=next(filter(None, (_label(p, e) for p, e in _entries(doc, "genre", "genres"))), None),
+        source=_text(doc, "source", limit=LINE) or _infosource(doc),
+        copyrightholder=_text(doc, "copyrightholder", "copyrightHolder", limit=LINE),
+        usageterms=_text(doc, "usageterms", "usageTerms", limit=NOTE),
+        renditions=[_rendition(p, k, r) for p, k, r in _members(doc, "renditions")],
+        associations=list(filter(None, (_link(*m) for m in _members(doc, "associations")))),
+    )
+
+
+def _field(doc: dict[str, Any], *keys: str, base: str = "") -> tuple[str, Any]:
+    """The first key present with a non-null value, as (pointer, value); else (base, None)."""
+    key = next((k for k in keys if doc.get(k) is not None), None)
+    return (base, None) if key is None else (_child(base, key), doc[key])
+
+
+def _string(pointer: str, value: Any, limit: int | None) -> str | None:
+    """A trimmed string, None when absent or blank; anything else is ``Invalid``."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise _invalid(pointer, f"must be a string, not {_kind(value)}")
+    value = value.strip()
+    if limit is not None and len(value) > limit:
+        raise _invalid(pointer, f"is longer than {limit} characters")
+    return value or None
+
+
+def _text(doc: dict[str, Any], *keys: str, limit: int | None, base: str = "") -> str | None:
+    return _string(*_field(doc, *keys, base=base), limit)
+
+
+def _kind(value: Any) -> str:
+    return "an array" if isinstance(value, list) else JSON_KINDS.get(type(value), "an object")
+
+
+def _identity(doc: dict[str, Any]) -> str:
+    uri = _uri(doc, "")
+    if uri is None:
+        raise _invalid("/uri", "a ninjs item needs a uri or guid")
+    return uri
+
+
+def _uri(doc: dict[str, Any], base: str) -> str | None:
+    """``uri``, else Superdesk's ``guid``: an identifier short enough to index."""
+    key = "uri" if _text(doc, "uri", limit=None, base=base) else "guid"
+    uri = _text(doc, key, limit=None, base=base)
+    if uri is not None and len(uri.encode()) > MAX_URI_BYTES:
+        raise _invalid(f"{base}/{key}", f"is longer than {MAX_URI_BYTES} bytes")
+    return uri
+
+
+def _version(doc: dict[str, Any]) -> str | None:
+    pointer, value = _field(doc, "version")
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    return _string(pointer, value, 64)
+
+
+def _choice(doc: dict[str, Any], allowed: dict[str, str], default: str, *keys: str) -> str:
+    pointer, value = _field(doc, *keys)
+    text = (_string(pointer, value, LABEL) or default).lower()
+    if text not in allowed:
+        names = ", ".join(sorted(set(allowed.values())))
+        raise _invalid(pointer, f"must be one of {names}, not {text[:64]!r}")
+    return allowed[text]
+
+
+def _rank(doc: dict[str, Any], key: str) -> int | None:
+    pointer, value = _field(doc, key)
+    if value is not None and (type(value) is not int or not 1 <= value <= 9):
+        raise _invalid(pointer, "must be an integer from 1 to 9")
+    return value
+
+
+def _time(doc: dict[str, Any], ctx: ParseContext, *keys: str) -> datetime | None:
+    """An aware UTC instant; a value without offset is read in the partner's zone (fold=0)."""
+    pointer, value = _field(doc, *keys)
+    if value is not None and not isinstance(value, str):
+        message = f"must be an RFC 3339 date-time string, not {_kind(value)}"
+        raise _invalid(pointer, message, TimestampError)
+    raw: str = (value or "").strip()
+    text = raw.upper()
+    if not text:
+        return None
+    try:
+        parsed = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=ctx.tz)
+        return parsed.astimezone(UTC)
+    except (ValueError, OverflowError) as exc:
+        message = f"{raw[:64]!r} is not a possible date-time ({exc})"
+        raise _invalid(pointer, message, TimestampError) from None
+
+
+# --- arrays of objects: headlines, bodies, descriptions, subjects, places, genres -------------
+
+
+def _entries(doc: dict[str, Any], *keys: str) -> list[Entry]:
+    pointer, value = _field(doc, *keys)
+    if value is not None and not isinstance(value, list):
+        raise _invalid(pointer, f"must be an array, not {_kind(value)}")
+    for index, entry in enumerate(value or []):
+        if not isinstance(entry, dict):
+            raise _invalid(f"{pointer}/{index}", f"must be an object, not {_kind(entry)}")
+    return [(f"{pointer}/{i}", entry) for i, entry in enumerate(value or [])]
+
+
+def _attr(entry: dict[str, Any], *keys: str) -> str | None:
+    """A selector such as role or content type, lower-cased; "" when absent."""
+    value = next((entry[k] for k in keys if entry.get(k) is not None), "")
+    return value.split(";")[0].strip().lower() if isinstance(value, str) else None
+
+
+def _pick(
+    entries: list[Entry],
+    roles: tuple[str, ...],
+    limit: int | None,
+    accept: Callable[[dict[str, Any]], bool] = lambda e: True,
+) -> str | None:
+    """The value of the first accepted entry with one of ``roles`` ("" = none), else the first."""
+    chosen = [(p, e) for p, e in entries if accept(e)]
+    pointer, entry = next((c for c in chosen if _attr(c[1], "role") in roles), None) or (
+        chosen[0] if chosen else ("", {})
+    )
+    return _text(entry, "value", limit=limit, base=pointer)
+
+
+def _headline(doc: dict[str, Any]) -> str | None:
+    return _pick(_entries(doc, "headlines"), ("", "main"), LINE)
+
+
+def _abstract(doc: dict[str, Any]) -> str | None:
+    entries = _entries(doc, "descriptions")
+    plain = _pick(entries, ("summary", ""), NOTE, lambda e: _body_kind(e) == "text")
+    return plain or _pick(entries, ("summary", ""), NOTE)
+
+
+def _body(doc: dict[str, Any], kind: str) -> str | None:
+    return _pick(_entries(doc, "bodies"), ("", "main"), None, lambda e: _body_kind(e) == kind)
+
+
+def _body_kind(entry: dict[str, Any]) -> str | None:
+    """html or text by content type; an untyped value counts as HTML if it opens with a tag."""
+    ctype = _attr(entry, "contenttype", "contentType")
+    if ctype == "":
+        value = entry.get("value")
+        return "html" if isinstance(value, str) and value.lstrip().startswith("<") else "text"
+    return BODY_KINDS.get(ctype or "")
+
+
+def _code(base: str, entry: dict[str, Any]) -> str | None:
+    """A concept's code: ``code`` (1.x), ``qcode`` (Superdesk) or ``literal`` (2.x/3.x)."""
+    return _text(entry, "code", "qcode", "literal", limit=LINE, base=base)
+
+
+def _label(base: str, entry: dict[str, Any]) -> str | None:
+    name = _text(entry, "name", limit=LINE, base=base)
+    return name or _code(base, entry) or _text(entry, "uri", limit=LINE, base=base)
+
+
+def _subjects(doc: dict[str, Any]) -> list[Subject]:
+    subjects = [_subject(p, e) for p, e in _entries(doc, "subject", "subjects")]
+    for pointer, entry in _entries(doc, "service"):  # Superdesk's categories (ANPA)
+        name = _text(entry, "name", limit=LINE, base=pointer)
+        subjects.append(Subject("category", _code(pointer, entry), name))
+    return [s for s in subjects if s.code or s.name]
+
+
+def _subject(base: str, entry: dict[str, Any]) -> Subject:
+    """IPTC subject codes and media topics by qcode, scheme or URI; other schemes as given."""
+    name, code = _text(entry, "name", limit=LINE, base=base), _code(base, entry)
+    scheme = _text(entry, "scheme", limit=LINE, base=base)
+    uri = _text(entry, "uri", limit=LINE, base=base)
+    if code and (qcode := QCODE.fullmatch(code)):
+        scheme, code = qcode[1], qcode[2]
+    elif cv := IPTC_CV.fullmatch(scheme or uri or ""):
+        scheme, code = cv[1], code or cv[2] or None
+    elif uri and not scheme and (split := URI_TAIL.fullmatch(uri)):  # 2.x/3.x: uri = scheme+code
+        scheme, code = split[1], code or split[2]
+    if scheme:
+        return Subject(SCHEMES.get(scheme.lower(), scheme), code, name)
+    if code and re.fullmatch("[0-9]{8}", code):  # Superdesk sends IPTC subject codes bare
+        return Subject("iptc-subject", code, name)
+    return Subject("category", code or uri, name)
+
+
+def _place(base: str, entry: dict[str, Any]) -> Place:
+    code = _code(base, entry) or _text(entry, "uri", limit=LINE, base=base)
+    return Place(name=_text(entry, "name", limit=LINE, base=base), code=code)
+
+
+def _keywords(doc: dict[str, Any]) -> list[str]:
+    pointer, value = _field(doc, "keywords")
+    if value is not None and not isinstance(value, list):
+        raise _invalid(pointer, f"must be an array of strings, not {_kind(value)}")
+    keywords = (_string(f"{pointer}/{i}", word, LINE) for i, word in enumerate(value or []))
+    return [word for word in keywords if word]
+
+
+def _infosource(doc: dict[str, Any]) -> str | None:
+    names = (_label(p, e) for p, e in _entries(doc, "infosource", "infosources", "infoSources"))
+    return next(filter(None, names), None)
+
+
+# --- references: renditions and associations (never fetched here) -----------------------------
+
+
+def _members(doc: dict[str, Any], key: str) -> list[tuple[str, str | None, dict[str, Any]]]:
+    """(pointer, map key, object) from a 1.x map keyed by name or a 2.x/3.x array."""
+    pointer, value = _field(doc, key)
+    if isinstance(value, dict):
+        found = [(_child(pointer, k), k, v) for k, v in value.items()]
+    elif isinstance(value, list) or value is None:
+        found = [(f"{pointer}/{i}", None, v) for i, v in enumerate(value or [])]
+    else:
+        raise _invalid(pointer, f"must be an object (ninjs 1.x) or an array, not {_kind(value)}")
+    for member_pointer, _, member in found:
+        if member is not None and not isinstance(member, dict):
+            raise _invalid(member_pointer, f"must be an object, not {_kind(member)}")
+    return [(p, k, v) for p, k, v in found if v is not None]  # Superdesk sends empty slots as null
+
+
+def _rendition(base: str, name: str | None, entry: dict[str, Any]) -> Rendition:
+    return Rendition(
+        name=name or _text(entry, "name", limit=LABEL, base=base),
+        href=_text(entry, "href", limit=2048, base=base),
+        mimetype=_text(entry, "mimetype", "contenttype", "contentType", limit=LABEL, base=base),
+        width=_size(base, entry, "width"),
+        height=_size(base, entry, "height"),
+        size=_size(base, entry, "sizeinbytes", "sizeInBytes", "size"),
+    )
+
+
+def _size(base: str, entry: dict[str, Any], *keys: str) -> int | None:
+    pointer, value = _field(entry, *keys, base=base)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if value is None or (type(value) is int and value >= 0):
+        return value
+    raise _invalid(pointer, "must be a whole number of at least 0")
+
+
+def _link(base: str, key: str | None, entry: dict[str, Any]) -> Association | None:
+    """1.x: the map key is the relation; 2.x: ``name``; 3.x: ``rel``. No identifier, no link."""
+    uri = _uri(entry, base)
+    rel = key or _text(entry, "rel", "name", limit=LABEL, base=base)
+    return Association(rel=rel, uri=uri) if uri else None

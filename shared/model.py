@@ -1,0 +1,204 @@
+"""Plain data that flows through the pipeline: no I/O here.
+
+``ParsedItem`` is what a format parser reads out of the bytes; ``normalise`` turns it into a
+``NormalisedItem`` whose fields are the item contract of DESIGN §4 less the server-side ones.
+Every datetime in these objects is an aware UTC instant.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+
+class Verdict(enum.StrEnum):
+    NEW = "new"
+    NEW_VERSION = "new_version"
+    DUPLICATE = "duplicate"
+    STALE = "stale"
+    NEAR_DUPLICATE = "near_duplicate"
+    KILLED = "killed"
+
+
+class SubmissionStatus(enum.StrEnum):
+    QUEUED = "queued"
+    PROCESSING = "processing"
+    DONE = "done"
+    FAILED = "failed"
+    DEAD = "dead"
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    scheme: str
+    code: str | None = None
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Dateline:
+    """A lead such as ``MINSK, 7 January (BelTA) –``: ``text`` is the lead as written, without
+    the trailing dash; ``located`` is in title case; ``date`` is the local calendar date."""
+
+    located: str | None = None
+    date: date | None = None
+    source: str | None = None
+    text: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    name: str | None = None
+    code: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Rendition:
+    name: str | None = None
+    href: str | None = None
+    mimetype: str | None = None
+    width: int | None = None
+    height: int | None = None
+    size: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Association:
+    rel: str | None = None
+    uri: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """A partner's parsing profile (DESIGN §3): agency quirks as data, not code."""
+
+    timezone: str = "UTC"
+    languages: tuple[str, ...] = ()
+    dateline_patterns: tuple[str, ...] = ()
+    strip_lines: tuple[str, ...] = ()
+    category_subjects: dict[str, Subject] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Profile:
+        subjects = {
+            str(label): Subject(
+                scheme=str(s.get("scheme") or "category"), code=s.get("code"), name=s.get("name")
+            )
+            for label, s in (data.get("category_subjects") or {}).items()
+        }
+        return cls(
+            timezone=str(data.get("timezone") or "UTC"),
+            languages=tuple(data.get("languages") or ()),
+            dateline_patterns=tuple(data.get("dateline_patterns") or ()),
+            strip_lines=tuple(data.get("strip_lines") or ()),
+            category_subjects=subjects,
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "timezone": self.timezone,
+            "languages": list(self.languages),
+            "dateline_patterns": list(self.dateline_patterns),
+            "strip_lines": list(self.strip_lines),
+            "category_subjects": {
+                k: dataclasses.asdict(v) for k, v in self.category_subjects.items()
+            },
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ParseContext:
+    """What a parser may know besides the bytes: the partner's profile and the arrival time."""
+
+    profile: Profile = field(default_factory=Profile)
+    received_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.profile.timezone)
+
+
+@dataclass(slots=True)
+class ParsedItem:
+    """One story as a format parser read it. Strings are as found (trimmed); times aware UTC."""
+
+    format: str
+    uri: str | None = None
+    version: str | None = None
+    type: str = "text"
+    pubstatus: str = "usable"
+    headline: str | None = None
+    slugline: str | None = None
+    byline: str | None = None
+    abstract: str | None = None
+    ednote: str | None = None
+    body_html: str | None = None
+    body_text: str | None = None
+    language: str | None = None
+    dateline: Dateline | None = None
+    firstcreated: datetime | None = None
+    versioncreated: datetime | None = None
+    embargoed: datetime | None = None
+    urgency: int | None = None
+    priority: int | None = None
+    subjects: list[Subject] = field(default_factory=list)
+    keywords: list[str] = field(default_factory=list)
+    places: list[Place] = field(default_factory=list)
+    genre: str | None = None
+    source: str | None = None
+    copyrightholder: str | None = None
+    usageterms: str | None = None
+    renditions: list[Rendition] = field(default_factory=list)
+    associations: list[Association] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class NormalisedItem:
+    """The item contract of DESIGN §4 without server-side fields (id, partner, received_at…)."""
+
+    format: str
+    uri: str
+    version: str | None
+    type: str
+    pubstatus: str
+    headline: str | None
+    slugline: str | None
+    byline: str | None
+    abstract: str | None
+    ednote: str | None
+    body_html: str | None
+    body_text: str | None
+    word_count: int
+    language: str | None
+    dateline: Dateline | None
+    firstcreated: datetime
+    versioncreated: datetime
+    embargoed: datetime | None
+    urgency: int | None
+    priority: int | None
+    subjects: list[Subject]
+    keywords: list[str]
+    places: list[Place]
+    genre: str | None
+    source: str | None
+    copyrightholder: str | None
+    usageterms: str | None
+    renditions: list[Rendition]
+    associations: list[Association]
+    fingerprint: str
+    uri_derived: bool = False
+
+
+def rfc3339(value: datetime | None) -> str | None:
+    """``2022-01-07T10:21:00Z``; fractions only when non-zero."""
+    if value is None:
+        return None
+    value = value.astimezone(UTC)
+    text = value.strftime("%Y-%m-%dT%H:%M:%S")
+    if value.microsecond:
+        text += f".{value.microsecond:06d}".rstrip("0")
+    return text + "Z"

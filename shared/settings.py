@@ -1,0 +1,65 @@
+"""One settings object, read from ``DATELINE_*`` environment variables and passed down.
+
+When ``DATELINE_DATABASE_URL`` / ``DATELINE_REDIS_URL`` are unset, the embedded servers in
+``data_dir`` are used (each URL on its own: an external database may pair with embedded Redis).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import platformdirs
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("dateline", appauthor=False))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DATELINE_", extra="ignore")
+
+    data_dir: Path = Field(default_factory=default_data_dir)
+    database_url: str | None = None
+    redis_url: str | None = None
+
+    # Ingest limits.
+    max_body_bytes: int = 5 * 1024 * 1024
+    max_batch_items: int = 1000
+    max_json_depth: int = 64
+
+    # Worker and sweeper timings (seconds).
+    lease_seconds: float = 60.0
+    sweep_interval: float = 5.0
+    requeue_after: float = 30.0
+    max_attempts: int = 5
+    retry_backoff_max: float = 300.0
+    task_time_limit: float = 120.0
+
+    # Pages.
+    default_page_size: int = 50
+    max_page_size: int = 200
+
+    log_level: str = "INFO"
+
+    @field_validator("database_url", "redis_url", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @property
+    def embedded_database(self) -> bool:
+        return self.database_url is None
+
+    @property
+    def embedded_redis(self) -> bool:
+        return self.redis_url is None
+
+
+def sqlalchemy_url(url: str) -> str:
+    """Accept a plain ``postgresql://`` URL and select the psycopg 3 driver."""
+    for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    raise ValueError("DATELINE_DATABASE_URL must be a postgresql:// URL")

@@ -1,0 +1,255 @@
+"""Reading timestamps from wire copy (DESIGN §4).
+
+Guarantees: every function returns an aware UTC ``datetime`` (or a ``date``) or raises
+``TimestampError`` with a message naming the text and the impossible part; nothing returns None on
+failure and nothing guesses. Naive times are read in the partner's ``tz`` with zoneinfo semantics
+(``fold=0`` in DST gaps and overlaps). Cheap parsers run first (ISO 8601 / RFC 3339, RFC 2822,
+English/Russian/French human formats); dateparser is a capped last resort.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import re
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
+from zoneinfo import ZoneInfo
+
+from shared.errors import TimestampError
+
+MAX_FALLBACK_CHARS = 80
+FALLBACK_LANGUAGES: tuple[str, ...] = ("en", "ru")
+
+_MONTH_NAMES = (
+    "january february march april may june july august september october november december",
+    "jan feb mar apr may jun jul aug sep oct nov dec",
+    "январь февраль март апрель май июнь июль август сентябрь октябрь ноябрь декабрь",
+    "января февраля марта апреля мая июня июля августа сентября октября ноября декабря",
+    "янв фев мар апр май июн июл авг сен окт ноя дек",
+    "janvier février mars avril mai juin juillet août septembre octobre novembre décembre",
+    "janv févr mars avr mai juin juil août sept oct nov déc",
+)
+MONTHS: dict[str, int] = {
+    name: number
+    for row in _MONTH_NAMES
+    for number, name in enumerate(row.split(), start=1)
+} | {"sept": 9, "февр": 2, "сент": 9, "нояб": 11, "fevrier": 2, "aout": 8, "decembre": 12}
+
+# Fixed offsets (hours) for the zone abbreviations wire copy uses; ambiguous ones (IST) are absent.
+ZONES: dict[str, float] = {
+    "UT": 0, "UTC": 0, "GMT": 0, "Z": 0, "WET": 0, "BST": 1, "WEST": 1, "CET": 1, "CEST": 2,
+    "EET": 2, "EEST": 3, "MSK": 3, "МСК": 3, "EST": -5, "EDT": -4, "CST": -6, "CDT": -5,
+    "MST": -7, "MDT": -6, "PST": -8, "PDT": -7, "AKST": -9, "AKDT": -8, "HST": -10,
+}
+
+ZONE_PATTERN = "|".join(sorted(ZONES, key=len, reverse=True))
+MONTH_PATTERN = "|".join(sorted(map(re.escape, MONTHS), key=len, reverse=True))
+# "7 January", "7 января", "Jan. 7", "January 7" (named groups d1/m1 or m2/d2); no year.
+DAY_MONTH_PATTERN = (
+    rf"(?:(?P<d1>\d{{1,2}})(?:st|nd|rd|th|-?го|-?е)?\s+(?P<m1>{MONTH_PATTERN})\.?"
+    rf"|(?P<m2>{MONTH_PATTERN})\.?\s+(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?)(?![\w])"
+)
+_WEEKDAY = r"(?:[^\W\d_]{2,12}\.?,?\s+)?"
+_TIME = (
+    r"(?:\s*(?:,|\bat\b|\bв\b|\||-|–|—)?\s*(?P<h>\d{1,2})[:.](?P<mi>\d{2})(?::(?P<s>\d{2}))?"
+    r"\s*(?P<ampm>[ap]\.?\s?m\b\.?)?)?"
+)
+_ZONE = rf"(?:\s*\(?(?P<zone>(?:UTC|GMT)?\s*[+−-]\d{{1,2}}(?::?\d{{2}})?|(?:{ZONE_PATTERN})\b)\)?)?"
+_HUMAN = re.compile(
+    rf"^{_WEEKDAY}{DAY_MONTH_PATTERN}(?:,?\s+(?P<y>\d{{4,6}}))?(?:\s*г(?:\.|ода\b)?)?,?"
+    rf"{_TIME}{_ZONE}\s*$",
+    re.IGNORECASE,
+)
+_DOTTED = re.compile(rf"^(?P<d>\d{{1,2}})\.(?P<mo>\d{{1,2}})\.(?P<y>\d{{4,6}})\.?,?{_TIME}{_ZONE}\s*$")
+_ISO = re.compile(
+    r"^(?P<y>\d{4,6})-?(?P<mo>\d{2})-?(?P<d>\d{2})(?:[Tt ](?P<h>\d{2})(?::?(?P<mi>\d{2})"
+    r"(?::?(?P<s>\d{2})(?:[.,]\d+)?)?)?)?\s*(?P<zone>[Zz]|[+-]\d{2}(?::?\d{2})?)?$"
+)
+_RFC2822 = re.compile(
+    r"^(?:[A-Za-z]{3},\s*)?\d{1,2}\s+[A-Za-z]{3}\s+(?P<y>\d{2,4})\s+\d{1,2}:\d{2}(?::\d{2})?"
+    rf"(?:\s+(?P<zone>[+-]\d{{4}}|{ZONE_PATTERN}))?$",
+    re.IGNORECASE,
+)
+
+_AMBIGUOUS = re.compile(r"^(0?[1-9]|1[0-2])[/-](0?[1-9]|1[0-2])[/-]\d{2,4}\b")
+
+
+def _fail(text: str, problem: str) -> TimestampError:
+    return TimestampError(f"cannot use timestamp {text!r}: {problem}")
+
+
+def _offset(text: str, zone: str) -> tzinfo:
+    """A fixed offset for ``Z``, ``EST``, ``+0300``, ``GMT+3``; rejects |offset| >= 24 h."""
+    key = zone.strip().upper()
+    if key in ZONES:
+        return timezone(timedelta(hours=ZONES[key]))
+    m = re.fullmatch(r"(?:UTC|GMT)?\s*([+−-])(\d{1,2}):?(\d{2})?", key)
+    if not m:
+        raise _fail(text, f"unknown time zone {zone!r}")
+    hours, minutes = int(m[2]), int(m[3] or 0)
+    if hours > 23 or minutes > 59:
+        raise _fail(text, f"offset {zone.strip()} is out of range")
+    sign = -1 if m[1] in "-−" else 1
+    return timezone(sign * timedelta(hours=hours, minutes=minutes))
+
+
+def _build(text: str, y: int, mo: int, d: int, h: int = 0, mi: int = 0, s: int = 0,
+           zone: tzinfo | None = None, *, tz: tzinfo) -> datetime:
+    """Validate each field with a clear message, then localise (zoneinfo, fold=0) and go UTC."""
+    checks = [("year", y, 1, 9999), ("month", mo, 1, 12), ("hour", h, 0, 23),
+              ("minute", mi, 0, 59), ("second", s, 0, 59)]
+    for name, value, low, high in checks:
+        if not low <= value <= high:
+            raise _fail(text, f"{name} {value} is out of range {low}..{high}")
+    try:
+        local = datetime(y, mo, d, h, mi, s, tzinfo=tz if zone is None else zone, fold=0)
+        return local.astimezone(UTC)
+    except ValueError:
+        raise _fail(text, f"day {d} does not exist in {y:04d}-{mo:02d}") from None
+    except OverflowError:
+        raise _fail(text, "the instant is outside the representable range") from None
+
+
+def _to_utc(text: str, value: datetime, tz: tzinfo) -> datetime:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=tz, fold=0)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise _fail(text, "the instant is outside the representable range") from None
+
+
+def _hour24(text: str, hour: int, ampm: str | None) -> int:
+    if not ampm:
+        return hour
+    if not 1 <= hour <= 12:
+        raise _fail(text, f"hour {hour} is out of range for a 12-hour clock")
+    return hour % 12 + (12 if ampm.lower().startswith("p") else 0)
+
+
+def _year(text: str, raw: str | None, day: int, month: int, near: datetime | None,
+          tz: tzinfo) -> int:
+    if raw:
+        return int(raw)
+    if near is None:
+        raise _fail(text, "no year given and no reference date to choose one")
+    local = near.astimezone(tz) if near.tzinfo else near
+    return nearest_year(day, month, local.date()).year
+
+
+def _iso(text: str, tz: tzinfo) -> datetime | None:
+    try:
+        return _to_utc(text, datetime.fromisoformat(text.upper()), tz)
+    except ValueError:
+        pass
+    m = _ISO.match(text)
+    if m is None:
+        return None
+    zone = _offset(text, m["zone"]) if m["zone"] else None
+    g = [int(m[k] or 0) for k in ("y", "mo", "d", "h", "mi", "s")]
+    return _build(text, *g, zone, tz=tz)  # lower-case t/z, or an out-of-range field
+
+
+def _rfc2822(text: str, tz: tzinfo) -> datetime | None:
+    m = _RFC2822.match(text)
+    parsed = email.utils._parsedate_tz(text) if m else None  # type: ignore[attr-defined]
+    if m is None or parsed is None:
+        return None
+    year = int(m["y"]) if len(m["y"]) == 4 else parsed[0]  # email.utils shifts "0050" to 2050
+    zone = None if m["zone"] is None or m["zone"] == "-0000" else _offset(text, m["zone"])
+    if m["zone"] == "-0000":  # RFC 5322: UTC, the source's zone unknown
+        zone = UTC
+    return _build(text, year, *parsed[1:6], zone, tz=tz)
+
+
+def _human(text: str, tz: tzinfo, near: datetime | None, need_time: bool) -> datetime | None:
+    m = _HUMAN.match(text) or _DOTTED.match(text)
+    if m is None or (need_time and m["h"] is None):
+        return None
+    if "mo" in m.re.groupindex:
+        day, month = int(m["d"]), int(m["mo"])
+    else:
+        day, month = int(m["d1"] or m["d2"]), MONTHS[(m["m1"] or m["m2"]).lower()]
+    year = _year(text, m["y"], day, month, near, tz)
+    zone = _offset(text, m["zone"]) if m["zone"] else None
+    hour = _hour24(text, int(m["h"] or 0), m["ampm"])
+    return _build(text, year, month, day, hour, int(m["mi"] or 0), int(m["s"] or 0), zone, tz=tz)
+
+
+def _dateparser(text: str, tz: tzinfo, near: datetime | None,
+                languages: Sequence[str]) -> datetime | None:
+    import dateparser  # noqa: PLC0415 - 50 ms import, only for the rare fallback
+
+    settings: dict[str, object] = {"PARSERS": ["absolute-time"]}
+    if near is not None:
+        settings["RELATIVE_BASE"] = (near.astimezone(tz) if near.tzinfo else near).replace(
+            tzinfo=None)
+    try:
+        value = dateparser.parse(text, languages=list(languages), settings=settings)
+    except (ValueError, OverflowError) as exc:  # dateparser's own range checks
+        raise _fail(text, str(exc)) from None
+    return None if value is None else _to_utc(text, value, tz)
+
+
+def parse_stamp(text: str, *, tz: ZoneInfo, near: datetime | None = None) -> datetime | None:
+    """Read a line that is only a date with a time (ISO, RFC 2822 or a human format).
+
+    Returns None when the line is not shaped like a date+time (dateparser is never used);
+    raises ``TimestampError`` when it is shaped like one but impossible (31 February).
+    """
+    text = " ".join(text.split())
+    iso = _ISO.match(text)
+    if iso is not None and iso["h"] is not None:
+        return _iso(text, tz)
+    return _rfc2822(text, tz) or _human(text, tz, near, need_time=True)
+
+
+def parse_timestamp(text: str, *, tz: ZoneInfo, near: datetime | None = None,
+                    languages: Sequence[str] = FALLBACK_LANGUAGES) -> datetime:
+    """Return the aware UTC instant ``text`` names, or raise ``TimestampError``.
+
+    ``near`` supplies a missing year (the nearest one) and dateparser's relative base. Input longer
+    than ``MAX_FALLBACK_CHARS`` is not given to dateparser.
+    """
+    text = " ".join(text.split())
+    if not text:
+        raise _fail(text, "it is empty")
+    value = _iso(text, tz) or _rfc2822(text, tz) or _human(text, tz, near, need_time=False)
+    if value is not None:
+        return value
+    ambiguous = _AMBIGUOUS.match(text)
+    if ambiguous and int(ambiguous[1]) != int(ambiguous[2]):
+        raise _fail(text, "day and month order is ambiguous")
+    if len(text) <= MAX_FALLBACK_CHARS and re.search(r"\d", text):
+        value = _dateparser(text, tz, near, languages)
+        if value is not None:
+            return value
+    raise _fail(text, "no known date format matches")
+
+
+def nearest_year(day: int, month: int, near: date) -> date:
+    """The date ``day``/``month`` in near.year-1, near.year or near.year+1 closest to ``near``.
+
+    29 February is skipped in non-leap candidates (ties go to the earlier date); raises
+    ``TimestampError`` for an impossible day/month, or 29 February with no leap year in range.
+    """
+    if not 1 <= month <= 12 or not 1 <= day <= 31:
+        raise TimestampError(f"impossible date: day {day} of month {month}")
+    candidates = []
+    for year in (near.year - 1, near.year, near.year + 1):
+        try:
+            candidates.append(date(year, month, day))
+        except ValueError:
+            continue
+    if not candidates:
+        raise TimestampError(f"impossible date: day {day} of month {month} near {near}")
+    return min(candidates, key=lambda c: (abs((c - near).days), c))
+
+
+def parse_day_month(text: str, *, near: date) -> date:
+    """Read "7 January", "7 января", "Jan. 7", "January 7" with the year nearest to ``near``."""
+    m = re.fullmatch(DAY_MONTH_PATTERN, " ".join(text.split()), re.IGNORECASE)
+    if m is None:
+        raise TimestampError(f"unreadable day and month {text!r}")
+    day, month = int(m["d1"] or m["d2"]), MONTHS[(m["m1"] or m["m2"]).lower()]
+    return nearest_year(day, month, near)

@@ -110,10 +110,9 @@ def _from_pattern(text: str, pattern: str, near: date | None) -> tuple[Dateline,
         return None
     groups = m.groupdict()
     lead = text[: m.end()].strip().rstrip("-–—_ ").strip()
-    end = m.end()
-    dash = _DASH.match(text, end)
-    if dash:
-        end = dash.end()
+    dash = _DASH.match(text, m.end())
+    end = dash.end() if dash else m.end()
+    end += len(text[end:]) - len(text[end:].lstrip())
     located = groups.get("located")
     source = groups.get("source")
     return Dateline(

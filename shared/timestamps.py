@@ -147,7 +147,7 @@ def _iso(text: str, tz: tzinfo) -> datetime | None:
         return None
     zone = _offset(text, m["zone"]) if m["zone"] else None
     g = [int(m[k] or 0) for k in ("y", "mo", "d", "h", "mi", "s")]
-    return _build(text, *g, zone, tz=tz)  # lower-case t/z, or an out-of-range field
+    return _build(text, *g, zone, tz=tz)  # an out-of-range field: a clear error
 
 
 def _rfc2822(text: str, tz: tzinfo) -> datetime | None:
@@ -188,7 +188,11 @@ def _dateparser(text: str, tz: tzinfo, near: datetime | None,
         value = dateparser.parse(text, languages=list(languages), settings=settings)
     except (ValueError, OverflowError) as exc:  # dateparser's own range checks
         raise _fail(text, str(exc)) from None
-    return None if value is None else _to_utc(text, value, tz)
+    if value is None:
+        return None
+    if near is not None and not re.search(r"\d{4}", text):  # dateparser takes near's year
+        value = value.replace(year=_year(text, None, value.day, value.month, near, tz))
+    return _to_utc(text, value, tz)
 
 
 def parse_stamp(text: str, *, tz: ZoneInfo, near: datetime | None = None) -> datetime | None:

@@ -72,7 +72,9 @@ def accept(conn: Connection, *, partner_id: int, raw: bytes, content_type: str,
 
 def _existing(conn: Connection, partner_id: int, digest: str,
               idempotency_key: str | None) -> Accepted | None:
-    same = or_(submissions.c.sha256 == digest, submissions.c.idempotency_key == idempotency_key)
+    same = submissions.c.sha256 == digest
+    if idempotency_key is not None:
+        same = or_(same, submissions.c.idempotency_key == idempotency_key)
     rows = conn.execute(
         select(submissions.c.id, submissions.c.status, submissions.c.sha256)
         .where(submissions.c.partner_id == partner_id, same)

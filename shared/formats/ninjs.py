@@ -111,8 +111,9 @@ def _decode(text: str) -> Any:
     try:
         return _DECODER.decode(text)
     except json.JSONDecodeError as exc:
-        where = {"line": exc.lineno, "column": exc.colno, "message": exc.msg}
-        detail = f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
+        problem = re.sub(r"( starting)? at$", "", exc.msg)  # "Invalid control character at"
+        where = {"line": exc.lineno, "column": exc.colno, "message": problem}
+        detail = f"invalid JSON at line {exc.lineno}, column {exc.colno}: {problem}"
         raise Malformed(detail, errors=[where]) from None
     except RecursionError:  # the depth scan stops this first; never let it escape regardless
         raise _invalid("", f"JSON nested deeper than {MAX_DEPTH} levels") from None
@@ -417,8 +418,10 @@ def _keywords(doc: dict[str, Any]) -> list[str]:
 
 
 def _infosource(doc: dict[str, Any]) -> str | None:
-    names = (_label(p, e) for p, e in _entries(doc, "infosource", "infosources", "infoSources"))
-    return next(filter(None, names), None)
+    """The first infosource's name, else its literal code: never a bare URI."""
+    found = _entries(doc, "infosource", "infosources", "infoSources")
+    names = [_text(e, "name", limit=LINE, base=p) for p, e in found]
+    return next(filter(None, names + [_code(p, e) for p, e in found]), None)
 
 
 # --- references: renditions and associations (never fetched here) -----------------------------

@@ -34,7 +34,30 @@ _LEAD = re.compile(
 _DATE_ONLY = re.compile(_DAY_MONTH_YEAR, re.IGNORECASE)
 _DASH = re.compile(r"\s*(?:--|[-–—_])(?:\s+|$)")
 _CONNECTORS = frozenset(
-    "de da do dos das del di la le les am an der im upon on sur en of na nad pod".split()
+    (
+        "de",
+        "da",
+        "do",
+        "dos",
+        "das",
+        "del",
+        "di",
+        "la",
+        "le",
+        "les",
+        "am",
+        "an",
+        "der",
+        "im",
+        "upon",
+        "on",
+        "sur",
+        "en",
+        "of",
+        "na",
+        "nad",
+        "pod",
+    )
 )
 MAX_PLACE_WORDS = 4
 _LOWERCASE_AGENCIES = frozenset({"dpa", "epa"})
@@ -135,11 +158,11 @@ def _generic(text: str, near: date | None) -> tuple[Dateline, int] | None:
     source = m["source"]
     if source is not None and not _plausible_source(source):
         return None
-    rest = text[m.end():]
+    rest = text[m.end() :]
     bare_caps = m["located"].isupper() and len(rest.split()) >= 12
     if m["date"] is None and source is None and not bare_caps:
         return None
-    lead = text[m.start("located"): m.start("dash")].strip()
+    lead = text[m.start("located") : m.start("dash")].strip()
     located = title_case(m["located"])
     return Dateline(
         located=f"{located}, {title_case(m['region'])}" if m["region"] else located,

@@ -7,10 +7,14 @@ same data folder reuses running servers instead of starting new ones.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import logging
+import signal
 import subprocess
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
@@ -31,7 +35,9 @@ class EmbeddedPostgres:
 
     def start(self) -> str:
         """Start (or join) the server and return a ``postgresql://`` URL for the database."""
-        import pgserver
+        with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset
+            warnings.simplefilter("ignore")
+            import pgserver
 
         self.pgdata.parent.mkdir(parents=True, exist_ok=True)
         self._server = pgserver.get_server(
@@ -105,6 +111,7 @@ class EmbeddedRedis:
             ],
             stdin=subprocess.DEVNULL,
             start_new_session=True,
+            preexec_fn=die_with_parent,
         )
         deadline = time.monotonic() + 10
         while not _ping(socket):
@@ -121,6 +128,12 @@ class EmbeddedRedis:
             except subprocess.TimeoutExpired:
                 self._process.kill()
         self._process = None
+
+
+def die_with_parent() -> None:
+    """In a child before exec: SIGTERM it when its parent dies (Linux), so nothing is orphaned."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def _ping(socket: Path) -> bool:

@@ -30,17 +30,17 @@ _MONTH_NAMES = (
     "janv févr mars avr mai juin juil août sept oct nov déc",
 )
 MONTHS: dict[str, int] = {
-    name: number
-    for row in _MONTH_NAMES
-    for number, name in enumerate(row.split(), start=1)
+    name: number for row in _MONTH_NAMES for number, name in enumerate(row.split(), start=1)
 } | {"sept": 9, "февр": 2, "сент": 9, "нояб": 11, "fevrier": 2, "aout": 8, "decembre": 12}
 
 # Fixed offsets (hours) for the zone abbreviations wire copy uses; ambiguous ones (IST) are absent.
-ZONES: dict[str, float] = {
+# fmt: off
+ZONES: dict[str, int] = {
     "UT": 0, "UTC": 0, "GMT": 0, "Z": 0, "WET": 0, "BST": 1, "WEST": 1, "CET": 1, "CEST": 2,
     "EET": 2, "EEST": 3, "MSK": 3, "МСК": 3, "EST": -5, "EDT": -4, "CST": -6, "CDT": -5,
     "MST": -7, "MDT": -6, "PST": -8, "PDT": -7, "AKST": -9, "AKDT": -8, "HST": -10,
 }
+# fmt: on
 
 ZONE_PATTERN = "|".join(sorted(ZONES, key=len, reverse=True))
 MONTH_PATTERN = "|".join(sorted(map(re.escape, MONTHS), key=len, reverse=True))
@@ -49,7 +49,13 @@ DAY_MONTH_PATTERN = (
     rf"(?:(?P<d1>\d{{1,2}})(?:st|nd|rd|th|-?го|-?е)?\s+(?P<m1>{MONTH_PATTERN})\.?"
     rf"|(?P<m2>{MONTH_PATTERN})\.?\s+(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?)(?![\w])"
 )
-_WEEKDAY = r"(?:[^\W\d_]{2,12}\.?,?\s+)?"
+_WEEKDAYS = (
+    "monday tuesday wednesday thursday friday saturday sunday mon tue tues wed thu thurs fri sat "
+    "sun понедельник вторник среда четверг пятница суббота воскресенье пн вт ср чт пт сб вс "
+    "lundi mardi mercredi jeudi vendredi samedi dimanche"
+).split()
+_WEEKDAY = rf"(?:(?:{'|'.join(sorted(_WEEKDAYS, key=len, reverse=True))})\.?,?\s+)?"
+_LIMITS = ((1, 9999), (1, 12), (0, 23), (0, 59), (0, 59))
 _TIME = (
     r"(?:\s*(?:,|\bat\b|\bв\b|\||-|–|—)?\s*(?P<h>\d{1,2})[:.](?P<mi>\d{2})(?::(?P<s>\d{2}))?"
     r"\s*(?P<ampm>[ap]\.?\s?m\b\.?)?)?"
@@ -60,7 +66,9 @@ _HUMAN = re.compile(
     rf"{_TIME}{_ZONE}\s*$",
     re.IGNORECASE,
 )
-_DOTTED = re.compile(rf"^(?P<d>\d{{1,2}})\.(?P<mo>\d{{1,2}})\.(?P<y>\d{{4,6}})\.?,?{_TIME}{_ZONE}\s*$")
+_DOTTED = re.compile(
+    rf"^(?P<d>\d{{1,2}})\.(?P<mo>\d{{1,2}})\.(?P<y>\d{{4,6}})\.?,?{_TIME}{_ZONE}\s*$"
+)
 _ISO = re.compile(
     r"^(?P<y>\d{4,6})-?(?P<mo>\d{2})-?(?P<d>\d{2})(?:[Tt ](?P<h>\d{2})(?::?(?P<mi>\d{2})"
     r"(?::?(?P<s>\d{2})(?:[.,]\d+)?)?)?)?\s*(?P<zone>[Zz]|[+-]\d{2}(?::?\d{2})?)?$"
@@ -93,12 +101,25 @@ def _offset(text: str, zone: str) -> tzinfo:
     return timezone(sign * timedelta(hours=hours, minutes=minutes))
 
 
-def _build(text: str, y: int, mo: int, d: int, h: int = 0, mi: int = 0, s: int = 0,
-           zone: tzinfo | None = None, *, tz: tzinfo) -> datetime:
+def _build(
+    text: str,
+    y: int,
+    mo: int,
+    d: int,
+    h: int = 0,
+    mi: int = 0,
+    s: int = 0,
+    zone: tzinfo | None = None,
+    *,
+    tz: tzinfo,
+) -> datetime:
     """Validate each field with a clear message, then localise (zoneinfo, fold=0) and go UTC."""
-    checks = [("year", y, 1, 9999), ("month", mo, 1, 12), ("hour", h, 0, 23),
-              ("minute", mi, 0, 59), ("second", s, 0, 59)]
-    for name, value, low, high in checks:
+    names, values, limits = (
+        ("year", "month", "hour", "minute", "second"),
+        (y, mo, h, mi, s),
+        _LIMITS,
+    )
+    for name, value, (low, high) in zip(names, values, limits, strict=True):
         if not low <= value <= high:
             raise _fail(text, f"{name} {value} is out of range {low}..{high}")
     try:
@@ -127,8 +148,9 @@ def _hour24(text: str, hour: int, ampm: str | None) -> int:
     return hour % 12 + (12 if ampm.lower().startswith("p") else 0)
 
 
-def _year(text: str, raw: str | None, day: int, month: int, near: datetime | None,
-          tz: tzinfo) -> int:
+def _year(
+    text: str, raw: str | None, day: int, month: int, near: datetime | None, tz: tzinfo
+) -> int:
     if raw:
         return int(raw)
     if near is None:
@@ -156,9 +178,7 @@ def _rfc2822(text: str, tz: tzinfo) -> datetime | None:
     if m is None or parsed is None:
         return None
     year = int(m["y"]) if len(m["y"]) == 4 else parsed[0]  # email.utils shifts "0050" to 2050
-    zone = None if m["zone"] is None or m["zone"] == "-0000" else _offset(text, m["zone"])
-    if m["zone"] == "-0000":  # RFC 5322: UTC, the source's zone unknown
-        zone = UTC
+    zone = _offset(text, m["zone"]) if m["zone"] else None  # "-0000" (zone unknown) is UTC too
     return _build(text, year, *parsed[1:6], zone, tz=tz)
 
 
@@ -176,14 +196,16 @@ def _human(text: str, tz: tzinfo, near: datetime | None, need_time: bool) -> dat
     return _build(text, year, month, day, hour, int(m["mi"] or 0), int(m["s"] or 0), zone, tz=tz)
 
 
-def _dateparser(text: str, tz: tzinfo, near: datetime | None,
-                languages: Sequence[str]) -> datetime | None:
-    import dateparser  # noqa: PLC0415 - 50 ms import, only for the rare fallback
+def _dateparser(
+    text: str, tz: tzinfo, near: datetime | None, languages: Sequence[str]
+) -> datetime | None:
+    import dateparser  # 50 ms to import: only for the rare fallback
 
     settings: dict[str, object] = {"PARSERS": ["absolute-time"]}
     if near is not None:
         settings["RELATIVE_BASE"] = (near.astimezone(tz) if near.tzinfo else near).replace(
-            tzinfo=None)
+            tzinfo=None
+        )
     try:
         value = dateparser.parse(text, languages=list(languages), settings=settings)
     except (ValueError, OverflowError) as exc:  # dateparser's own range checks
@@ -208,8 +230,13 @@ def parse_stamp(text: str, *, tz: ZoneInfo, near: datetime | None = None) -> dat
     return _rfc2822(text, tz) or _human(text, tz, near, need_time=True)
 
 
-def parse_timestamp(text: str, *, tz: ZoneInfo, near: datetime | None = None,
-                    languages: Sequence[str] = FALLBACK_LANGUAGES) -> datetime:
+def parse_timestamp(
+    text: str,
+    *,
+    tz: ZoneInfo,
+    near: datetime | None = None,
+    languages: Sequence[str] = FALLBACK_LANGUAGES,
+) -> datetime:
     """Return the aware UTC instant ``text`` names, or raise ``TimestampError``.
 
     ``near`` supplies a missing year (the nearest one) and dateparser's relative base. Input longer

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -18,6 +19,7 @@ from services.logs import configure_logging
 from services.queue import make_celery
 from services.runtime import resolve
 from shared.db.engine import make_engine, migrate
+from shared.embedded import die_with_parent
 from shared.settings import Settings
 
 WORKER_APP = "services.worker.celery_app"
@@ -43,6 +45,14 @@ def celery_command(kind: str, settings: Settings, concurrency: int = 2) -> list[
     return [*base, "beat", "-s", str(schedule), "-l", settings.log_level]
 
 
+class _Terminated(Exception):
+    """SIGTERM, turned into an exception so that shutdown runs the cleanup below."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise _Terminated
+
+
 def _stop(process: subprocess.Popen[bytes], grace: float = 15.0) -> None:
     if process.poll() is None:
         process.terminate()
@@ -56,6 +66,8 @@ def _stop(process: subprocess.Popen[bytes], grace: float = 15.0) -> None:
 def cmd_up(args: argparse.Namespace) -> int:
     settings = Settings()
     configure_logging(settings.log_level)
+    # uvicorn re-raises the signal it stopped on; with this handler that unwinds to `finally`.
+    signal.signal(signal.SIGTERM, _on_sigterm)
     started = time.monotonic()
     runtime = resolve(settings, need_redis=True)
     assert runtime.redis_url is not None
@@ -68,7 +80,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         for kind in ("worker", "beat"):
             children.append(subprocess.Popen(
                 celery_command(kind, settings, args.concurrency), env=env,
-                start_new_session=True))
+                start_new_session=True, preexec_fn=die_with_parent))
         app = create_app(settings, engine, make_celery(settings, runtime.redis_url))
         server = uvicorn.Server(uvicorn.Config(
             app, host=args.host, port=args.port, log_config=None, access_log=False,
@@ -76,6 +88,8 @@ def cmd_up(args: argparse.Namespace) -> int:
         threading.Thread(target=_announce, args=(server, args, started), daemon=True).start()
         server.run()
         return 0 if server.started else 1
+    except _Terminated:
+        return 0
     finally:
         for child in children:
             _stop(child)

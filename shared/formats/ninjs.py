@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -40,7 +40,8 @@ SCHEMES |= dict.fromkeys(("medtop", "mediatopic", "iptc-mediatopic"), "iptc-medi
 IPTC_CV = re.compile(r"https?://cv\.iptc\.org/newscodes/(subjectcode|mediatopic)/?([^/]*)/?", re.I)
 QCODE = re.compile(r"(subj|medtop):(.+)", re.I)
 URI_TAIL = re.compile(r"(.*[/#:])([^/#:]+)/?")
-STRUCTURE = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[{\]}]', re.S)
+# A string, closed or running to the end (so each " matches once: linear), or a bracket.
+STRUCTURE = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*(?:"|\\?\Z)|[\[{\]}]', re.S)
 BAD_CHARS = re.compile("[\x00\ud800-\udfff]")
 BODY_KINDS = {"text/html": "html", "application/xhtml+xml": "html", "text/plain": "text"}
 JSON_KINDS = {bool: "a boolean", int: "a number", float: "a number", str: "a string"}
@@ -81,9 +82,17 @@ class _Object(dict[str, Any]):
 def _pairs(pairs: list[tuple[str, Any]]) -> _Object:
     obj = _Object(pairs)
     if len(obj) < len(pairs):
-        keys = [key for key, _ in pairs]
-        obj.duplicate = next(key for i, key in enumerate(keys) if key in keys[:i])
+        obj.duplicate = _first_repeat(key for key, _ in pairs)
     return obj
+
+
+def _first_repeat(keys: Iterable[str]) -> str | None:
+    seen: set[str] = set()
+    for key in keys:
+        if key in seen:
+            return key
+        seen.add(key)
+    return None
 
 
 def _int(text: str) -> int | _Bad:

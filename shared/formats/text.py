@@ -39,8 +39,9 @@ LABEL_MAX_WORDS = 4
 STAMP_REACH = 2  # the stamp is one of the two lines above the headline (or the one below it)
 
 _SENTENCE_END = re.compile(r"[.!?…:;][\"'»”’)\]]*$")
-_DATE_LINE = re.compile(rf"\b(?:{MONTH_PATTERN})\b.*\b\d{{4}}\b|\d{{1,2}}[./]\d{{1,2}}[./]\d{{2,4}}",
-                        re.IGNORECASE)
+_DATE_LINE = re.compile(
+    rf"\b(?:{MONTH_PATTERN})\b.*\b\d{{4}}\b|\d{{1,2}}[./]\d{{1,2}}[./]\d{{2,4}}", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,8 +70,13 @@ def _is_chrome(line: _Line) -> bool:
 
 def _is_label(line: _Line) -> bool:
     text = line.text
-    return (_words(line) <= LABEL_MAX_WORDS and len(text) <= 40 and text[:1].isalpha()
-            and not any(c.isdigit() for c in text) and not re.search(r"[.!?:;]", text))
+    return (
+        _words(line) <= LABEL_MAX_WORDS
+        and len(text) <= 40
+        and text[:1].isalpha()
+        and not any(c.isdigit() for c in text)
+        and not re.search(r"[.!?:;]", text)
+    )
 
 
 def _is_substantial(line: _Line) -> bool:
@@ -86,10 +92,10 @@ def _strip_rule(rule: str, text: str) -> bool:
         return False
 
 
-def _lines(text: str, strip_lines: tuple[str, ...]) -> list[_Line]:
+def _lines(text: str, rules: tuple[str, ...]) -> list[_Line]:
     raw = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     kept = [_Line(no, line.strip()) for no, line in enumerate(raw, start=1)]
-    return [ln for ln in kept if not (ln.text and any(_strip_rule(r, ln.text) for r in strip_lines))]
+    return [ln for ln in kept if not (ln.text and any(_strip_rule(r, ln.text) for r in rules))]
 
 
 class _Page:
@@ -172,7 +178,7 @@ class _Page:
 
     def body(self, start: int) -> list[str]:
         """Paragraphs from content line ``start`` to the end, trailing chrome removed."""
-        body = self.lines[self.pos[self.content[start].no]:]
+        body = self.lines[self.pos[self.content[start].no] :]
         while len(body) > 1 and (not body[-1].text or _is_chrome(body[-1])):
             body.pop()
         if not any(not ln.text for ln in body):
@@ -195,7 +201,8 @@ class _Page:
         subjects = [Subject(scheme="category", code=None, name=above.text)]
         mapping = self.ctx.profile.category_subjects
         mapped = mapping.get(above.text) or next(
-            (s for k, s in mapping.items() if k.casefold() == above.text.casefold()), None)
+            (s for k, s in mapping.items() if k.casefold() == above.text.casefold()), None
+        )
         if mapped is not None and mapped not in subjects:
             subjects.append(mapped)
         return subjects

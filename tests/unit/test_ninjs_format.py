@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -35,8 +36,10 @@ def sample(name: str) -> str:
     return (SAMPLES / name).read_text(encoding="utf-8")
 
 
-def at(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)
+def at(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 def one(doc: dict[str, Any], ctx: ParseContext = IN_UTC) -> ParsedItem:
@@ -55,7 +58,12 @@ def refusal(text: str, ctx: ParseContext = IN_UTC) -> DatelineError:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [('{"uri": "x"}', True), ('\n  [{"guid": "x"}]', True), ("MINSK, 7 January", False), ("", False)],
+    [
+        ('{"uri": "x"}', True),
+        ('\n  [{"guid": "x"}]', True),
+        ("MINSK, 7 January", False),
+        ("", False),
+    ],
 )
 def test_sniff_takes_json_objects_and_arrays(text: str, expected: bool) -> None:
     assert ninjs.sniff(text) is expected
@@ -88,7 +96,7 @@ def test_superdesk_1x_text_maps_every_field() -> None:
             body_html="<p>IPSWICH, March 12 (CCP) - Residents of low-lying Ipswich suburbs have "
             "been told to prepare to leave as the Bremer River rises after two days of heavy "
             "rain.</p>\n<p>The Bureau of Meteorology expects the river to peak at about 11.5 "
-            "metres at the David Trumpy Bridge early on Wednesday.</p>\n<p>\"If you are in a "
+            'metres at the David Trumpy Bridge early on Wednesday.</p>\n<p>"If you are in a '
             'flood-prone street, make a plan now and do not wait for the knock on the door," '
             "Mayor Teresa Harding said.</p>\n<p>An evacuation centre has opened at the Ipswich "
             "Showgrounds on Warwick Road.</p>",
@@ -332,9 +340,15 @@ def test_version_is_kept_as_a_string(version: Any, expected: str | None) -> None
             {"code": "x1", "scheme": "http://cv.iptc.org/newscodes/mediatopic/"},
             Subject("iptc-mediatopic", "x1"),
         ),
-        ({"literal": "Innenriks", "name": "Innenriks"}, Subject("category", "Innenriks", "Innenriks")),
+        (
+            {"literal": "Innenriks", "name": "Innenriks"},
+            Subject("category", "Innenriks", "Innenriks"),
+        ),
         ({"code": "Q1", "scheme": "urn:partner:desks"}, Subject("urn:partner:desks", "Q1")),
-        ({"uri": "http://www.wikidata.org/entity/Q90"}, Subject("http://www.wikidata.org/entity/", "Q90")),
+        (
+            {"uri": "http://www.wikidata.org/entity/Q90"},
+            Subject("http://www.wikidata.org/entity/", "Q90"),
+        ),
     ],
 )
 def test_subject_schemes_are_normalised_for_iptc_and_kept_otherwise(
@@ -381,7 +395,9 @@ def test_abstract_prefers_a_plain_summary() -> None:
     assert one({"uri": "u", "descriptions": descriptions[1:2]}).abstract == "<p>Html</p>"
 
 
-@pytest.mark.parametrize(("spelling", "expected"), [("cancelled", "canceled"), ("Withheld", "withheld")])
+@pytest.mark.parametrize(
+    ("spelling", "expected"), [("cancelled", "canceled"), ("Withheld", "withheld")]
+)
 def test_pubstatus_accepts_superdesk_spellings(spelling: str, expected: str) -> None:
     assert one({"uri": "u", "pubstatus": spelling}).pubstatus == expected
 
@@ -408,7 +424,11 @@ def test_times_without_offset_are_read_in_the_partner_zone(
 
 
 def test_association_slots_without_identifier_are_skipped() -> None:
-    associations = {"featuremedia": None, "gallery": {"type": "picture"}, "sidebar": {"uri": "urn:s"}}
+    associations = {
+        "featuremedia": None,
+        "gallery": {"type": "picture"},
+        "sidebar": {"uri": "urn:s"},
+    }
     assert one({"uri": "u", "associations": associations}).associations == [
         Association("sidebar", "urn:s")
     ]
@@ -416,48 +436,127 @@ def test_association_slots_without_identifier_are_skipped() -> None:
 
 # --- refusals --------------------------------------------------------------------------------
 
-U = '{"uri": "urn:a", '
+U = '{"uri": "urn:a", '  # the opening of a valid item, for one bad field
+NOT_JSON = "is not valid JSON (RFC 8259 has no NaN or Infinity)"
+UNSTORABLE = "contains U+0000 or a lone surrogate, which cannot be stored"
+NOT_A_DOCUMENT = "a ninjs document is a JSON object, or an array of them for a batch"
+NO_ID = "a ninjs item needs a uri or guid"
+RANK = "must be an integer from 1 to 9"
+TYPES = "audio, component, composite, event, graphic, picture, planning, text, video"
+NOT_A_SIZE = "must be a whole number of at least 0"
+
+
+def field(pointer: str, message: str) -> list[dict[str, Any]]:
+    return [{"field": pointer, "message": message}]
 
 
 @pytest.mark.parametrize(
     ("text", "error", "errors"),
     [
-        ("{\n  \"uri\": 'single'\n}", Malformed, [{"line": 2, "column": 10, "message": "Expecting value"}]),
+        (
+            "{\n  \"uri\": 'single'\n}",
+            Malformed,
+            [{"line": 2, "column": 10, "message": "Expecting value"}],
+        ),
         ('{"uri": "urn:a"} {}', Malformed, [{"line": 1, "column": 18, "message": "Extra data"}]),
-        (U + '"urgency": NaN}', Malformed, [{"field": "/urgency", "message": "NaN is not valid JSON (RFC 8259 has no NaN or Infinity)"}]),
-        (U + '"x": [-Infinity]}', Malformed, [{"field": "/x/0", "message": "-Infinity is not valid JSON (RFC 8259 has no NaN or Infinity)"}]),
-        (U + '"x": 1e400}', Invalid, [{"field": "/x", "message": "the number 1e400 is out of range"}]),
-        (U + '"x": ' + "7" * 4301 + "}", Invalid, [{"field": "/x", "message": "an integer of more than 4300 digits is not accepted"}]),
-        (U + '"headline": "a\\u0000b"}', Invalid, [{"field": "/headline", "message": "contains U+0000 or a lone surrogate, which cannot be stored"}]),
-        (U + '"a/b": {"c~d": ["\\ud800"]}}', Invalid, [{"field": "/a~1b/c~0d/0", "message": "contains U+0000 or a lone surrogate, which cannot be stored"}]),
-        (U + '"x": {"\\udfff": 1}}', Invalid, [{"field": "/x", "message": "a key contains U+0000 or a lone surrogate"}]),
-        (U + '"headline": "A", "headline": "B"}', Invalid, [{"field": "/headline", "message": "this key appears twice in one object"}]),
-        ('"a story"', Invalid, [{"field": "", "message": "a ninjs document is a JSON object, or an array of them for a batch"}]),
-        ("null", Invalid, [{"field": "", "message": "a ninjs document is a JSON object, or an array of them for a batch"}]),
-        ("[]", Invalid, [{"field": "", "message": "a batch holds 1 to 1000 items, not 0"}]),
-        ("{}", Invalid, [{"field": "/uri", "message": "a ninjs item needs a uri or guid"}]),
-        ('{"uri": " ", "guid": ""}', Invalid, [{"field": "/uri", "message": "a ninjs item needs a uri or guid"}]),
-        ('{"uri": 42}', Invalid, [{"field": "/uri", "message": "must be a string, not a number"}]),
-        (U + '"headline": ["A"]}', Invalid, [{"field": "/headline", "message": "must be a string, not an array"}]),
-        (U + '"headline": "' + "H" * 1001 + '"}', Invalid, [{"field": "/headline", "message": "is longer than 1000 characters"}]),
-        (U + '"headlines": [{"value": "' + "H" * 1001 + '"}]}', Invalid, [{"field": "/headlines/0/value", "message": "is longer than 1000 characters"}]),
-        (U + '"headlines": "Hi"}', Invalid, [{"field": "/headlines", "message": "must be an array, not a string"}]),
-        (U + '"subjects": [{"name": "ok"}, 1]}', Invalid, [{"field": "/subjects/1", "message": "must be an object, not a number"}]),
-        (U + '"subject": [{"code": 4000000}]}', Invalid, [{"field": "/subject/0/code", "message": "must be a string, not a number"}]),
-        (U + '"urgency": 0}', Invalid, [{"field": "/urgency", "message": "must be an integer from 1 to 9"}]),
-        (U + '"urgency": 10}', Invalid, [{"field": "/urgency", "message": "must be an integer from 1 to 9"}]),
-        (U + '"urgency": "3"}', Invalid, [{"field": "/urgency", "message": "must be an integer from 1 to 9"}]),
-        (U + '"priority": true}', Invalid, [{"field": "/priority", "message": "must be an integer from 1 to 9"}]),
-        (U + '"type": "podcast"}', Invalid, [{"field": "/type", "message": "must be one of audio, component, composite, event, graphic, picture, planning, text, video, not 'podcast'"}]),
-        (U + '"pubStatus": "killed"}', Invalid, [{"field": "/pubStatus", "message": "must be one of canceled, usable, withheld, not 'killed'"}]),
-        (U + '"version": true}', Invalid, [{"field": "/version", "message": "must be a string, not a boolean"}]),
-        (U + '"renditions": "big.jpg"}', Invalid, [{"field": "/renditions", "message": "must be an object (ninjs 1.x) or an array, not a string"}]),
-        (U + '"renditions": {"thumb": [1]}}', Invalid, [{"field": "/renditions/thumb", "message": "must be an object, not an array"}]),
-        (U + '"renditions": {"thumb": {"width": -1}}}', Invalid, [{"field": "/renditions/thumb/width", "message": "must be a whole number of at least 0"}]),
-        (U + '"renditions": [{"name": "x", "sizeInBytes": 10.5}]}', Invalid, [{"field": "/renditions/0/sizeInBytes", "message": "must be a whole number of at least 0"}]),
-        (U + '"keywords": "flood, rain"}', Invalid, [{"field": "/keywords", "message": "must be an array of strings, not a string"}]),
-        (U + '"keywords": ["flood", {}]}', Invalid, [{"field": "/keywords/1", "message": "must be a string, not an object"}]),
-        (U + '"associations": {"featuremedia": "urn:p"}}', Invalid, [{"field": "/associations/featuremedia", "message": "must be an object, not a string"}]),
+        (U + '"urgency": NaN}', Malformed, field("/urgency", f"NaN {NOT_JSON}")),
+        (U + '"x": [-Infinity]}', Malformed, field("/x/0", f"-Infinity {NOT_JSON}")),
+        (U + '"x": 1e400}', Invalid, field("/x", "the number 1e400 is out of range")),
+        (
+            U + '"x": ' + "7" * 4301 + "}",
+            Invalid,
+            field("/x", "an integer of more than 4300 digits is not accepted"),
+        ),
+        (U + '"headline": "a\\u0000b"}', Invalid, field("/headline", UNSTORABLE)),
+        (U + '"a/b": {"c~d": ["\\ud800"]}}', Invalid, field("/a~1b/c~0d/0", UNSTORABLE)),
+        (
+            U + '"x": {"\\udfff": 1}}',
+            Invalid,
+            field("/x", "a key contains U+0000 or a lone surrogate"),
+        ),
+        (
+            U + '"headline": "A", "headline": "B"}',
+            Invalid,
+            field("/headline", "this key appears twice in one object"),
+        ),
+        ('"a story"', Invalid, field("", NOT_A_DOCUMENT)),
+        ("null", Invalid, field("", NOT_A_DOCUMENT)),
+        ("[]", Invalid, field("", "a batch holds 1 to 1000 items, not 0")),
+        ("{}", Invalid, field("/uri", NO_ID)),
+        ('{"uri": " ", "guid": ""}', Invalid, field("/uri", NO_ID)),
+        ('{"uri": 42}', Invalid, field("/uri", "must be a string, not a number")),
+        (U + '"headline": ["A"]}', Invalid, field("/headline", "must be a string, not an array")),
+        (
+            U + '"headline": "' + "H" * 1001 + '"}',
+            Invalid,
+            field("/headline", "is longer than 1000 characters"),
+        ),
+        (
+            U + '"headlines": [{"value": "' + "H" * 1001 + '"}]}',
+            Invalid,
+            field("/headlines/0/value", "is longer than 1000 characters"),
+        ),
+        (U + '"headlines": "Hi"}', Invalid, field("/headlines", "must be an array, not a string")),
+        (
+            U + '"subjects": [{"name": "ok"}, 1]}',
+            Invalid,
+            field("/subjects/1", "must be an object, not a number"),
+        ),
+        (
+            U + '"subject": [{"code": 4000000}]}',
+            Invalid,
+            field("/subject/0/code", "must be a string, not a number"),
+        ),
+        (U + '"urgency": 0}', Invalid, field("/urgency", RANK)),
+        (U + '"urgency": 10}', Invalid, field("/urgency", RANK)),
+        (U + '"urgency": "3"}', Invalid, field("/urgency", RANK)),
+        (U + '"priority": true}', Invalid, field("/priority", RANK)),
+        (
+            U + '"type": "podcast"}',
+            Invalid,
+            field("/type", f"must be one of {TYPES}, not 'podcast'"),
+        ),
+        (
+            U + '"pubStatus": "killed"}',
+            Invalid,
+            field("/pubStatus", "must be one of canceled, usable, withheld, not 'killed'"),
+        ),
+        (U + '"version": true}', Invalid, field("/version", "must be a string, not a boolean")),
+        (
+            U + '"renditions": "big.jpg"}',
+            Invalid,
+            field("/renditions", "must be an object (ninjs 1.x) or an array, not a string"),
+        ),
+        (
+            U + '"renditions": {"thumb": [1]}}',
+            Invalid,
+            field("/renditions/thumb", "must be an object, not an array"),
+        ),
+        (
+            U + '"renditions": {"thumb": {"width": -1}}}',
+            Invalid,
+            field("/renditions/thumb/width", NOT_A_SIZE),
+        ),
+        (
+            U + '"renditions": [{"name": "x", "sizeInBytes": 10.5}]}',
+            Invalid,
+            field("/renditions/0/sizeInBytes", NOT_A_SIZE),
+        ),
+        (
+            U + '"keywords": "flood, rain"}',
+            Invalid,
+            field("/keywords", "must be an array of strings, not a string"),
+        ),
+        (
+            U + '"keywords": ["flood", {}]}',
+            Invalid,
+            field("/keywords/1", "must be a string, not an object"),
+        ),
+        (
+            U + '"associations": {"featuremedia": "urn:p"}}',
+            Invalid,
+            field("/associations/featuremedia", "must be an object, not a string"),
+        ),
     ],
 )
 def test_refusals_name_the_line_or_field(
@@ -474,12 +573,15 @@ def test_sample_with_a_raw_newline_in_a_string_names_line_and_column() -> None:
     assert refused.detail == "invalid JSON at line 3, column 28: Invalid control character"
 
 
+FEBRUARY_31 = "'2024-02-31T09:00:00Z' is not a possible date-time (day is out of range for month)"
+
+
 @pytest.mark.parametrize(
     ("name", "error", "errors"),
     [
-        ("duplicate-key.json", Invalid, [{"field": "/headline", "message": "this key appears twice in one object"}]),
-        ("no-identity.json", Invalid, [{"field": "/uri", "message": "a ninjs item needs a uri or guid"}]),
-        ("impossible-date.json", TimestampError, [{"field": "/versioncreated", "message": "'2024-02-31T09:00:00Z' is not a possible date-time (day is out of range for month)"}]),
+        ("duplicate-key.json", Invalid, field("/headline", "this key appears twice in one object")),
+        ("no-identity.json", Invalid, field("/uri", NO_ID)),
+        ("impossible-date.json", TimestampError, field("/versioncreated", FEBRUARY_31)),
     ],
 )
 def test_bad_samples_are_refused(name: str, error: type[DatelineError], errors: list[Any]) -> None:
@@ -580,23 +682,35 @@ def test_a_time_that_is_not_a_string_is_a_timestamp_error() -> None:
     refused = refusal('{"uri": "u", "versioncreated": 1704621600}')
     assert type(refused) is TimestampError
     assert refused.errors == [
-        {"field": "/versioncreated", "message": "must be an RFC 3339 date-time string, not a number"}
+        {
+            "field": "/versioncreated",
+            "message": "must be an RFC 3339 date-time string, not a number",
+        }
     ]
 
 
 # --- properties ------------------------------------------------------------------------------
 
 SCALARS = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12)
+
+
+def keys_in(value: Any) -> Iterator[str]:
+    if isinstance(value, dict):
+        yield from value
+        value = list(value.values())
+    for member in value if isinstance(value, list) else []:
+        yield from keys_in(member)
+
+
+# Every key the samples use, at any depth: realistic names for the fuzzer to misuse.
 KEYS = st.sampled_from(
-    "uri guid version type pubstatus pubStatus headline headlines bodies body_html body_text "
-    "descriptions description_text subject subjects service place places genre genres infosource "
-    "infoSources renditions associations keywords urgency priority versioncreated firstCreated "
-    "embargoed embargoedUntil located by byline role value contenttype contentType name code "
-    "qcode literal scheme rel href width sizeinbytes".split()
+    sorted({k for f in SAMPLES.glob("*.json") for k in keys_in(json.loads(f.read_text()))})
 )
 JSON = st.recursive(
     SCALARS,
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(KEYS | st.text(max_size=4), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(KEYS | st.text(max_size=4), inner, max_size=4)
+    ),
     max_leaves=16,
 )
 

@@ -119,8 +119,14 @@ def test_a_stamp_line_is_only_a_date_with_a_time() -> None:
     assert parse_stamp("07 January 2022, 13:21", tz=MINSK) == utc(2022, 1, 7, 10, 21)
     assert parse_stamp("2022-01-07T13:21:00+03:00", tz=MINSK) == utc(2022, 1, 7, 10, 21)
     assert parse_stamp("07 января 2022, 13:21", tz=MINSK) == utc(2022, 1, 7, 10, 21)
-    for not_a_stamp in ("Flag Tuesday, 16 April 2024", "Tuesday, 16 April 2024", "2022-01-07",
-                        "President", "Talks at 13:21 went on late", "All news"):
+    for not_a_stamp in (
+        "Flag Tuesday, 16 April 2024",
+        "Tuesday, 16 April 2024",
+        "2022-01-07",
+        "President",
+        "Talks at 13:21 went on late",
+        "All news",
+    ):
         assert parse_stamp(not_a_stamp, tz=MINSK) is None, not_a_stamp
 
 
@@ -147,12 +153,18 @@ def test_nearest_year_picks_the_closest_of_three_years(
     assert nearest_year(day, month, near) == expected
 
 
-@pytest.mark.parametrize(("day", "month", "near"), [
-    (31, 2, date(2022, 1, 7)), (0, 1, date(2022, 1, 7)), (7, 13, date(2022, 1, 7)),
-    (29, 2, date(2022, 6, 1)),
-])
-def test_nearest_year_rejects_dates_that_cannot_exist_nearby(day: int, month: int,
-                                                             near: date) -> None:
+@pytest.mark.parametrize(
+    ("day", "month", "near"),
+    [
+        (31, 2, date(2022, 1, 7)),
+        (0, 1, date(2022, 1, 7)),
+        (7, 13, date(2022, 1, 7)),
+        (29, 2, date(2022, 6, 1)),
+    ],
+)
+def test_nearest_year_rejects_dates_that_cannot_exist_nearby(
+    day: int, month: int, near: date
+) -> None:
     with pytest.raises(TimestampError, match="impossible date"):
         nearest_year(day, month, near)
 
@@ -168,8 +180,9 @@ def test_nearest_year_rejects_dates_that_cannot_exist_nearby(day: int, month: in
         ("1 января", date(2021, 12, 31), date(2022, 1, 1)),
     ],
 )
-def test_parse_day_month_reads_english_and_russian_leads(text: str, near: date,
-                                                         expected: date) -> None:
+def test_parse_day_month_reads_english_and_russian_leads(
+    text: str, near: date, expected: date
+) -> None:
     assert parse_day_month(text, near=near) == expected
 
 
@@ -211,8 +224,10 @@ def test_any_instant_written_as_rfc2822_reads_back_to_the_second(value: datetime
 
 @given(aware)
 def test_any_instant_written_as_compact_iso_reads_back_to_the_second(value: datetime) -> None:
-    text = (f"{value.year:04d}{value.month:02d}{value.day:02d}T"
-            f"{value.hour:02d}{value.minute:02d}{value.second:02d}{_offset_text(value, False)}")
+    text = (
+        f"{value.year:04d}{value.month:02d}{value.day:02d}T"
+        f"{value.hour:02d}{value.minute:02d}{value.second:02d}{_offset_text(value, False)}"
+    )
     assert parse_timestamp(text, tz=MINSK) == value.replace(microsecond=0)
 
 

@@ -1,0 +1,130 @@
+"""Reading: submissions (owner or editor), items newest first with filters and cursors."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from sqlalchemy import Engine
+
+from services.worker.pipeline import process_submission
+from tests.support import bearer, editor_token, partner_key, push
+
+NINJS = "application/json"
+
+
+def _story(n: int, *, language: str = "en", minute: int | None = None) -> bytes:
+    when = datetime(2022, 1, 7, 10, 0, tzinfo=UTC) + timedelta(minutes=n if minute is None else minute)
+    return json.dumps({
+        "uri": f"urn:example:story:{n}", "headline": f"Story number {n}", "language": language,
+        "versioncreated": when.isoformat(), "body_text": f"Body of story {n} for the wire.",
+    }).encode()
+
+
+@pytest.fixture
+def stored(client: httpx.Client, db: Engine, settings):  # type: ignore[no-untyped-def]
+    """Push and process (in-process pipeline, same code the worker runs) a few stories."""
+    keys = {"alpha": partner_key(db, "alpha"), "beta": partner_key(db, "beta")}
+
+    def add(partner: str, body: bytes) -> str:
+        answer = push(client, keys[partner], body, NINJS)
+        assert answer.status_code == 202, answer.text
+        submission_id: str = answer.json()["submission_id"]
+        assert process_submission(db, settings, submission_id) == "done"
+        return submission_id
+
+    return keys, add
+
+
+def test_partner_reads_its_own_submission_but_not_anothers(client: httpx.Client, stored) -> None:  # type: ignore[no-untyped-def]
+    keys, add = stored
+    submission_id = add("alpha", _story(1))
+    mine = client.get(f"/v1/submissions/{submission_id}", headers=bearer(keys["alpha"]))
+    assert mine.status_code == 200
+    body = mine.json()
+    assert set(body) == {"id", "partner", "status", "received_at", "attempts", "error", "items"}
+    assert (body["id"], body["partner"], body["status"], body["attempts"]) == (
+        submission_id, "alpha", "done", 1)
+    assert body["received_at"].endswith("Z")
+    [entry] = body["items"]
+    assert set(entry) == {"item_id", "uri", "version", "verdict"}
+    assert (entry["uri"], entry["verdict"]) == ("urn:example:story:1", "new")
+    theirs = client.get(f"/v1/submissions/{submission_id}", headers=bearer(keys["beta"]))
+    assert theirs.status_code == 404
+    assert theirs.json()["code"] == "not_found"
+
+
+def test_partner_key_cannot_read_items(client: httpx.Client, stored) -> None:  # type: ignore[no-untyped-def]
+    keys, _ = stored
+    answer = client.get("/v1/items", headers=bearer(keys["alpha"]))
+    assert answer.status_code == 403
+    assert answer.json()["code"] == "forbidden"
+
+
+def test_items_are_newest_first_with_cursor_pages(client: httpx.Client, db: Engine,
+                                                  stored) -> None:  # type: ignore[no-untyped-def]
+    _, add = stored
+    for n in range(5):
+        add("alpha", _story(n))
+    token = editor_token(db)
+    seen: list[str] = []
+    url: str | None = "/v1/items?limit=2"
+    pages = 0
+    while url:
+        page = client.get(url, headers=bearer(token)).json()
+        seen += [i["headline"] for i in page["items"]]
+        url = page["next"]
+        pages += 1
+    assert pages == 3
+    assert seen == [f"Story number {n}" for n in (4, 3, 2, 1, 0)]
+
+
+def test_items_filter_by_partner_language_and_time(client: httpx.Client, db: Engine,
+                                                   stored) -> None:  # type: ignore[no-untyped-def]
+    _, add = stored
+    add("alpha", _story(1, language="en-GB"))
+    add("alpha", _story(2, language="ru"))
+    add("beta", _story(3, language="en"))
+    token = editor_token(db)
+
+    def headlines(query: str) -> list[str]:
+        answer = client.get(f"/v1/items?{query}", headers=bearer(token))
+        assert answer.status_code == 200, answer.text
+        return [i["headline"] for i in answer.json()["items"]]
+
+    assert headlines("partner=alpha") == ["Story number 2", "Story number 1"]
+    assert headlines("language=en") == ["Story number 3", "Story number 1"]
+    assert headlines("since=2022-01-07T10:02:00Z") == ["Story number 3", "Story number 2"]
+    assert headlines("until=2022-01-07T10:02:00Z") == ["Story number 2", "Story number 1"]
+    assert headlines("partner=nobody") == []
+
+
+@pytest.mark.parametrize("query,field", [("limit=201", "limit"), ("limit=0", "limit"),
+                                         ("since=yesterday", "since"), ("cursor=%%%", "cursor"),
+                                         ("since=2022-01-07T10:00:00", "since")])
+def test_bad_item_queries_are_422_naming_the_parameter(client: httpx.Client, db: Engine,
+                                                       query: str, field: str) -> None:
+    answer = client.get(f"/v1/items?{query}", headers=bearer(editor_token(db)))
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["errors"][0]["field"] == field
+
+
+def test_unknown_item_is_a_404_problem(client: httpx.Client, db: Engine) -> None:
+    answer = client.get("/v1/items/nope", headers=bearer(editor_token(db)))
+    assert answer.status_code == 404
+    assert answer.json()["code"] == "not_found"
+
+
+def test_admin_token_reads_items(client: httpx.Client, db: Engine) -> None:
+    answer = client.get("/v1/items", headers=bearer(editor_token(db, role="admin")))
+    assert answer.status_code == 200
+    assert answer.json() == {"items": [], "next": None}
+
+
+def test_health_and_readiness(client: httpx.Client) -> None:
+    assert client.get("/healthz").json() == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json() == {"status": "ok", "checks": {"database": "ok", "redis": "ok"}}

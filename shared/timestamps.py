@@ -49,12 +49,11 @@ DAY_MONTH_PATTERN = (
     rf"(?:(?P<d1>\d{{1,2}})(?:st|nd|rd|th|-?го|-?е)?\s+(?P<m1>{MONTH_PATTERN})\.?"
     rf"|(?P<m2>{MONTH_PATTERN})\.?\s+(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?)(?![\w])"
 )
-_WEEKDAYS = (
-    "monday tuesday wednesday thursday friday saturday sunday mon tue tues wed thu thurs fri sat "
-    "sun понедельник вторник среда четверг пятница суббота воскресенье пн вт ср чт пт сб вс "
-    "lundi mardi mercredi jeudi vendredi samedi dimanche"
-).split()
-_WEEKDAY = rf"(?:(?:{'|'.join(sorted(_WEEKDAYS, key=len, reverse=True))})\.?,?\s+)?"
+_WEEKDAY = (
+    r"(?:(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tues?|wed|thu(?:rs?)?"
+    r"|fri|sat|sun|понедельник|вторник|среда|четверг|пятница|суббота|воскресенье"
+    r"|пн|вт|ср|чт|пт|сб|вс|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)\.?,?\s+)?"
+)
 _LIMITS = ((1, 9999), (1, 12), (0, 23), (0, 59), (0, 59))
 _TIME = (
     r"(?:\s*(?:,|\bat\b|\bв\b|\||-|–|—)?\s*(?P<h>\d{1,2})[:.](?P<mi>\d{2})(?::(?P<s>\d{2}))?"

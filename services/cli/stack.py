@@ -14,6 +14,7 @@ from typing import Any
 
 import uvicorn
 
+from services.cli import UsageError
 from services.ingest.app import create_app
 from services.logs import configure_logging
 from services.queue import make_celery
@@ -32,6 +33,12 @@ def register(sub: Any) -> None:
     p.add_argument("--data-dir", dest="up_data_dir", type=Path, default=None)
     p.add_argument("--concurrency", type=int, default=2, help="worker processes")
     p.set_defaults(handler=cmd_up)
+
+    api = sub.add_parser("api", help="run only the API (servers from DATELINE_*_URL)")
+    api.add_argument("--host", default="127.0.0.1")
+    api.add_argument("--port", type=int, default=8000)
+    api.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    api.set_defaults(handler=cmd_api)
 
 
 def celery_command(kind: str, settings: Settings, concurrency: int = 2) -> list[str]:
@@ -103,3 +110,17 @@ def _announce(server: uvicorn.Server, args: argparse.Namespace, started: float) 
     if server.started:
         print(f"Dateline is up at http://{args.host}:{args.port} "
               f"(ready in {time.monotonic() - started:.1f} s; Ctrl-C stops it)", flush=True)
+
+
+def cmd_api(args: argparse.Namespace) -> int:
+    """The API alone, for compose and other process managers; migrations are a separate job."""
+    settings = Settings()
+    configure_logging(settings.log_level)
+    runtime = resolve(settings, need_redis=True, keep_running=True, start_redis=False)
+    if runtime.redis_url is None:
+        raise UsageError("no Redis: set DATELINE_REDIS_URL or run `dateline up`")
+    engine = make_engine(runtime.database_url)
+    app = create_app(settings, engine, make_celery(settings, runtime.redis_url))
+    uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False,
+                lifespan="off", proxy_headers=True)
+    return 0

@@ -172,8 +172,9 @@ class _Page:
         else:
             head = self.first_substantial()
             start = head + 2 if self.take_stamp(head + 1) else head + 1
-        if self.stamp is None:
-            any(self.take_stamp(head - k) for k in range(1, STAMP_REACH + 1))
+        for above in range(head - 1, head - 1 - STAMP_REACH, -1):
+            if self.stamp is not None or self.take_stamp(above):
+                break
         return head, start, lead is not None
 
     def body(self, start: int) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -635,6 +636,13 @@ def test_nesting_of_64_is_read_and_65_is_refused_with_its_position() -> None:
 def test_absurd_nesting_is_refused_before_the_decoder_recurses() -> None:
     refused = refusal("[" * 200_000 + "]" * 200_000)
     assert refused.errors[0]["message"] == "JSON nested deeper than 64 levels"
+
+
+@pytest.mark.parametrize("unit", ['"\\', '"', '\\"'])
+def test_the_nesting_scan_stays_linear_on_unterminated_strings(unit: str) -> None:
+    started = time.perf_counter()
+    assert type(refusal("[" + unit * 300_000)) is Malformed
+    assert time.perf_counter() - started < 2  # a quadratic scan takes minutes here
 
 
 def test_brackets_inside_strings_do_not_count_as_nesting() -> None:

@@ -1,9 +1,11 @@
 """Format registry: the content type picks a family, sniffing picks the format within it.
 
 Each format is one module exposing ``NAME`` (the item's ``format`` value), ``FAMILY``,
-``sniff(text) -> bool`` and ``parse(text, ctx) -> list[ParsedItem]``. ``parse`` is strict: it
-raises ``Malformed`` (400) for bytes or syntax it cannot read and ``Invalid`` (422) for content
-that is readable but wrong, with ``errors`` naming the field, index or line.
+``sniff(doc) -> bool`` and ``parse(doc, ctx) -> list[ParsedItem]``, where ``doc`` depends on the
+family: the decoded text for ``json``, ``text`` and ``html``; the root element (parsed safely by
+``xmlsafe``) for ``xml``; the raw bytes for ``email``. ``parse`` is strict: it raises
+``Malformed`` (400) for bytes or syntax it cannot read and ``Invalid`` (422) for content that is
+readable but wrong, with ``errors`` naming the field, index or line.
 """
 
 from __future__ import annotations
@@ -14,17 +16,25 @@ from types import ModuleType
 
 from shared.errors import Malformed, UnsupportedMediaType
 from shared.formats import ninjs, text
+from shared.formats.xmlsafe import parse_xml
 from shared.model import ParseContext, ParsedItem
 
 # Tried in order within a family; the last one of a family is its fallback.
 FORMATS: tuple[ModuleType, ...] = (ninjs, text)
 
-# Content type (without parameters) -> family.
+# Content type (without parameters) -> family; any other ``+xml`` type is ``xml`` too.
 CONTENT_TYPES: dict[str, str] = {
     "application/json": "json",
     "application/ninjs+json": "json",
     "text/plain": "text",
+    "application/xml": "xml",
+    "text/xml": "xml",
+    "text/html": "html",
+    "application/xhtml+xml": "html",
+    "message/rfc822": "email",
 }
+# What a body of each family must start with (after a BOM and white space), else 415.
+_LEADS: dict[str, tuple[str, ...]] = {"json": ("{", "["), "xml": ("<",)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +57,8 @@ class MediaType:
 
 def family_of(media: MediaType) -> str:
     family = CONTENT_TYPES.get(media.essence)
+    if family is None and media.essence.endswith("+xml"):
+        family = "xml"
     if family is None:
         accepted = ", ".join(sorted(CONTENT_TYPES))
         raise UnsupportedMediaType(
@@ -74,19 +86,48 @@ def decode(raw: bytes, media: MediaType, family: str) -> str:
     return decoded.removeprefix("\ufeff")
 
 
-def detect(text_: str, family: str) -> ModuleType:
+def detect(doc: object, family: str) -> ModuleType:
     candidates: Sequence[ModuleType] = [f for f in FORMATS if f.FAMILY == family]
     for module in candidates:
-        if module.sniff(text_):
+        if module.sniff(doc):
             return module
+    if family == "xml":
+        from shared.formats.xmlsafe import local
+
+        root = local(getattr(doc, "tag", ""))
+        raise UnsupportedMediaType(f"an XML document with root <{root}> is not a format we read")
+    if not candidates:
+        raise UnsupportedMediaType(f"no parser reads {family} bodies")
     return candidates[-1]
+
+
+def _contradicts(raw: bytes, media: MediaType, family: str) -> None:
+    leads = _LEADS.get(family)
+    if leads is None:
+        return
+    head = raw.lstrip(b"\xef\xbb\xbf\xff\xfe\x00 \t\r\n")[:1].decode("latin-1")
+    if head not in leads:
+        raise UnsupportedMediaType(
+            f"the body does not look like {family.upper()}, as {media.essence!r} says")
+
+
+def document(raw: bytes, media: MediaType, family: str) -> object:
+    """What the family's parsers read: text, an XML root element, or the raw bytes."""
+    if not raw.strip():
+        raise Malformed("the request body is empty")
+    _contradicts(raw, media, family)
+    if family == "xml":
+        return parse_xml(raw)
+    if family == "email":
+        return raw
+    return decode(raw, media, family)
 
 
 def parse_body(raw: bytes, content_type: str | None, ctx: ParseContext) -> list[ParsedItem]:
     """Decode, detect and strictly parse a request body into one or more items."""
     media = MediaType.parse(content_type)
     family = family_of(media)
-    decoded = decode(raw, media, family)
-    module = detect(decoded, family)
-    items: list[ParsedItem] = module.parse(decoded, ctx)
+    doc = document(raw, media, family)
+    module = detect(doc, family)
+    items: list[ParsedItem] = module.parse(doc, ctx)
     return items

@@ -1,0 +1,135 @@
+"""Safe, exact XML reading for partner documents (DESIGN §7).
+
+Guarantees: no entity is expanded, no DTD is loaded, nothing is fetched, XInclude is never run;
+a plain ``<!DOCTYPE nitf SYSTEM "…">`` is accepted, an internal subset declaring entities is a
+422. The encoding is taken from the byte-order mark or the prolog and honoured exactly (UTF-8,
+UTF-16, windows-1251, ISO-8859-x…); a declaration that contradicts the bytes is a 400, never
+guessed. Syntax errors are a 400 naming the line.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+
+from lxml import etree
+
+from shared.errors import Invalid, Malformed
+
+MAX_DEPTH = 256
+_PROLOG = re.compile(rb"^<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"']")
+_DOCTYPE = re.compile(r"<!DOCTYPE\s+[^\[>]*(\[(?P<subset>.*?)\])?\s*>", re.S)
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)  # fmt: skip
+_BOMLESS_UTF16 = ((b"<\x00?\x00", "utf-16-le"), (b"\x00<\x00?", "utf-16-be"))
+
+
+def _family(name: str) -> str:
+    try:
+        return codecs.lookup(name).name
+    except LookupError as exc:
+        raise Malformed(f"unknown XML encoding {name!r}",
+                        errors=[{"line": 1, "message": f"unknown encoding {name!r}"}]) from exc
+
+
+def _declared(head: str) -> str | None:
+    match = _PROLOG.match(head.encode("ascii", "replace"))
+    return match.group(1).decode() if match else None
+
+
+def decode_xml(raw: bytes) -> str:
+    """The document as text, decoded exactly as its BOM or prolog says."""
+    physical = None
+    body = raw
+    for bom, name in _BOMS:
+        if raw.startswith(bom):
+            physical, body = name, raw[len(bom):]
+            break
+    else:
+        for head, name in _BOMLESS_UTF16:
+            if raw.startswith(head):
+                physical = name
+    if physical is not None:
+        text = _decode(body, physical)
+        declared = _declared(text[:200])
+        if declared and not _compatible(_family(declared), _family(physical)):
+            raise Malformed(
+                f"the XML declares {declared!r} but the bytes are {physical}",
+                errors=[{"line": 1, "message": "declared encoding contradicts the bytes"}])
+        return text
+    match = _PROLOG.match(raw[:200])
+    encoding = match.group(1).decode() if match else "utf-8"
+    if _family(encoding).startswith(("utf-16", "utf-32")):
+        raise Malformed(f"the XML declares {encoding!r} but has no {encoding} byte order",
+                        errors=[{"line": 1, "message": "declared encoding contradicts the bytes"}])
+    return _decode(raw, encoding)
+
+
+def _compatible(declared: str, physical: str) -> bool:
+    return declared == physical or (declared.startswith("utf-16") and physical.startswith(
+        "utf-16")) or (declared.startswith("utf-32") and physical.startswith("utf-32"))
+
+
+def _decode(raw: bytes, encoding: str) -> str:
+    try:
+        return raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise Malformed(
+            f"the XML is not valid {encoding}: byte {exc.start} (line {line}) cannot be decoded",
+            errors=[{"line": line, "message": f"invalid {encoding} at byte offset {exc.start}"}],
+        ) from exc
+
+
+def _check_doctype(text: str) -> None:
+    match = _DOCTYPE.search(text[:10_000])
+    if match and match.group("subset") is not None and "<!ENTITY" in match.group("subset"):
+        line = text[: match.start()].count("\n") + 1
+        raise Invalid("entity declarations are not accepted",
+                      errors=[{"line": line, "message": "DTD internal subset declares entities"}])
+
+
+_PARSER_OPTIONS = {
+    "resolve_entities": False, "no_network": True, "load_dtd": False, "dtd_validation": False,
+    "huge_tree": False, "recover": False, "remove_comments": True, "remove_pis": True,
+}
+
+
+def parse_xml(raw: bytes) -> etree._Element:
+    """The root element of ``raw``; raises Malformed (400) or Invalid (422), nothing else."""
+    text = decode_xml(raw)
+    _check_doctype(text)
+    # Re-encode as UTF-8 with the declaration dropped, so libxml2 cannot decode differently.
+    without_prolog = re.sub(r"^\s*<\?xml[^>]*\?>", "", text, count=1)
+    parser = etree.XMLParser(**_PARSER_OPTIONS)  # type: ignore[arg-type]
+    try:
+        root = etree.fromstring(without_prolog.encode("utf-8"), parser)
+    except etree.XMLSyntaxError as exc:
+        line = exc.lineno or 1
+        raise Malformed(f"the XML is not well-formed: {exc.msg}",
+                        errors=[{"line": line, "message": str(exc.msg)}]) from exc
+    if _has_entity_refs(root):
+        raise Invalid("entity references are not accepted",
+                      errors=[{"line": 1, "message": "undeclared or external entity"}])
+    _check_depth(root)
+    return root
+
+
+def _has_entity_refs(root: etree._Element) -> bool:
+    return any(isinstance(node, etree._Entity) for node in root.iter())
+
+
+def _check_depth(root: etree._Element) -> None:
+    for element in root.iter():
+        depth = sum(1 for _ in element.iterancestors())
+        if depth > MAX_DEPTH:
+            raise Invalid(f"the XML nests deeper than {MAX_DEPTH} elements",
+                          errors=[{"line": element.sourceline or 1, "message": "too deep"}])
+
+
+def local(tag: object) -> str:
+    """An element's tag without its namespace (``{ns}newsItem`` → ``newsItem``)."""
+    return etree.QName(tag).localname if isinstance(tag, str) else ""

@@ -14,7 +14,7 @@ from shared.formats import text
 from shared.model import Dateline, ParseContext, ParsedItem, Profile, Subject
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples" / "text"
-DEMO = Path(__file__).resolve().parents[2] / "samples"
+DEMO = Path(__file__).resolve().parents[2] / "services" / "cli" / "samples"
 RECEIVED = datetime(2024, 4, 20, 9, 0, tzinfo=UTC)
 MINSK_CTX = ParseContext(profile=Profile(timezone="Europe/Minsk"), received_at=RECEIVED)
 

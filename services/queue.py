@@ -47,7 +47,8 @@ def enqueue(app: Celery, submission_id: str) -> bool:
     try:
         app.send_task(PROCESS_SUBMISSION, args=[submission_id], queue=QUEUE, retry=False)
     except Exception:  # any broker failure: the sweeper covers it
-        logger.warning("enqueue failed; the sweeper will send it", extra={
-            "submission_id": submission_id})
+        logger.warning(
+            "enqueue failed; the sweeper will send it", extra={"submission_id": submission_id}
+        )
         return False
     return True

@@ -23,8 +23,9 @@ class Runtime:
             self.postgres.stop()
 
 
-def resolve(settings: Settings, *, need_redis: bool, keep_running: bool = False,
-            start_redis: bool = True) -> Runtime:
+def resolve(
+    settings: Settings, *, need_redis: bool, keep_running: bool = False, start_redis: bool = True
+) -> Runtime:
     """URLs for the database (and Redis); embedded servers are started or joined as needed."""
     postgres = None
     database_url = settings.database_url

@@ -98,16 +98,26 @@ class EmbeddedRedis:
         self._process = subprocess.Popen(
             [
                 str(binary),
-                "--port", "0",
-                "--unixsocket", str(socket),
-                "--unixsocketperm", "700",
-                "--dir", str(self.dir),
-                "--appendonly", "yes",
-                "--appendfsync", "everysec",
-                "--maxmemory-policy", "noeviction",
-                "--save", "",
-                "--daemonize", "no",
-                "--logfile", str(self.dir / "redis.log"),
+                "--port",
+                "0",
+                "--unixsocket",
+                str(socket),
+                "--unixsocketperm",
+                "700",
+                "--dir",
+                str(self.dir),
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "everysec",
+                "--maxmemory-policy",
+                "noeviction",
+                "--save",
+                "",
+                "--daemonize",
+                "no",
+                "--logfile",
+                str(self.dir / "redis.log"),
             ],
             stdin=subprocess.DEVNULL,
             start_new_session=True,
@@ -162,6 +172,3 @@ def redis_client_url(redis_url: str) -> str:
     if redis_url.startswith("redis+socket://"):
         return "unix://" + redis_url[len("redis+socket://") :]
     return redis_url
-
-
-

@@ -25,15 +25,70 @@ MAX_LINE_FIELD = 1000
 MAX_URI = 1024
 
 ALLOWED_TAGS = {
-    "p", "br", "b", "strong", "i", "em", "u", "s", "sub", "sup", "a", "ul", "ol", "li",
-    "blockquote", "q", "cite", "h2", "h3", "h4", "h5", "h6", "pre", "code", "hr",
-    "table", "thead", "tbody", "tfoot", "tr", "th", "td", "caption", "figure", "figcaption",
+    "p",
+    "br",
+    "b",
+    "strong",
+    "i",
+    "em",
+    "u",
+    "s",
+    "sub",
+    "sup",
+    "a",
+    "ul",
+    "ol",
+    "li",
+    "blockquote",
+    "q",
+    "cite",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "pre",
+    "code",
+    "hr",
+    "table",
+    "thead",
+    "tbody",
+    "tfoot",
+    "tr",
+    "th",
+    "td",
+    "caption",
+    "figure",
+    "figcaption",
 }
-ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "th": {"colspan", "rowspan"}, "td": {"colspan", "rowspan"}}
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "th": {"colspan", "rowspan"},
+    "td": {"colspan", "rowspan"},
+}
 URL_SCHEMES = {"http", "https", "mailto"}
 BLOCK_TAGS = {
-    "p", "div", "li", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "tr",
-    "table", "figure", "figcaption", "section", "article", "header", "footer", "ul", "ol",
+    "p",
+    "div",
+    "li",
+    "blockquote",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "pre",
+    "tr",
+    "table",
+    "figure",
+    "figcaption",
+    "section",
+    "article",
+    "header",
+    "footer",
+    "ul",
+    "ol",
 }
 
 # Control characters (except tab/newline), bidi overrides and isolates, zero-width space, BOM.
@@ -126,8 +181,9 @@ def fingerprint(headline: str | None, body_text: str | None) -> str:
     return hashlib.sha256(_SPACES.sub(" ", folded).strip().encode()).hexdigest()
 
 
-def _dateline(parsed: ParsedItem, body_text: str | None, ctx: ParseContext,
-              stamp: datetime) -> Dateline | None:
+def _dateline(
+    parsed: ParsedItem, body_text: str | None, ctx: ParseContext, stamp: datetime
+) -> Dateline | None:
     found = None
     if body_text:
         found = find_dateline(
@@ -198,8 +254,7 @@ def normalise(parsed: ParsedItem, ctx: ParseContext, *, namespace: str) -> Norma
         keywords=[k for k in (clean_line(k, field="keywords") for k in parsed.keywords) if k],
         places=parsed.places,
         genre=clean_line(parsed.genre, field="genre"),
-        source=clean_line(parsed.source, field="source")
-        or (dateline.source if dateline else None),
+        source=clean_line(parsed.source, field="source") or (dateline.source if dateline else None),
         copyrightholder=clean_line(parsed.copyrightholder, field="copyrightholder"),
         usageterms=clean_line(parsed.usageterms, field="usageterms", limit=10_000),
         renditions=parsed.renditions,

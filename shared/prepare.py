@@ -11,15 +11,24 @@ from shared.model import NormalisedItem, ParseContext, Profile
 from shared.normalise import normalise
 
 
-def prepare(raw: bytes, content_type: str | None, *, namespace: str, profile: Profile,
-            received_at: datetime, max_items: int = 1000) -> list[NormalisedItem]:
+def prepare(
+    raw: bytes,
+    content_type: str | None,
+    *,
+    namespace: str,
+    profile: Profile,
+    received_at: datetime,
+    max_items: int = 1000,
+) -> list[NormalisedItem]:
     ctx = ParseContext(profile=profile, received_at=received_at)
     parsed = parse_body(raw, content_type, ctx)
     if not parsed:
         raise Invalid("the body holds no item")
     if len(parsed) > max_items:
-        raise Invalid(f"a batch holds at most {max_items} items, this one {len(parsed)}",
-                      errors=[{"index": max_items, "message": "too many items"}])
+        raise Invalid(
+            f"a batch holds at most {max_items} items, this one {len(parsed)}",
+            errors=[{"index": max_items, "message": "too many items"}],
+        )
     out = []
     for index, item in enumerate(parsed):
         try:
@@ -27,6 +36,7 @@ def prepare(raw: bytes, content_type: str | None, *, namespace: str, profile: Pr
         except Invalid as exc:
             if len(parsed) > 1:
                 exc.errors = [{"index": index, **e} for e in exc.errors] or [
-                    {"index": index, "message": exc.detail}]
+                    {"index": index, "message": exc.detail}
+                ]
             raise
     return out

@@ -65,9 +65,14 @@ def servers() -> Iterator[Servers]:
 def settings(servers: Servers):  # type: ignore[no-untyped-def]
     from shared.settings import Settings
 
-    return Settings(database_url=servers.database_url, redis_url=servers.redis_url,
-                    data_dir=servers.data_dir, lease_seconds=3, sweep_interval=1,
-                    requeue_after=2)
+    return Settings(
+        database_url=servers.database_url,
+        redis_url=servers.redis_url,
+        data_dir=servers.data_dir,
+        lease_seconds=3,
+        sweep_interval=1,
+        requeue_after=2,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -84,9 +89,12 @@ def engine(servers: Servers) -> Iterator[Engine]:
 def db(engine: Engine) -> Engine:
     """A clean database for the test."""
     with engine.begin() as conn:
-        conn.execute(text(
-            "TRUNCATE submission_items, item_versions, items, submissions, credentials, "
-            "partners RESTART IDENTITY CASCADE"))
+        conn.execute(
+            text(
+                "TRUNCATE submission_items, item_versions, items, submissions, credentials, "
+                "partners RESTART IDENTITY CASCADE"
+            )
+        )
     return engine
 
 
@@ -112,8 +120,11 @@ def api_url(settings, engine: Engine, servers: Servers) -> Iterator[str]:  # typ
 
     app = create_app(settings, engine, make_celery(settings, servers.redis_url))
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None,
-                                           access_log=False, lifespan="off"))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="off"
+        )
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -135,23 +146,48 @@ class Worker:
     """A real ``celery worker`` process (prefork) pointed at the test servers."""
 
     def __init__(self, servers: Servers, *, concurrency: int = 1, beat: bool = False) -> None:
-        env = {**os.environ, **FAST, "DATELINE_DATABASE_URL": servers.database_url,
-               "DATELINE_REDIS_URL": servers.redis_url, "DATELINE_DATA_DIR": str(servers.data_dir)}
+        env = {
+            **os.environ,
+            **FAST,
+            "DATELINE_DATABASE_URL": servers.database_url,
+            "DATELINE_REDIS_URL": servers.redis_url,
+            "DATELINE_DATA_DIR": str(servers.data_dir),
+        }
         base = [sys.executable, "-m", "celery", "-A", "services.worker.celery_app"]
         name = f"test-{time.monotonic_ns()}@%h"
         self.worker = subprocess.Popen(
-            [*base, "worker", "-Q", "dateline", "-c", str(concurrency), "-n", name,
-             "--without-gossip", "--without-mingle", "-l", "WARNING"],
-            cwd=ROOT, env=env, start_new_session=True)
+            [
+                *base,
+                "worker",
+                "-Q",
+                "dateline",
+                "-c",
+                str(concurrency),
+                "-n",
+                name,
+                "--without-gossip",
+                "--without-mingle",
+                "-l",
+                "WARNING",
+            ],
+            cwd=ROOT,
+            env=env,
+            start_new_session=True,
+        )
         self.beat = None
         if beat:
             schedule = servers.data_dir / f"beat-{time.monotonic_ns()}"
-            self.beat = subprocess.Popen([*base, "beat", "-s", str(schedule), "-l", "WARNING"],
-                                         cwd=ROOT, env=env, start_new_session=True)
+            self.beat = subprocess.Popen(
+                [*base, "beat", "-s", str(schedule), "-l", "WARNING"],
+                cwd=ROOT,
+                env=env,
+                start_new_session=True,
+            )
 
     def children(self) -> list[int]:
-        out = subprocess.run(["pgrep", "-P", str(self.worker.pid)], capture_output=True,
-                             text=True, check=False).stdout.split()
+        out = subprocess.run(
+            ["pgrep", "-P", str(self.worker.pid)], capture_output=True, text=True, check=False
+        ).stdout.split()
         return [int(p) for p in out]
 
     def kill_main(self) -> None:

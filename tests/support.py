@@ -13,11 +13,11 @@ from shared.db import credentials
 TEXT = "text/plain; charset=utf-8"
 
 
-def partner_key(engine: Engine, slug: str, timezone: str = "UTC",
-                languages: tuple[str, ...] = ()) -> str:
+def partner_key(
+    engine: Engine, slug: str, timezone: str = "UTC", languages: tuple[str, ...] = ()
+) -> str:
     with engine.begin() as conn:
-        _, key = credentials.create_partner(conn, slug=slug, timezone=timezone,
-                                            languages=languages)
+        _, key = credentials.create_partner(conn, slug=slug, timezone=timezone, languages=languages)
     return key
 
 
@@ -30,14 +30,17 @@ def bearer(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
 
 
-def push(client: httpx.Client, key: str, body: bytes, content_type: str = TEXT,
-         **headers: str) -> httpx.Response:
-    return client.post("/v1/items", content=body,
-                       headers={**bearer(key), "Content-Type": content_type, **headers})
+def push(
+    client: httpx.Client, key: str, body: bytes, content_type: str = TEXT, **headers: str
+) -> httpx.Response:
+    return client.post(
+        "/v1/items", content=body, headers={**bearer(key), "Content-Type": content_type, **headers}
+    )
 
 
-def wait_done(client: httpx.Client, token: str, submission_id: str,
-              timeout: float = 30.0) -> dict[str, Any]:
+def wait_done(
+    client: httpx.Client, token: str, submission_id: str, timeout: float = 30.0
+) -> dict[str, Any]:
     """Poll the submission until it is finished; fail the test after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     body: dict[str, Any] = {}

@@ -29,8 +29,12 @@ def build_parser() -> argparse.ArgumentParser:
     from services.cli import admin, demo, parse, stack
 
     parser = _Parser(prog="dateline", description="Dateline wire ingestion.")
-    parser.add_argument("--data-dir", type=Path, default=None,
-                        help="folder of the embedded servers (env DATELINE_DATA_DIR)")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="folder of the embedded servers (env DATELINE_DATA_DIR)",
+    )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     stack.register(sub)
     demo.register(sub)

@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from services.cli.context import database, transaction
 from shared.db import credentials, submissions
-from shared.db.tables import partners, submissions as submissions_table
+from shared.db.tables import partners
+from shared.db.tables import submissions as submissions_table
 from shared.errors import Invalid
 from shared.model import SubmissionStatus, rfc3339
 
@@ -77,7 +78,8 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 def cmd_partner_add(args: argparse.Namespace) -> int:
     with transaction() as conn:
         partner, key = credentials.create_partner(
-            conn, slug=args.slug, timezone=args.timezone, languages=tuple(args.language))
+            conn, slug=args.slug, timezone=args.timezone, languages=tuple(args.language)
+        )
     if args.json:
         print(json.dumps({"slug": partner.slug, "key": key}))
     else:
@@ -153,19 +155,35 @@ def _requeue(ids: list[str]) -> int:
 def _with_status(status: SubmissionStatus) -> list[dict[str, Any]]:
     with transaction() as conn:
         rows = conn.execute(
-            select(submissions_table.c.id, partners.c.slug, submissions_table.c.received_at,
-                   submissions_table.c.attempts, submissions_table.c.error)
+            select(
+                submissions_table.c.id,
+                partners.c.slug,
+                submissions_table.c.received_at,
+                submissions_table.c.attempts,
+                submissions_table.c.error,
+            )
             .join(partners, partners.c.id == submissions_table.c.partner_id)
             .where(submissions_table.c.status == status)
             .order_by(submissions_table.c.received_at)
         ).all()
-    return [{"id": r.id, "partner": r.slug, "received_at": rfc3339(r.received_at),
-             "attempts": r.attempts, "error": r.error} for r in rows]
+    return [
+        {
+            "id": r.id,
+            "partner": r.slug,
+            "received_at": rfc3339(r.received_at),
+            "attempts": r.attempts,
+            "error": r.error,
+        }
+        for r in rows
+    ]
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
-    ids = [r["id"] for r in _with_status(SubmissionStatus.FAILED)] if args.failed else [
-        args.submission]
+    ids = (
+        [r["id"] for r in _with_status(SubmissionStatus.FAILED)]
+        if args.failed
+        else [args.submission]
+    )
     if not ids:
         print("nothing to replay")
         return 0

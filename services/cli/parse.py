@@ -37,8 +37,9 @@ def guess_content_type(path: Path, raw: bytes) -> str:
     if path.suffix.lower() in BY_SUFFIX:
         return BY_SUFFIX[path.suffix.lower()]
     head = raw.lstrip()[:1]
-    return {b"{": "application/json", b"[": "application/json",
-            b"<": "application/xml"}.get(head, "text/plain")
+    return {b"{": "application/json", b"[": "application/json", b"<": "application/xml"}.get(
+        head, "text/plain"
+    )
 
 
 def _profile(args: argparse.Namespace) -> Profile:
@@ -69,8 +70,13 @@ def cmd_parse(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise Invalid(f"cannot read {args.file}: {exc.strerror}") from exc
     content_type = args.content_type or guess_content_type(args.file, raw)
-    normalised = prepare(raw, content_type, namespace=args.partner or "local",
-                         profile=_profile(args), received_at=datetime.now(UTC))
+    normalised = prepare(
+        raw,
+        content_type,
+        namespace=args.partner or "local",
+        profile=_profile(args),
+        received_at=datetime.now(UTC),
+    )
     server = {"partner": args.partner}
     out = [contract_item(item_doc(n), server) for n in normalised]
     print(json.dumps(out, ensure_ascii=False, indent=2))

@@ -44,9 +44,20 @@ def register(sub: Any) -> None:
 def celery_command(kind: str, settings: Settings, concurrency: int = 2) -> list[str]:
     base = [sys.executable, "-m", "celery", "-A", WORKER_APP]
     if kind == "worker":
-        return [*base, "worker", "-Q", "dateline", "-c", str(concurrency), "-n",
-                f"dateline-{os.getpid()}@%h", "--without-gossip", "--without-mingle",
-                "-l", settings.log_level]
+        return [
+            *base,
+            "worker",
+            "-Q",
+            "dateline",
+            "-c",
+            str(concurrency),
+            "-n",
+            f"dateline-{os.getpid()}@%h",
+            "--without-gossip",
+            "--without-mingle",
+            "-l",
+            settings.log_level,
+        ]
     schedule = settings.data_dir / "beat" / "schedule"
     schedule.parent.mkdir(parents=True, exist_ok=True)
     return [*base, "beat", "-s", str(schedule), "-l", settings.log_level]
@@ -82,16 +93,31 @@ def cmd_up(args: argparse.Namespace) -> int:
     children: list[subprocess.Popen[bytes]] = []
     try:
         migrate(engine)
-        env = {**os.environ, "DATELINE_DATABASE_URL": runtime.database_url,
-               "DATELINE_REDIS_URL": runtime.redis_url}
+        env = {
+            **os.environ,
+            "DATELINE_DATABASE_URL": runtime.database_url,
+            "DATELINE_REDIS_URL": runtime.redis_url,
+        }
         for kind in ("worker", "beat"):
-            children.append(subprocess.Popen(
-                celery_command(kind, settings, args.concurrency), env=env,
-                start_new_session=True, preexec_fn=die_with_parent))
+            children.append(
+                subprocess.Popen(
+                    celery_command(kind, settings, args.concurrency),
+                    env=env,
+                    start_new_session=True,
+                    preexec_fn=die_with_parent,
+                )
+            )
         app = create_app(settings, engine, make_celery(settings, runtime.redis_url))
-        server = uvicorn.Server(uvicorn.Config(
-            app, host=args.host, port=args.port, log_config=None, access_log=False,
-            lifespan="off"))
+        server = uvicorn.Server(
+            uvicorn.Config(
+                app,
+                host=args.host,
+                port=args.port,
+                log_config=None,
+                access_log=False,
+                lifespan="off",
+            )
+        )
         threading.Thread(target=_announce, args=(server, args, started), daemon=True).start()
         server.run()
         return 0 if server.started else 1
@@ -108,8 +134,11 @@ def _announce(server: uvicorn.Server, args: argparse.Namespace, started: float) 
     while not server.started and not server.should_exit:
         time.sleep(0.05)
     if server.started:
-        print(f"Dateline is up at http://{args.host}:{args.port} "
-              f"(ready in {time.monotonic() - started:.1f} s; Ctrl-C stops it)", flush=True)
+        print(
+            f"Dateline is up at http://{args.host}:{args.port} "
+            f"(ready in {time.monotonic() - started:.1f} s; Ctrl-C stops it)",
+            flush=True,
+        )
 
 
 def cmd_api(args: argparse.Namespace) -> int:
@@ -121,6 +150,13 @@ def cmd_api(args: argparse.Namespace) -> int:
         raise UsageError("no Redis: set DATELINE_REDIS_URL or run `dateline up`")
     engine = make_engine(runtime.database_url)
     app = create_app(settings, engine, make_celery(settings, runtime.redis_url))
-    uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False,
-                lifespan="off", proxy_headers=True)
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_config=None,
+        access_log=False,
+        lifespan="off",
+        proxy_headers=True,
+    )
     return 0

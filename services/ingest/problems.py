@@ -15,14 +15,28 @@ from shared.errors import DatelineError, RateLimited
 logger = logging.getLogger(__name__)
 
 PROBLEM = "application/problem+json"
-_CODES = {400: "malformed", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-          405: "method_not_allowed", 413: "payload_too_large", 415: "unsupported_media_type",
-          422: "invalid", 429: "rate_limited", 503: "unavailable"}
+_CODES = {
+    400: "malformed",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "invalid",
+    429: "rate_limited",
+    503: "unavailable",
+}
 
 
-def problem(status: int, code: str, title: str, detail: str,
-            errors: list[dict[str, Any]] | None = None,
-            headers: dict[str, str] | None = None) -> JSONResponse:
+def problem(
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
     body: dict[str, Any] = {
         "type": f"https://dateline.dev/problems/{code}",
         "title": title,
@@ -48,18 +62,26 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [
-            {"field": "/".join(str(p) for p in e["loc"][1:]) or str(e["loc"][0]),
-             "message": e["msg"]}
+            {
+                "field": "/".join(str(p) for p in e["loc"][1:]) or str(e["loc"][0]),
+                "message": e["msg"],
+            }
             for e in exc.errors()
         ]
-        return problem(422, "invalid", "Invalid request", "the request parameters are invalid",
-                       errors)
+        return problem(
+            422, "invalid", "Invalid request", "the request parameters are invalid", errors
+        )
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> JSONResponse:
         code = _CODES.get(exc.status_code, "error")
-        return problem(exc.status_code, code, str(exc.detail), str(exc.detail),
-                       headers=getattr(exc, "headers", None))
+        return problem(
+            exc.status_code,
+            code,
+            str(exc.detail),
+            str(exc.detail),
+            headers=getattr(exc, "headers", None),
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

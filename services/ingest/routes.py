@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import logging
-from urllib.parse import urlencode
 from datetime import UTC, datetime
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -26,9 +26,14 @@ router = APIRouter()
 
 PUSH_RESPONSES: dict[int | str, dict[str, Any]] = {
     s: {"description": d, "content": {"application/problem+json": {}}}
-    for s, d in [(400, "Malformed body"), (401, "Unauthorized"), (403, "Forbidden"),
-                 (413, "Payload too large"), (415, "Unsupported media type"),
-                 (422, "Invalid content")]
+    for s, d in [
+        (400, "Malformed body"),
+        (401, "Unauthorized"),
+        (403, "Forbidden"),
+        (413, "Payload too large"),
+        (415, "Unsupported media type"),
+        (422, "Invalid content"),
+    ]
 }
 
 
@@ -70,17 +75,29 @@ def _accept(request: Request, principal: Principal, raw: bytes) -> JSONResponse:
     with engine.connect() as conn:
         partner = credentials.partner_by_id(conn, principal.partner_id or 0)
     # Strict validation at the edge: what is accepted can be processed.
-    prepare(raw, content_type, namespace=partner.slug, profile=partner.profile,
-            received_at=datetime.now(UTC), max_items=settings.max_batch_items)
+    prepare(
+        raw,
+        content_type,
+        namespace=partner.slug,
+        profile=partner.profile,
+        received_at=datetime.now(UTC),
+        max_items=settings.max_batch_items,
+    )
     with engine.begin() as conn:
         accepted = submissions.accept(
-            conn, partner_id=partner.id, raw=raw, content_type=content_type or "",
+            conn,
+            partner_id=partner.id,
+            raw=raw,
+            content_type=content_type or "",
             idempotency_key=request.headers.get("idempotency-key"),
-            request_id=getattr(request.state, "request_id", None))
+            request_id=getattr(request.state, "request_id", None),
+        )
     if accepted.created:
         enqueue(request.app.state.celery, accepted.id)
-        logger.info("submission accepted", extra={"submission_id": accepted.id,
-                                                  "partner": partner.slug, "bytes": len(raw)})
+        logger.info(
+            "submission accepted",
+            extra={"submission_id": accepted.id, "partner": partner.slug, "bytes": len(raw)},
+        )
     url = f"/v1/submissions/{accepted.id}"
     return JSONResponse(
         {"submission_id": accepted.id, "status": accepted.status, "status_url": url},
@@ -90,13 +107,15 @@ def _accept(request: Request, principal: Principal, raw: bytes) -> JSONResponse:
 
 
 @router.get("/v1/submissions/{submission_id}")
-def get_submission(submission_id: str, request: Request,
-                   principal: CurrentPrincipal) -> dict[str, Any]:
+def get_submission(
+    submission_id: str, request: Request, principal: CurrentPrincipal
+) -> dict[str, Any]:
     engine: Engine = request.app.state.engine
     with engine.connect() as conn:
         found = submissions.read(conn, submission_id)
     visible = found is not None and (
-        principal.has_role("editor") or found["partner_id"] == principal.partner_id)
+        principal.has_role("editor") or found["partner_id"] == principal.partner_id
+    )
     if not visible or found is None:
         raise NotFound(f"no submission {submission_id!r}")
     found.pop("partner_id")
@@ -119,14 +138,25 @@ def list_items(
     settings: Settings = request.app.state.settings
     size = settings.default_page_size if limit is None else limit
     if not 1 <= size <= settings.max_page_size:
-        raise Invalid(f"limit must be between 1 and {settings.max_page_size}",
-                      errors=[{"field": "limit", "message": "out of range"}])
+        raise Invalid(
+            f"limit must be between 1 and {settings.max_page_size}",
+            errors=[{"field": "limit", "message": "out of range"}],
+        )
     for name, value in (("since", since), ("until", until)):
         if value is not None and value.tzinfo is None:
-            raise Invalid(f"{name} needs a time zone offset (RFC 3339)",
-                          errors=[{"field": name, "message": "missing offset"}])
-    query = items.ItemQuery(partner=partner, language=language, since=since, until=until,
-                            include_duplicates=include_duplicates, limit=size, cursor=cursor)
+            raise Invalid(
+                f"{name} needs a time zone offset (RFC 3339)",
+                errors=[{"field": name, "message": "missing offset"}],
+            )
+    query = items.ItemQuery(
+        partner=partner,
+        language=language,
+        since=since,
+        until=until,
+        include_duplicates=include_duplicates,
+        limit=size,
+        cursor=cursor,
+    )
     engine: Engine = request.app.state.engine
     with engine.connect() as conn:
         page, nxt = items.search(conn, query)

@@ -52,9 +52,11 @@ def process_submission(self: Any, submission_id: str) -> str:
     try:
         return pipeline.process_submission(engine(), settings, submission_id)
     except TransientError as exc:
-        countdown = min(2 ** self.request.retries, settings.retry_backoff_max)
-        logger.warning("transient failure, retrying", extra={
-            "submission_id": submission_id, "countdown": countdown})
+        countdown = min(2**self.request.retries, settings.retry_backoff_max)
+        logger.warning(
+            "transient failure, retrying",
+            extra={"submission_id": submission_id, "countdown": countdown},
+        )
         raise self.retry(exc=exc, countdown=countdown) from exc
 
 

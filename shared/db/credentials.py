@@ -64,20 +64,27 @@ def validate_timezone(name: str) -> str:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise Invalid(f"unknown time zone {name!r}",
-                      errors=[{"field": "/timezone", "message": "not an IANA time zone"}]) from exc
+        raise Invalid(
+            f"unknown time zone {name!r}",
+            errors=[{"field": "/timezone", "message": "not an IANA time zone"}],
+        ) from exc
     return name
 
 
-def create_partner(conn: Connection, *, slug: str, timezone: str = "UTC",
-                   languages: tuple[str, ...] = ()) -> tuple[Partner, str]:
+def create_partner(
+    conn: Connection, *, slug: str, timezone: str = "UTC", languages: tuple[str, ...] = ()
+) -> tuple[Partner, str]:
     """Create a partner and its first key; the key is returned once and never stored."""
     if not _SLUG.match(slug):
-        raise Invalid("a partner slug is lowercase letters, digits and dashes",
-                      errors=[{"field": "/slug", "message": "must match [a-z0-9][a-z0-9-]*"}])
+        raise Invalid(
+            "a partner slug is lowercase letters, digits and dashes",
+            errors=[{"field": "/slug", "message": "must match [a-z0-9][a-z0-9-]*"}],
+        )
     if conn.execute(select(partners.c.id).where(partners.c.slug == slug)).first():
-        raise Invalid(f"partner {slug!r} already exists",
-                      errors=[{"field": "/slug", "message": "already exists"}])
+        raise Invalid(
+            f"partner {slug!r} already exists",
+            errors=[{"field": "/slug", "message": "already exists"}],
+        )
     profile = Profile(timezone=validate_timezone(timezone), languages=tuple(languages))
     partner_id = conn.execute(
         insert(partners)
@@ -90,15 +97,20 @@ def create_partner(conn: Connection, *, slug: str, timezone: str = "UTC",
 
 def _issue(conn: Connection, prefix: str, *, kind: str, partner_id: int | None, name: str) -> str:
     key_id, secret, full = _new_credential(prefix)
-    conn.execute(insert(credentials).values(
-        key_id=key_id, secret_hash=_hash(secret), kind=kind, partner_id=partner_id, name=name))
+    conn.execute(
+        insert(credentials).values(
+            key_id=key_id, secret_hash=_hash(secret), kind=kind, partner_id=partner_id, name=name
+        )
+    )
     return full
 
 
 def create_token(conn: Connection, *, name: str, role: str) -> str:
     if role not in ROLES:
-        raise Invalid(f"role must be one of {', '.join(ROLES)}",
-                      errors=[{"field": "/role", "message": f"unknown role {role!r}"}])
+        raise Invalid(
+            f"role must be one of {', '.join(ROLES)}",
+            errors=[{"field": "/role", "message": f"unknown role {role!r}"}],
+        )
     return _issue(conn, TOKEN_PREFIX, kind=role, partner_id=None, name=name)
 
 
@@ -115,8 +127,9 @@ def partner_by_id(conn: Connection, partner_id: int) -> Partner:
 
 
 def _partner(row: Any) -> Partner:
-    profile = Profile.from_dict({**row["profile"], "timezone": row["timezone"],
-                                 "languages": row["languages"]})
+    profile = Profile.from_dict(
+        {**row["profile"], "timezone": row["timezone"], "languages": row["languages"]}
+    )
     return Partner(row["id"], row["slug"], profile, row["disabled"])
 
 
@@ -128,8 +141,14 @@ def list_partners(conn: Connection) -> list[dict[str, Any]]:
     )
     rows = conn.execute(select(partners, active.label("active_keys")).order_by(partners.c.slug))
     return [
-        {"slug": r.slug, "timezone": r.timezone, "languages": list(r.languages),
-         "disabled": r.disabled, "active_keys": r.active_keys, "created_at": r.created_at}
+        {
+            "slug": r.slug,
+            "timezone": r.timezone,
+            "languages": list(r.languages),
+            "disabled": r.disabled,
+            "active_keys": r.active_keys,
+            "created_at": r.created_at,
+        }
         for r in rows
     ]
 
@@ -142,11 +161,17 @@ def set_disabled(conn: Connection, slug: str, disabled: bool) -> None:
 
 def set_profile(conn: Connection, slug: str, data: dict[str, Any]) -> Profile:
     partner = get_partner(conn, slug)
-    profile = Profile.from_dict({"timezone": partner.profile.timezone,
-                                 "languages": list(partner.profile.languages), **data})
+    profile = Profile.from_dict(
+        {"timezone": partner.profile.timezone, "languages": list(partner.profile.languages), **data}
+    )
     validate_timezone(profile.timezone)
-    conn.execute(update(partners).where(partners.c.id == partner.id).values(
-        timezone=profile.timezone, languages=list(profile.languages), profile=profile.as_dict()))
+    conn.execute(
+        update(partners)
+        .where(partners.c.id == partner.id)
+        .values(
+            timezone=profile.timezone, languages=list(profile.languages), profile=profile.as_dict()
+        )
+    )
     return profile
 
 
@@ -154,15 +179,20 @@ def rotate_key(conn: Connection, slug: str) -> str:
     """Issue a new key; the oldest active keys are revoked so that at most two stay active."""
     partner = get_partner(conn, slug)
     key = _issue(conn, PARTNER_PREFIX, kind="partner", partner_id=partner.id, name=slug)
-    active = conn.execute(
-        select(credentials.c.id)
-        .where(credentials.c.partner_id == partner.id, credentials.c.revoked_at.is_(None))
-        .order_by(credentials.c.id.desc())
-    ).scalars().all()
+    active = (
+        conn.execute(
+            select(credentials.c.id)
+            .where(credentials.c.partner_id == partner.id, credentials.c.revoked_at.is_(None))
+            .order_by(credentials.c.id.desc())
+        )
+        .scalars()
+        .all()
+    )
     stale = active[MAX_ACTIVE_KEYS:]
     if stale:
-        conn.execute(update(credentials).where(credentials.c.id.in_(stale))
-                     .values(revoked_at=func.now()))
+        conn.execute(
+            update(credentials).where(credentials.c.id.in_(stale)).values(revoked_at=func.now())
+        )
     return key
 
 
@@ -177,11 +207,12 @@ def authenticate(conn: Connection, bearer: str | None) -> Principal:
         .outerjoin(partners, partners.c.id == credentials.c.partner_id)
         .where(credentials.c.key_id == key_id)
     ).first()
-    if row is None or row.revoked_at is not None or not hmac.compare_digest(
-        row.secret_hash, _hash(secret)
+    if (
+        row is None
+        or row.revoked_at is not None
+        or not hmac.compare_digest(row.secret_hash, _hash(secret))
     ):
         raise Unauthorized("unknown or revoked credential")
     if row.kind == "partner" and row.disabled:
         raise Forbidden(f"partner {row.slug!r} is disabled")
-    return Principal(kind=row.kind, key_id=key_id, partner_id=row.partner_id,
-                     partner_slug=row.slug)
+    return Principal(kind=row.kind, key_id=key_id, partner_id=row.partner_id, partner_slug=row.slug)

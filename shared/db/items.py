@@ -28,44 +28,90 @@ class Stored:
     verdict: Verdict
 
 
-def store(conn: Connection, *, partner_id: int, item: NormalisedItem, doc: dict[str, Any],
-          submission_id: str, received_at: datetime) -> Stored:
+def store(
+    conn: Connection,
+    *,
+    partner_id: int,
+    item: NormalisedItem,
+    doc: dict[str, Any],
+    submission_id: str,
+    received_at: datetime,
+) -> Stored:
     """Record one normalised item version and say what it was (DESIGN §6 verdicts)."""
     processed_at = datetime.now(UTC)
-    full = {**doc, "received_at": rfc3339(received_at), "processed_at": rfc3339(processed_at),
-            "submission_id": submission_id}
+    full = {
+        **doc,
+        "received_at": rfc3339(received_at),
+        "processed_at": rfc3339(processed_at),
+        "submission_id": submission_id,
+    }
     fresh_id = new_id()
-    created = conn.execute(
-        pg_insert(items)
-        .values(id=fresh_id, partner_id=partner_id, uri=item.uri, uri_derived=item.uri_derived,
-                version=item.version, versioncreated=item.versioncreated,
-                received_at=received_at, language=item.language, pubstatus=item.pubstatus,
-                fingerprint=item.fingerprint, cluster=fresh_id, versions=0, doc=full)
-        .on_conflict_do_nothing(index_elements=["partner_id", "uri"])
-        .returning(items.c.id)
-    ).first() is not None
+    created = (
+        conn.execute(
+            pg_insert(items)
+            .values(
+                id=fresh_id,
+                partner_id=partner_id,
+                uri=item.uri,
+                uri_derived=item.uri_derived,
+                version=item.version,
+                versioncreated=item.versioncreated,
+                received_at=received_at,
+                language=item.language,
+                pubstatus=item.pubstatus,
+                fingerprint=item.fingerprint,
+                cluster=fresh_id,
+                versions=0,
+                doc=full,
+            )
+            .on_conflict_do_nothing(index_elements=["partner_id", "uri"])
+            .returning(items.c.id)
+        ).first()
+        is not None
+    )
     current = conn.execute(
-        select(items).where(items.c.partner_id == partner_id, items.c.uri == item.uri)
+        select(items)
+        .where(items.c.partner_id == partner_id, items.c.uri == item.uri)
         .with_for_update()
     ).one()
     if not created and _seen(conn, current.id, item):
         return Stored(current.id, Verdict.DUPLICATE)
-    version_id = conn.execute(insert(item_versions).values(
-        item_id=current.id, version=item.version, version_num=numeric_version(item.version),
-        versioncreated=item.versioncreated, fingerprint=item.fingerprint,
-        pubstatus=item.pubstatus, submission_id=submission_id, received_at=received_at,
-        processed_at=processed_at, doc=full,
-    ).returning(item_versions.c.id)).scalar_one()
+    version_id = conn.execute(
+        insert(item_versions)
+        .values(
+            item_id=current.id,
+            version=item.version,
+            version_num=numeric_version(item.version),
+            versioncreated=item.versioncreated,
+            fingerprint=item.fingerprint,
+            pubstatus=item.pubstatus,
+            submission_id=submission_id,
+            received_at=received_at,
+            processed_at=processed_at,
+            doc=full,
+        )
+        .returning(item_versions.c.id)
+    ).scalar_one()
     killed = item.pubstatus == CANCELED or current.pubstatus == CANCELED
-    newer = created or compare(
-        VersionStamp(item.version, item.versioncreated, received_at),
-        VersionStamp(current.version, current.versioncreated, current.received_at),
-    ) > 0
+    newer = (
+        created
+        or compare(
+            VersionStamp(item.version, item.versioncreated, received_at),
+            VersionStamp(current.version, current.versioncreated, current.received_at),
+        )
+        > 0
+    )
     values: dict[str, Any] = {"versions": items.c.versions + 1}
     if newer:
-        values.update(version=item.version, versioncreated=item.versioncreated,
-                      received_at=received_at, language=item.language,
-                      fingerprint=item.fingerprint, current_version_id=version_id, doc=full)
+        values.update(
+            version=item.version,
+            versioncreated=item.versioncreated,
+            received_at=received_at,
+            language=item.language,
+            fingerprint=item.fingerprint,
+            current_version_id=version_id,
+            doc=full,
+        )
     if killed:
         values["pubstatus"] = CANCELED
         base = full if newer else current.doc
@@ -82,28 +128,49 @@ def store(conn: Connection, *, partner_id: int, item: NormalisedItem, doc: dict[
 
 def _seen(conn: Connection, item_id: str, item: NormalisedItem) -> bool:
     same_version = (
-        item_versions.c.version.is_(None) if item.version is None
+        item_versions.c.version.is_(None)
+        if item.version is None
         else item_versions.c.version == item.version
     )
-    return bool(conn.execute(select(exists().where(
-        item_versions.c.item_id == item_id, same_version,
-        item_versions.c.fingerprint == item.fingerprint,
-        item_versions.c.pubstatus == item.pubstatus,
-    ))).scalar())
+    return bool(
+        conn.execute(
+            select(
+                exists().where(
+                    item_versions.c.item_id == item_id,
+                    same_version,
+                    item_versions.c.fingerprint == item.fingerprint,
+                    item_versions.c.pubstatus == item.pubstatus,
+                )
+            )
+        ).scalar()
+    )
 
 
 def _server_fields(row: Any) -> dict[str, Any]:
-    return {"id": row.id, "partner": row.slug, "duplicate_of": row.duplicate_of,
-            "cluster": row.cluster, "versions": row.versions}
+    return {
+        "id": row.id,
+        "partner": row.slug,
+        "duplicate_of": row.duplicate_of,
+        "cluster": row.cluster,
+        "versions": row.versions,
+    }
 
 
-_COLUMNS = (items.c.id, partners.c.slug, items.c.duplicate_of, items.c.cluster,
-            items.c.versions, items.c.doc, items.c.versioncreated)
+_COLUMNS = (
+    items.c.id,
+    partners.c.slug,
+    items.c.duplicate_of,
+    items.c.cluster,
+    items.c.versions,
+    items.c.doc,
+    items.c.versioncreated,
+)
 
 
 def get(conn: Connection, item_id: str) -> dict[str, Any] | None:
     row = conn.execute(
-        select(*_COLUMNS).join(partners, partners.c.id == items.c.partner_id)
+        select(*_COLUMNS)
+        .join(partners, partners.c.id == items.c.partner_id)
         .where(items.c.id == item_id)
     ).first()
     return contract_item(row.doc, _server_fields(row)) if row else None
@@ -131,8 +198,10 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         stamp, item_id = raw.split("|", 1)
         return datetime.fromisoformat(stamp), item_id
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
-        raise Invalid("the cursor is not one this API issued",
-                      errors=[{"field": "cursor", "message": "unreadable"}]) from exc
+        raise Invalid(
+            "the cursor is not one this API issued",
+            errors=[{"field": "cursor", "message": "unreadable"}],
+        ) from exc
 
 
 def search(conn: Connection, query: ItemQuery) -> tuple[list[dict[str, Any]], str | None]:
@@ -142,8 +211,12 @@ def search(conn: Connection, query: ItemQuery) -> tuple[list[dict[str, Any]], st
         stmt = stmt.where(partners.c.slug == query.partner)
     if query.language:
         lang = query.language.lower()
-        stmt = stmt.where(or_(func.lower(items.c.language) == lang,
-                              func.lower(items.c.language).startswith(lang + "-")))
+        stmt = stmt.where(
+            or_(
+                func.lower(items.c.language) == lang,
+                func.lower(items.c.language).startswith(lang + "-"),
+            )
+        )
     if query.since:
         stmt = stmt.where(items.c.versioncreated >= query.since)
     if query.until:
@@ -152,8 +225,12 @@ def search(conn: Connection, query: ItemQuery) -> tuple[list[dict[str, Any]], st
         stmt = stmt.where(items.c.duplicate_of.is_(None))
     if query.cursor:
         stamp, last_id = decode_cursor(query.cursor)
-        stmt = stmt.where(or_(items.c.versioncreated < stamp,
-                              and_(items.c.versioncreated == stamp, items.c.id < last_id)))
+        stmt = stmt.where(
+            or_(
+                items.c.versioncreated < stamp,
+                and_(items.c.versioncreated == stamp, items.c.id < last_id),
+            )
+        )
     rows = conn.execute(
         stmt.order_by(items.c.versioncreated.desc(), items.c.id.desc()).limit(query.limit + 1)
     ).all()

@@ -43,12 +43,21 @@ class Claim:
     received_at: datetime
 
 
-def accept(conn: Connection, *, partner_id: int, raw: bytes, content_type: str,
-           idempotency_key: str | None, request_id: str | None) -> Accepted:
+def accept(
+    conn: Connection,
+    *,
+    partner_id: int,
+    raw: bytes,
+    content_type: str,
+    idempotency_key: str | None,
+    request_id: str | None,
+) -> Accepted:
     """Store the raw bytes, or find the submission they already are (same bytes or same key)."""
     if idempotency_key is not None and not 0 < len(idempotency_key) <= MAX_IDEMPOTENCY_KEY:
-        raise Invalid("Idempotency-Key must be 1 to 255 characters",
-                      errors=[{"field": "Idempotency-Key", "message": "bad length"}])
+        raise Invalid(
+            "Idempotency-Key must be 1 to 255 characters",
+            errors=[{"field": "Idempotency-Key", "message": "bad length"}],
+        )
     digest = hashlib.sha256(raw).hexdigest()
     existing = _existing(conn, partner_id, digest, idempotency_key)
     if existing is not None:
@@ -56,9 +65,17 @@ def accept(conn: Connection, *, partner_id: int, raw: bytes, content_type: str,
     new = new_id()
     row = conn.execute(
         pg_insert(submissions)
-        .values(id=new, partner_id=partner_id, status=SubmissionStatus.QUEUED,
-                content_type=content_type, raw=raw, sha256=digest, size=len(raw),
-                idempotency_key=idempotency_key, request_id=request_id)
+        .values(
+            id=new,
+            partner_id=partner_id,
+            status=SubmissionStatus.QUEUED,
+            content_type=content_type,
+            raw=raw,
+            sha256=digest,
+            size=len(raw),
+            idempotency_key=idempotency_key,
+            request_id=request_id,
+        )
         .on_conflict_do_nothing()
         .returning(submissions.c.id)
     ).first()
@@ -70,26 +87,29 @@ def accept(conn: Connection, *, partner_id: int, raw: bytes, content_type: str,
     return existing
 
 
-def _existing(conn: Connection, partner_id: int, digest: str,
-              idempotency_key: str | None) -> Accepted | None:
+def _existing(
+    conn: Connection, partner_id: int, digest: str, idempotency_key: str | None
+) -> Accepted | None:
     same = submissions.c.sha256 == digest
     if idempotency_key is not None:
         same = or_(same, submissions.c.idempotency_key == idempotency_key)
     rows = conn.execute(
-        select(submissions.c.id, submissions.c.status, submissions.c.sha256)
-        .where(submissions.c.partner_id == partner_id, same)
+        select(submissions.c.id, submissions.c.status, submissions.c.sha256).where(
+            submissions.c.partner_id == partner_id, same
+        )
     ).all()
     for row in rows:
         if row.sha256 == digest:
             return Accepted(row.id, row.status, created=False)
     if rows:
-        raise Invalid("this Idempotency-Key was already used with different bytes",
-                      errors=[{"field": "Idempotency-Key", "message": "reused with other bytes"}])
+        raise Invalid(
+            "this Idempotency-Key was already used with different bytes",
+            errors=[{"field": "Idempotency-Key", "message": "reused with other bytes"}],
+        )
     return None
 
 
-def claim(conn: Connection, submission_id: str, *, lease: float,
-          max_attempts: int) -> Claim | None:
+def claim(conn: Connection, submission_id: str, *, lease: float, max_attempts: int) -> Claim | None:
     """Take a queued submission (or one whose lease expired) for processing, or None."""
     row = conn.execute(
         update(submissions)
@@ -97,36 +117,59 @@ def claim(conn: Connection, submission_id: str, *, lease: float,
             submissions.c.id == submission_id,
             or_(
                 submissions.c.status == SubmissionStatus.QUEUED,
-                and_(submissions.c.status == SubmissionStatus.PROCESSING,
-                     submissions.c.lease_until < func.now()),
+                and_(
+                    submissions.c.status == SubmissionStatus.PROCESSING,
+                    submissions.c.lease_until < func.now(),
+                ),
             ),
         )
-        .values(status=SubmissionStatus.PROCESSING, attempts=submissions.c.attempts + 1,
-                lease_until=func.now() + timedelta(seconds=lease))
-        .returning(submissions.c.id, submissions.c.partner_id, submissions.c.attempts,
-                   submissions.c.raw, submissions.c.content_type, submissions.c.received_at,
-                   submissions.c.error)
+        .values(
+            status=SubmissionStatus.PROCESSING,
+            attempts=submissions.c.attempts + 1,
+            lease_until=func.now() + timedelta(seconds=lease),
+        )
+        .returning(
+            submissions.c.id,
+            submissions.c.partner_id,
+            submissions.c.attempts,
+            submissions.c.raw,
+            submissions.c.content_type,
+            submissions.c.received_at,
+            submissions.c.error,
+        )
     ).first()
     if row is None:
         return None
     if row.attempts > max_attempts:
-        conn.execute(update(submissions).where(submissions.c.id == submission_id).values(
-            status=SubmissionStatus.DEAD, lease_until=None, finished_at=func.now(),
-            error={"code": "attempts_exhausted",
-                   "detail": f"gave up after {max_attempts} attempts",
-                   "last_error": row.error},
-        ))
+        conn.execute(
+            update(submissions)
+            .where(submissions.c.id == submission_id)
+            .values(
+                status=SubmissionStatus.DEAD,
+                lease_until=None,
+                finished_at=func.now(),
+                error={
+                    "code": "attempts_exhausted",
+                    "detail": f"gave up after {max_attempts} attempts",
+                    "last_error": row.error,
+                },
+            )
+        )
         return None
-    return Claim(row.id, row.partner_id, row.attempts, bytes(row.raw), row.content_type,
-                 row.received_at)
+    return Claim(
+        row.id, row.partner_id, row.attempts, bytes(row.raw), row.content_type, row.received_at
+    )
 
 
 def fence(conn: Connection, claim_: Claim) -> bool:
     """Lock the submission row; True if this claim still owns it."""
     owner = conn.execute(
         select(submissions.c.id)
-        .where(submissions.c.id == claim_.id, submissions.c.attempts == claim_.attempts,
-               submissions.c.status == SubmissionStatus.PROCESSING)
+        .where(
+            submissions.c.id == claim_.id,
+            submissions.c.attempts == claim_.attempts,
+            submissions.c.status == SubmissionStatus.PROCESSING,
+        )
         .with_for_update()
     ).first()
     return owner is not None
@@ -134,27 +177,41 @@ def fence(conn: Connection, claim_: Claim) -> bool:
 
 def finish(conn: Connection, claim_: Claim, verdicts: list[dict[str, Any]]) -> None:
     if verdicts:
-        conn.execute(insert(submission_items),
-                     [{"submission_id": claim_.id, "idx": i, **v} for i, v in enumerate(verdicts)])
-    conn.execute(update(submissions).where(submissions.c.id == claim_.id).values(
-        status=SubmissionStatus.DONE, lease_until=None, finished_at=func.now(), error=None))
+        conn.execute(
+            insert(submission_items),
+            [{"submission_id": claim_.id, "idx": i, **v} for i, v in enumerate(verdicts)],
+        )
+    conn.execute(
+        update(submissions)
+        .where(submissions.c.id == claim_.id)
+        .values(status=SubmissionStatus.DONE, lease_until=None, finished_at=func.now(), error=None)
+    )
 
 
 def fail(conn: Connection, claim_: Claim, error: dict[str, Any]) -> None:
     """A permanent failure: the submission will not be retried (replay it after a fix)."""
-    conn.execute(update(submissions).where(
-        submissions.c.id == claim_.id, submissions.c.attempts == claim_.attempts
-    ).values(status=SubmissionStatus.FAILED, lease_until=None, finished_at=func.now(),
-             error=error))
+    conn.execute(
+        update(submissions)
+        .where(submissions.c.id == claim_.id, submissions.c.attempts == claim_.attempts)
+        .values(
+            status=SubmissionStatus.FAILED, lease_until=None, finished_at=func.now(), error=error
+        )
+    )
 
 
 def release(conn: Connection, claim_: Claim, error: dict[str, Any]) -> None:
     """A transient failure: back to queued so the retry (or the sweeper) can claim it."""
-    conn.execute(update(submissions).where(
-        submissions.c.id == claim_.id, submissions.c.attempts == claim_.attempts,
-        submissions.c.status == SubmissionStatus.PROCESSING,
-    ).values(status=SubmissionStatus.QUEUED, lease_until=None, enqueued_at=func.now(),
-             error=error))
+    conn.execute(
+        update(submissions)
+        .where(
+            submissions.c.id == claim_.id,
+            submissions.c.attempts == claim_.attempts,
+            submissions.c.status == SubmissionStatus.PROCESSING,
+        )
+        .values(
+            status=SubmissionStatus.QUEUED, lease_until=None, enqueued_at=func.now(), error=error
+        )
+    )
 
 
 def due(conn: Connection, *, requeue_after: float, limit: int = 500) -> list[str]:
@@ -165,46 +222,74 @@ def due(conn: Connection, *, requeue_after: float, limit: int = 500) -> list[str
     stale = func.now() - timedelta(seconds=requeue_after)
     candidates = (
         select(submissions.c.id)
-        .where(or_(
-            and_(submissions.c.status == SubmissionStatus.QUEUED,
-                 submissions.c.enqueued_at < stale),
-            and_(submissions.c.status == SubmissionStatus.PROCESSING,
-                 submissions.c.lease_until < func.now()),
-        ))
+        .where(
+            or_(
+                and_(
+                    submissions.c.status == SubmissionStatus.QUEUED,
+                    submissions.c.enqueued_at < stale,
+                ),
+                and_(
+                    submissions.c.status == SubmissionStatus.PROCESSING,
+                    submissions.c.lease_until < func.now(),
+                ),
+            )
+        )
         .order_by(submissions.c.enqueued_at)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
     ids = conn.execute(candidates).scalars().all()
     if ids:
-        conn.execute(update(submissions).where(submissions.c.id.in_(ids))
-                     .values(enqueued_at=func.now()))
+        conn.execute(
+            update(submissions).where(submissions.c.id.in_(ids)).values(enqueued_at=func.now())
+        )
     return list(ids)
 
 
 def requeue(conn: Connection, submission_id: str) -> bool:
     """Put a finished, failed or dead submission back in the queue (replay)."""
-    done = conn.execute(update(submissions).where(
-        submissions.c.id == submission_id,
-        submissions.c.status.in_([SubmissionStatus.DONE, SubmissionStatus.FAILED,
-                                  SubmissionStatus.DEAD]),
-    ).values(status=SubmissionStatus.QUEUED, attempts=0, lease_until=None,
-             enqueued_at=func.now(), error=None))
+    done = conn.execute(
+        update(submissions)
+        .where(
+            submissions.c.id == submission_id,
+            submissions.c.status.in_(
+                [SubmissionStatus.DONE, SubmissionStatus.FAILED, SubmissionStatus.DEAD]
+            ),
+        )
+        .values(
+            status=SubmissionStatus.QUEUED,
+            attempts=0,
+            lease_until=None,
+            enqueued_at=func.now(),
+            error=None,
+        )
+    )
     return done.rowcount == 1
 
 
 def read(conn: Connection, submission_id: str) -> dict[str, Any] | None:
     row = conn.execute(
-        select(submissions.c.id, submissions.c.partner_id, partners.c.slug, submissions.c.status,
-               submissions.c.received_at, submissions.c.attempts, submissions.c.error)
+        select(
+            submissions.c.id,
+            submissions.c.partner_id,
+            partners.c.slug,
+            submissions.c.status,
+            submissions.c.received_at,
+            submissions.c.attempts,
+            submissions.c.error,
+        )
         .join(partners, partners.c.id == submissions.c.partner_id)
         .where(submissions.c.id == submission_id)
     ).first()
     if row is None:
         return None
     verdicts = conn.execute(
-        select(submission_items.c.item_id, submission_items.c.uri, submission_items.c.version,
-               submission_items.c.verdict)
+        select(
+            submission_items.c.item_id,
+            submission_items.c.uri,
+            submission_items.c.version,
+            submission_items.c.verdict,
+        )
         .where(submission_items.c.submission_id == submission_id)
         .order_by(submission_items.c.idx)
     ).all()

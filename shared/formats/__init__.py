@@ -16,7 +16,7 @@ from types import ModuleType
 
 from shared.errors import Malformed, UnsupportedMediaType
 from shared.formats import ninjs, text
-from shared.formats.xmlsafe import parse_xml
+from shared.formats.xmlsafe import local, parse_xml
 from shared.model import ParseContext, ParsedItem
 
 # Tried in order within a family; the last one of a family is its fallback.
@@ -87,13 +87,11 @@ def decode(raw: bytes, media: MediaType, family: str) -> str:
 
 
 def detect(doc: object, family: str) -> ModuleType:
-    candidates: Sequence[ModuleType] = [f for f in FORMATS if f.FAMILY == family]
+    candidates: Sequence[ModuleType] = [f for f in FORMATS if f.FAMILY == family]  # noqa: SIM300
     for module in candidates:
         if module.sniff(doc):
             return module
     if family == "xml":
-        from shared.formats.xmlsafe import local
-
         root = local(getattr(doc, "tag", ""))
         raise UnsupportedMediaType(f"an XML document with root <{root}> is not a format we read")
     if not candidates:
@@ -108,7 +106,8 @@ def _contradicts(raw: bytes, media: MediaType, family: str) -> None:
     head = raw.lstrip(b"\xef\xbb\xbf\xff\xfe\x00 \t\r\n")[:1].decode("latin-1")
     if head not in leads:
         raise UnsupportedMediaType(
-            f"the body does not look like {family.upper()}, as {media.essence!r} says")
+            f"the body does not look like {family.upper()}, as {media.essence!r} says"
+        )
 
 
 def document(raw: bytes, media: MediaType, family: str) -> object:

@@ -31,8 +31,10 @@ def _family(name: str) -> str:
     try:
         return codecs.lookup(name).name
     except LookupError as exc:
-        raise Malformed(f"unknown XML encoding {name!r}",
-                        errors=[{"line": 1, "message": f"unknown encoding {name!r}"}]) from exc
+        raise Malformed(
+            f"unknown XML encoding {name!r}",
+            errors=[{"line": 1, "message": f"unknown encoding {name!r}"}],
+        ) from exc
 
 
 def _declared(head: str) -> str | None:
@@ -46,7 +48,7 @@ def decode_xml(raw: bytes) -> str:
     body = raw
     for bom, name in _BOMS:
         if raw.startswith(bom):
-            physical, body = name, raw[len(bom):]
+            physical, body = name, raw[len(bom) :]
             break
     else:
         for head, name in _BOMLESS_UTF16:
@@ -58,19 +60,25 @@ def decode_xml(raw: bytes) -> str:
         if declared and not _compatible(_family(declared), _family(physical)):
             raise Malformed(
                 f"the XML declares {declared!r} but the bytes are {physical}",
-                errors=[{"line": 1, "message": "declared encoding contradicts the bytes"}])
+                errors=[{"line": 1, "message": "declared encoding contradicts the bytes"}],
+            )
         return text
     match = _PROLOG.match(raw[:200])
     encoding = match.group(1).decode() if match else "utf-8"
     if _family(encoding).startswith(("utf-16", "utf-32")):
-        raise Malformed(f"the XML declares {encoding!r} but has no {encoding} byte order",
-                        errors=[{"line": 1, "message": "declared encoding contradicts the bytes"}])
+        raise Malformed(
+            f"the XML declares {encoding!r} but has no {encoding} byte order",
+            errors=[{"line": 1, "message": "declared encoding contradicts the bytes"}],
+        )
     return _decode(raw, encoding)
 
 
 def _compatible(declared: str, physical: str) -> bool:
-    return declared == physical or (declared.startswith("utf-16") and physical.startswith(
-        "utf-16")) or (declared.startswith("utf-32") and physical.startswith("utf-32"))
+    return (
+        declared == physical
+        or (declared.startswith("utf-16") and physical.startswith("utf-16"))
+        or (declared.startswith("utf-32") and physical.startswith("utf-32"))
+    )
 
 
 def _decode(raw: bytes, encoding: str) -> str:
@@ -88,13 +96,21 @@ def _check_doctype(text: str) -> None:
     match = _DOCTYPE.search(text[:10_000])
     if match and match.group("subset") is not None and "<!ENTITY" in match.group("subset"):
         line = text[: match.start()].count("\n") + 1
-        raise Invalid("entity declarations are not accepted",
-                      errors=[{"line": line, "message": "DTD internal subset declares entities"}])
+        raise Invalid(
+            "entity declarations are not accepted",
+            errors=[{"line": line, "message": "DTD internal subset declares entities"}],
+        )
 
 
 _PARSER_OPTIONS = {
-    "resolve_entities": False, "no_network": True, "load_dtd": False, "dtd_validation": False,
-    "huge_tree": False, "recover": False, "remove_comments": True, "remove_pis": True,
+    "resolve_entities": False,
+    "no_network": True,
+    "load_dtd": False,
+    "dtd_validation": False,
+    "huge_tree": False,
+    "recover": False,
+    "remove_comments": True,
+    "remove_pis": True,
 }
 
 
@@ -109,11 +125,15 @@ def parse_xml(raw: bytes) -> etree._Element:
         root = etree.fromstring(without_prolog.encode("utf-8"), parser)
     except etree.XMLSyntaxError as exc:
         line = exc.lineno or 1
-        raise Malformed(f"the XML is not well-formed: {exc.msg}",
-                        errors=[{"line": line, "message": str(exc.msg)}]) from exc
+        raise Malformed(
+            f"the XML is not well-formed: {exc.msg}",
+            errors=[{"line": line, "message": str(exc.msg)}],
+        ) from exc
     if _has_entity_refs(root):
-        raise Invalid("entity references are not accepted",
-                      errors=[{"line": 1, "message": "undeclared or external entity"}])
+        raise Invalid(
+            "entity references are not accepted",
+            errors=[{"line": 1, "message": "undeclared or external entity"}],
+        )
     _check_depth(root)
     return root
 
@@ -126,8 +146,10 @@ def _check_depth(root: etree._Element) -> None:
     for element in root.iter():
         depth = sum(1 for _ in element.iterancestors())
         if depth > MAX_DEPTH:
-            raise Invalid(f"the XML nests deeper than {MAX_DEPTH} elements",
-                          errors=[{"line": element.sourceline or 1, "message": "too deep"}])
+            raise Invalid(
+                f"the XML nests deeper than {MAX_DEPTH} elements",
+                errors=[{"line": element.sourceline or 1, "message": "too deep"}],
+            )
 
 
 def local(tag: object) -> str:

@@ -74,10 +74,12 @@ def test_rotated_out_key_is_401(client: httpx.Client, db: Engine, servers) -> No
 
 
 @pytest.mark.parametrize("content_type", ["application/pdf", "image/png"])
-def test_unsupported_content_type_is_415(client: httpx.Client, db: Engine, servers,
-                                         content_type: str) -> None:
-    body = _problem(push(client, partner_key(db, "belta"), PAGE, content_type),
-                    415, "unsupported_media_type")
+def test_unsupported_content_type_is_415(
+    client: httpx.Client, db: Engine, servers, content_type: str
+) -> None:
+    body = _problem(
+        push(client, partner_key(db, "belta"), PAGE, content_type), 415, "unsupported_media_type"
+    )
     assert content_type in body["detail"]
     _nothing_stored(db, servers)
 
@@ -93,18 +95,24 @@ def test_empty_body_is_400(client: httpx.Client, db: Engine, servers) -> None:
     _nothing_stored(db, servers)
 
 
-def test_bytes_that_are_not_the_declared_charset_are_400(client: httpx.Client, db: Engine,
-                                                         servers) -> None:
-    body = _problem(push(client, partner_key(db, "belta"), b"Head\n\nBody \xff\xfe text."),
-                    400, "malformed")
+def test_bytes_that_are_not_the_declared_charset_are_400(
+    client: httpx.Client, db: Engine, servers
+) -> None:
+    body = _problem(
+        push(client, partner_key(db, "belta"), b"Head\n\nBody \xff\xfe text."), 400, "malformed"
+    )
     assert "byte 11" in body["detail"]
     _nothing_stored(db, servers)
 
 
 def test_windows_1251_charset_is_honoured(client: httpx.Client, db: Engine) -> None:
     page = "Заголовок новости о погоде\n\nМИНСК, 7 января (БЕЛТА) – В Минске идёт снег.\n"
-    answer = push(client, partner_key(db, "belta", "Europe/Minsk"), page.encode("cp1251"),
-                  "text/plain; charset=windows-1251")
+    answer = push(
+        client,
+        partner_key(db, "belta", "Europe/Minsk"),
+        page.encode("cp1251"),
+        "text/plain; charset=windows-1251",
+    )
     assert answer.status_code == 202, answer.text
 
 
@@ -122,30 +130,36 @@ def test_gzip_bomb_is_413_on_decoded_size(client: httpx.Client, db: Engine, serv
 
 
 def test_gzip_body_is_accepted(client: httpx.Client, db: Engine) -> None:
-    answer = push(client, partner_key(db, "belta"), gzip.compress(PAGE),
-                  **{"Content-Encoding": "gzip"})
+    answer = push(
+        client, partner_key(db, "belta"), gzip.compress(PAGE), **{"Content-Encoding": "gzip"}
+    )
     assert answer.status_code == 202
 
 
-def test_ninjs_without_uri_is_422_naming_the_field(client: httpx.Client, db: Engine,
-                                                   servers) -> None:
-    answer = push(client, partner_key(db, "belta"), b'{"headline": "No id here"}',
-                  "application/json")
+def test_ninjs_without_uri_is_422_naming_the_field(
+    client: httpx.Client, db: Engine, servers
+) -> None:
+    answer = push(
+        client, partner_key(db, "belta"), b'{"headline": "No id here"}', "application/json"
+    )
     body = _problem(answer, 422, "invalid")
     assert {"field": "/uri", "message": "a ninjs item needs a uri or guid"} in body["errors"]
     _nothing_stored(db, servers)
 
 
 def test_broken_json_is_400_naming_the_line(client: httpx.Client, db: Engine, servers) -> None:
-    answer = push(client, partner_key(db, "belta"), b'{\n"uri": "x",\n"headline": }',
-                  "application/json")
+    answer = push(
+        client, partner_key(db, "belta"), b'{\n"uri": "x",\n"headline": }', "application/json"
+    )
     body = _problem(answer, 400, "malformed")
     assert body["errors"][0]["line"] == 3
     _nothing_stored(db, servers)
 
 
 def test_impossible_stamp_is_422(client: httpx.Client, db: Engine, servers) -> None:
-    page = b"Economics\n31 February 2022, 13:21\n\nHeadline here\n\nMINSK, 7 January (BelTA) - Text.\n"
+    page = (
+        b"Economics\n31 February 2022, 13:21\n\nHeadline here\n\nMINSK, 7 January (BelTA) - Text.\n"
+    )
     body = _problem(push(client, partner_key(db, "belta", "Europe/Minsk"), page), 422, "invalid")
     assert body["errors"][0]["line"] == 2
     _nothing_stored(db, servers)

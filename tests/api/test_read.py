@@ -16,11 +16,18 @@ NINJS = "application/json"
 
 
 def _story(n: int, *, language: str = "en", minute: int | None = None) -> bytes:
-    when = datetime(2022, 1, 7, 10, 0, tzinfo=UTC) + timedelta(minutes=n if minute is None else minute)
-    return json.dumps({
-        "uri": f"urn:example:story:{n}", "headline": f"Story number {n}", "language": language,
-        "versioncreated": when.isoformat(), "body_text": f"Body of story {n} for the wire.",
-    }).encode()
+    when = datetime(2022, 1, 7, 10, 0, tzinfo=UTC) + timedelta(
+        minutes=n if minute is None else minute
+    )
+    return json.dumps(
+        {
+            "uri": f"urn:example:story:{n}",
+            "headline": f"Story number {n}",
+            "language": language,
+            "versioncreated": when.isoformat(),
+            "body_text": f"Body of story {n} for the wire.",
+        }
+    ).encode()
 
 
 @pytest.fixture
@@ -46,7 +53,11 @@ def test_partner_reads_its_own_submission_but_not_anothers(client: httpx.Client,
     body = mine.json()
     assert set(body) == {"id", "partner", "status", "received_at", "attempts", "error", "items"}
     assert (body["id"], body["partner"], body["status"], body["attempts"]) == (
-        submission_id, "alpha", "done", 1)
+        submission_id,
+        "alpha",
+        "done",
+        1,
+    )
     assert body["received_at"].endswith("Z")
     [entry] = body["items"]
     assert set(entry) == {"item_id", "uri", "version", "verdict"}
@@ -63,8 +74,7 @@ def test_partner_key_cannot_read_items(client: httpx.Client, stored) -> None:  #
     assert answer.json()["code"] == "forbidden"
 
 
-def test_items_are_newest_first_with_cursor_pages(client: httpx.Client, db: Engine,
-                                                  stored) -> None:  # type: ignore[no-untyped-def]
+def test_items_are_newest_first_with_cursor_pages(client: httpx.Client, db: Engine, stored) -> None:  # type: ignore[no-untyped-def]
     _, add = stored
     for n in range(5):
         add("alpha", _story(n))
@@ -81,8 +91,9 @@ def test_items_are_newest_first_with_cursor_pages(client: httpx.Client, db: Engi
     assert seen == [f"Story number {n}" for n in (4, 3, 2, 1, 0)]
 
 
-def test_items_filter_by_partner_language_and_time(client: httpx.Client, db: Engine,
-                                                   stored) -> None:  # type: ignore[no-untyped-def]
+def test_items_filter_by_partner_language_and_time(
+    client: httpx.Client, db: Engine, stored
+) -> None:  # type: ignore[no-untyped-def]
     _, add = stored
     add("alpha", _story(1, language="en-GB"))
     add("alpha", _story(2, language="ru"))
@@ -101,11 +112,19 @@ def test_items_filter_by_partner_language_and_time(client: httpx.Client, db: Eng
     assert headlines("partner=nobody") == []
 
 
-@pytest.mark.parametrize("query,field", [("limit=201", "limit"), ("limit=0", "limit"),
-                                         ("since=yesterday", "since"), ("cursor=%%%", "cursor"),
-                                         ("since=2022-01-07T10:00:00", "since")])
-def test_bad_item_queries_are_422_naming_the_parameter(client: httpx.Client, db: Engine,
-                                                       query: str, field: str) -> None:
+@pytest.mark.parametrize(
+    "query,field",
+    [
+        ("limit=201", "limit"),
+        ("limit=0", "limit"),
+        ("since=yesterday", "since"),
+        ("cursor=%%%", "cursor"),
+        ("since=2022-01-07T10:00:00", "since"),
+    ],
+)
+def test_bad_item_queries_are_422_naming_the_parameter(
+    client: httpx.Client, db: Engine, query: str, field: str
+) -> None:
     answer = client.get(f"/v1/items?{query}", headers=bearer(editor_token(db)))
     assert answer.status_code == 422, answer.text
     assert answer.json()["errors"][0]["field"] == field

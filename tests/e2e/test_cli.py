@@ -19,22 +19,41 @@ from tests.conftest import ROOT, SAMPLES, _free_port
 pytestmark = pytest.mark.e2e
 
 
-def dateline(*args: str, env: dict[str, str] | None = None,
-             timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "services.cli", *args], cwd=ROOT,
-                          env=env if env is not None else dict(os.environ),
-                          capture_output=True, text=True, timeout=timeout, check=False)
+def dateline(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "services.cli", *args],
+        cwd=ROOT,
+        env=env if env is not None else dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 @pytest.fixture
 def external_env(servers, db: Engine) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    return {**os.environ, "DATELINE_DATABASE_URL": servers.database_url,
-            "DATELINE_REDIS_URL": servers.redis_url}
+    return {
+        **os.environ,
+        "DATELINE_DATABASE_URL": servers.database_url,
+        "DATELINE_REDIS_URL": servers.redis_url,
+    }
 
 
 def test_partners_add_prints_the_key_once_as_json(external_env: dict[str, str], client) -> None:  # type: ignore[no-untyped-def]
-    done = dateline("partners", "add", "belta", "--timezone", "Europe/Minsk", "--language",
-                    "en", "--json", env=external_env)
+    done = dateline(
+        "partners",
+        "add",
+        "belta",
+        "--timezone",
+        "Europe/Minsk",
+        "--language",
+        "en",
+        "--json",
+        env=external_env,
+    )
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout)
     assert set(out) == {"slug", "key"} and out["slug"] == "belta"
@@ -42,11 +61,17 @@ def test_partners_add_prints_the_key_once_as_json(external_env: dict[str, str], 
     listed = dateline("partners", "list", "--json", env=external_env)
     [row] = json.loads(listed.stdout)
     assert (row["slug"], row["timezone"], row["languages"], row["active_keys"]) == (
-        "belta", "Europe/Minsk", ["en"], 1)
+        "belta",
+        "Europe/Minsk",
+        ["en"],
+        1,
+    )
     assert out["key"] not in listed.stdout
-    pushed = client.post("/v1/items", content=b"Headline of it\n\nBody text here.",
-                         headers={"Authorization": f"Bearer {out['key']}",
-                                  "Content-Type": "text/plain"})
+    pushed = client.post(
+        "/v1/items",
+        content=b"Headline of it\n\nBody text here.",
+        headers={"Authorization": f"Bearer {out['key']}", "Content-Type": "text/plain"},
+    )
     assert pushed.status_code == 202
 
 
@@ -55,8 +80,10 @@ def test_tokens_add_prints_name_and_token(external_env: dict[str, str], client) 
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout)
     assert set(out) == {"name", "token"} and out["name"] == "desk"
-    assert client.get("/v1/items", headers={"Authorization": f"Bearer {out['token']}"}
-                      ).status_code == 200
+    assert (
+        client.get("/v1/items", headers={"Authorization": f"Bearer {out['token']}"}).status_code
+        == 200
+    )
 
 
 def test_bad_input_and_usage_exit_2(external_env: dict[str, str]) -> None:
@@ -71,16 +98,33 @@ def test_bad_input_and_usage_exit_2(external_env: dict[str, str]) -> None:
 def test_parse_prints_normalised_items_offline(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DATELINE_")}
     env["DATELINE_DATA_DIR"] = str(tmp_path / "never-created")
-    done = dateline("parse", str(SAMPLES / "e2e" / "potash-2022-03-14.txt"),
-                    "--timezone", "Europe/Minsk", env=env)
+    done = dateline(
+        "parse",
+        str(SAMPLES / "e2e" / "potash-2022-03-14.txt"),
+        "--timezone",
+        "Europe/Minsk",
+        env=env,
+    )
     assert done.returncode == 0, done.stderr
     [item] = json.loads(done.stdout)
     assert item["headline"] == "Belarusian potash producer opens new rail route to Asian ports"
     assert item["firstcreated"] == item["versioncreated"] == "2022-03-14T06:05:00Z"
-    assert item["dateline"] == {"located": "Minsk", "date": "2022-03-14", "source": "BelTA",
-                                "text": "MINSK, 14 March (BelTA)"}
-    for server_only in ("id", "partner", "received_at", "processed_at", "duplicate_of",
-                        "cluster", "versions", "submission_id"):
+    assert item["dateline"] == {
+        "located": "Minsk",
+        "date": "2022-03-14",
+        "source": "BelTA",
+        "text": "MINSK, 14 March (BelTA)",
+    }
+    for server_only in (
+        "id",
+        "partner",
+        "received_at",
+        "processed_at",
+        "duplicate_of",
+        "cluster",
+        "versions",
+        "submission_id",
+    ):
         assert item[server_only] is None
     assert not (tmp_path / "never-created").exists()  # offline: no servers started
 
@@ -101,16 +145,30 @@ def test_up_runs_everything_and_demo_shows_the_samples(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     port = _free_port()
     up = subprocess.Popen(
-        [sys.executable, "-m", "services.cli", "up", "--data-dir", str(data_dir),
-         "--port", str(port)],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        [
+            sys.executable,
+            "-m",
+            "services.cli",
+            "up",
+            "--data-dir",
+            str(data_dir),
+            "--port",
+            str(port),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     try:
         assert up.stdout is not None
         line = up.stdout.readline()
         assert f"Dateline is up at http://127.0.0.1:{port}" in line, line
         assert httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200
-        demo = dateline("--data-dir", str(data_dir), "demo", "--url",
-                        f"http://127.0.0.1:{port}", env=env)
+        demo = dateline(
+            "--data-dir", str(data_dir), "demo", "--url", f"http://127.0.0.1:{port}", env=env
+        )
         assert demo.returncode == 0, demo.stderr
         decoder = json.JSONDecoder()
         text, items = demo.stdout.strip(), []
@@ -124,8 +182,12 @@ def test_up_runs_everything_and_demo_shows_the_samples(tmp_path: Path) -> None:
         assert en["headline"] == "Grodno Oblast to build 14 new rural health centres this year"
         assert en["versioncreated"] == ru["versioncreated"] == "2022-02-09T08:40:00Z"
         assert en["dateline"]["located"] == "Grodno"
-        assert ru["dateline"] == {"located": "Гродно", "date": "2022-02-09", "source": "БЕЛТА",
-                                  "text": "ГРОДНО, 9 февраля (БЕЛТА)"}
+        assert ru["dateline"] == {
+            "located": "Гродно",
+            "date": "2022-02-09",
+            "source": "БЕЛТА",
+            "text": "ГРОДНО, 9 февраля (БЕЛТА)",
+        }
         assert en["subjects"] == [{"scheme": "category", "code": None, "name": "Regions"}]
     finally:
         up.send_signal(signal.SIGTERM)

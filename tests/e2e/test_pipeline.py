@@ -19,8 +19,9 @@ EXPECTED_BODY_START = (
 )
 
 
-def test_page_becomes_a_normalised_item_with_every_field(client: httpx.Client, db: Engine,
-                                                         start_worker) -> None:
+def test_page_becomes_a_normalised_item_with_every_field(
+    client: httpx.Client, db: Engine, start_worker
+) -> None:
     key = partner_key(db, "belta", "Europe/Minsk", ("en",))
     token = editor_token(db)
     start_worker()
@@ -69,8 +70,12 @@ def test_page_becomes_a_normalised_item_with_every_field(client: httpx.Client, d
         "ednote": None,
         "word_count": 74,
         "language": "en",
-        "dateline": {"located": "Minsk", "date": "2022-03-14", "source": "BelTA",
-                     "text": "MINSK, 14 March (BelTA)"},
+        "dateline": {
+            "located": "Minsk",
+            "date": "2022-03-14",
+            "source": "BelTA",
+            "text": "MINSK, 14 March (BelTA)",
+        },
         "firstcreated": "2022-03-14T06:05:00Z",
         "versioncreated": "2022-03-14T06:05:00Z",
         "embargoed": None,
@@ -105,8 +110,9 @@ def test_idempotency_key_reused_with_other_bytes_is_422(client: httpx.Client, db
     key = partner_key(db, "belta", "Europe/Minsk")
     first = push(client, key, PAGE, **{"Idempotency-Key": "k-1"})
     assert first.status_code == 202
-    same_key = push(client, key, PAGE.replace(b"55 wagons", b"56 wagons"),
-                    **{"Idempotency-Key": "k-1"})
+    same_key = push(
+        client, key, PAGE.replace(b"55 wagons", b"56 wagons"), **{"Idempotency-Key": "k-1"}
+    )
     assert same_key.status_code == 422
     problem = same_key.json()
     assert problem["code"] == "invalid"
@@ -116,8 +122,9 @@ def test_idempotency_key_reused_with_other_bytes_is_422(client: httpx.Client, db
     assert repeat.json()["submission_id"] == first.json()["submission_id"]
 
 
-def test_same_bytes_from_another_partner_is_another_submission(client: httpx.Client,
-                                                               db: Engine) -> None:
+def test_same_bytes_from_another_partner_is_another_submission(
+    client: httpx.Client, db: Engine
+) -> None:
     one = push(client, partner_key(db, "belta", "Europe/Minsk"), PAGE)
     two = push(client, partner_key(db, "other", "Europe/Minsk"), PAGE)
     assert one.status_code == two.status_code == 202

@@ -44,8 +44,9 @@ def wait_status(engine: Engine, submission_id: str, status: str, timeout: float 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with engine.connect() as conn:
-            found = conn.execute(text("SELECT status FROM submissions WHERE id = :i"),
-                                 {"i": submission_id}).scalar()
+            found = conn.execute(
+                text("SELECT status FROM submissions WHERE id = :i"), {"i": submission_id}
+            ).scalar()
         if found == status:
             return
         time.sleep(0.05)
@@ -58,8 +59,9 @@ def assert_stored_once(engine: Engine) -> None:
         assert conn.execute(select(func.count()).select_from(item_versions)).scalar() == 1
 
 
-def test_a_flushed_redis_costs_seconds_not_the_item(client: httpx.Client, db: Engine,
-                                                    servers, start_worker) -> None:
+def test_a_flushed_redis_costs_seconds_not_the_item(
+    client: httpx.Client, db: Engine, servers, start_worker
+) -> None:
     key, token = partner_key(db, "belta", "Europe/Minsk"), editor_token(db)
     accepted = push(client, key, PAGE).json()
     redis.Redis.from_url(redis_client_url(servers.redis_url)).flushall()  # the nudge is gone
@@ -71,7 +73,8 @@ def test_a_flushed_redis_costs_seconds_not_the_item(client: httpx.Client, db: En
 
 
 def test_killed_pool_child_mid_task_does_not_lose_the_submission(
-        client: httpx.Client, db: Engine, start_worker) -> None:
+    client: httpx.Client, db: Engine, start_worker
+) -> None:
     key, token = partner_key(db, "belta", "Europe/Minsk"), editor_token(db)
     worker = start_worker(beat=True)
     with items_locked(db):
@@ -90,7 +93,8 @@ def test_killed_pool_child_mid_task_does_not_lose_the_submission(
 
 
 def test_killed_worker_main_process_mid_task_does_not_lose_the_submission(
-        client: httpx.Client, db: Engine, start_worker) -> None:
+    client: httpx.Client, db: Engine, start_worker
+) -> None:
     key, token = partner_key(db, "belta", "Europe/Minsk"), editor_token(db)
     worker = start_worker(beat=True)
     with items_locked(db):
@@ -111,9 +115,13 @@ def test_exhausted_attempts_end_dead(client: httpx.Client, db: Engine, start_wor
     key, token = partner_key(db, "belta", "Europe/Minsk"), editor_token(db)
     accepted = push(client, key, PAGE).json()
     with db.begin() as conn:  # as if five workers had died holding it
-        conn.execute(text("UPDATE submissions SET attempts = 5, status = 'processing', "
-                          "lease_until = now() - interval '1 second' WHERE id = :i"),
-                     {"i": accepted["submission_id"]})
+        conn.execute(
+            text(
+                "UPDATE submissions SET attempts = 5, status = 'processing', "
+                "lease_until = now() - interval '1 second' WHERE id = :i"
+            ),
+            {"i": accepted["submission_id"]},
+        )
     start_worker(beat=True)
     done = wait_done(client, token, accepted["submission_id"], timeout=BOUND)
     assert done["status"] == "dead"

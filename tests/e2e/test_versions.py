@@ -14,11 +14,23 @@ pytestmark = pytest.mark.e2e
 NINJS = "application/ninjs+json"
 
 
-def ninjs(version: str | None, *, when: str, text: str = "First text of the story.",
-          pubstatus: str = "usable", uri: str = "urn:newsml:example.com:20220107:quake") -> bytes:
-    doc = {"uri": uri, "type": "text", "pubstatus": pubstatus, "language": "en",
-           "headline": f"Earthquake shakes the coast ({version})", "versioncreated": when,
-           "body_html": f"<p>{text}</p>"}
+def ninjs(
+    version: str | None,
+    *,
+    when: str,
+    text: str = "First text of the story.",
+    pubstatus: str = "usable",
+    uri: str = "urn:newsml:example.com:20220107:quake",
+) -> bytes:
+    doc = {
+        "uri": uri,
+        "type": "text",
+        "pubstatus": pubstatus,
+        "language": "en",
+        "headline": f"Earthquake shakes the coast ({version})",
+        "versioncreated": when,
+        "body_html": f"<p>{text}</p>",
+    }
     if version is not None:
         doc["version"] = version
     return json.dumps(doc).encode()
@@ -61,7 +73,11 @@ def test_older_version_arriving_late_does_not_replace_current(wire) -> None:  # 
     late = send(ninjs("2", when="2022-01-07T11:00:00Z", text="Second text."))
     assert late["verdict"] == "stale"
     current = item(late["item_id"])
-    assert (current["version"], current["body_text"], current["versions"]) == ("3", "Third text.", 2)
+    assert (current["version"], current["body_text"], current["versions"]) == (
+        "3",
+        "Third text.",
+        2,
+    )
 
 
 def test_numeric_versions_compare_as_numbers(wire) -> None:  # type: ignore[no-untyped-def]

@@ -61,19 +61,17 @@ EditorPrincipal = Annotated[Principal, Depends(_editor)]
 @router.post("/v1/items", status_code=202, responses=PUSH_RESPONSES)
 async def push(request: Request, principal: CurrentPrincipal) -> JSONResponse:
     """Accept one item or a batch in any supported format. 202 once the bytes are stored."""
-    if principal.kind != "partner" or principal.partner_id is None:
+    if principal.partner is None:
         raise Forbidden("only a partner key can push items")
     settings: Settings = request.app.state.settings
     raw = await read_limited(request, settings.max_body_bytes)
-    return await run_in_threadpool(_accept, request, principal, raw)
+    return await run_in_threadpool(_accept, request, principal.partner, raw)
 
 
-def _accept(request: Request, principal: Principal, raw: bytes) -> JSONResponse:
+def _accept(request: Request, partner: credentials.Partner, raw: bytes) -> JSONResponse:
     settings: Settings = request.app.state.settings
     engine: Engine = request.app.state.engine
     content_type = request.headers.get("content-type")
-    with engine.connect() as conn:
-        partner = credentials.partner_by_id(conn, principal.partner_id or 0)
     # Strict validation at the edge: what is accepted can be processed.
     prepare(
         raw,

@@ -30,24 +30,27 @@ _CREDENTIAL = re.compile(r"^(dlk|dlt)_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$")
 
 
 @dataclass(frozen=True, slots=True)
-class Principal:
-    """Who is calling: a partner (``partner_id`` set) or an editor/admin."""
-
-    kind: str  # partner | editor | admin
-    key_id: str
-    partner_id: int | None = None
-    partner_slug: str | None = None
-
-    def has_role(self, role: str) -> bool:
-        return self.kind == "admin" or self.kind == role
-
-
-@dataclass(frozen=True, slots=True)
 class Partner:
     id: int
     slug: str
     profile: Profile
     disabled: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: a partner (``partner_id`` set) or an editor/admin."""
+
+    kind: str  # partner | editor | admin
+    key_id: str
+    partner: Partner | None = None
+
+    @property
+    def partner_id(self) -> int | None:
+        return self.partner.id if self.partner else None
+
+    def has_role(self, role: str) -> bool:
+        return self.kind == "admin" or self.kind == role
 
 
 def _hash(secret: str) -> str:
@@ -203,7 +206,14 @@ def authenticate(conn: Connection, bearer: str | None) -> Principal:
         raise Unauthorized("a valid `Authorization: Bearer <key>` header is required")
     _, key_id, secret = match.groups()
     row = conn.execute(
-        select(credentials, partners.c.slug, partners.c.disabled)
+        select(
+            credentials,
+            partners.c.slug,
+            partners.c.disabled,
+            partners.c.profile,
+            partners.c.timezone,
+            partners.c.languages,
+        )
         .outerjoin(partners, partners.c.id == credentials.c.partner_id)
         .where(credentials.c.key_id == key_id)
     ).first()
@@ -215,4 +225,7 @@ def authenticate(conn: Connection, bearer: str | None) -> Principal:
         raise Unauthorized("unknown or revoked credential")
     if row.kind == "partner" and row.disabled:
         raise Forbidden(f"partner {row.slug!r} is disabled")
-    return Principal(kind=row.kind, key_id=key_id, partner_id=row.partner_id, partner_slug=row.slug)
+    partner = None
+    if row.partner_id is not None:
+        partner = _partner({**row._mapping, "id": row.partner_id})
+    return Principal(kind=row.kind, key_id=key_id, partner=partner)

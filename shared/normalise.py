@@ -20,6 +20,7 @@ from shared.dateline import find_dateline
 from shared.errors import Invalid
 from shared.language import detect_language, normalise_tag
 from shared.model import Dateline, NormalisedItem, ParseContext, ParsedItem
+from shared.vocab import enrich
 
 MAX_LINE_FIELD = 1000
 MAX_URI = 1024
@@ -250,7 +251,7 @@ def normalise(parsed: ParsedItem, ctx: ParseContext, *, namespace: str) -> Norma
         embargoed=parsed.embargoed,
         urgency=parsed.urgency,
         priority=parsed.priority,
-        subjects=list(dict.fromkeys(parsed.subjects)),
+        subjects=enrich(parsed.subjects),
         keywords=[k for k in (clean_line(k, field="keywords") for k in parsed.keywords) if k],
         places=parsed.places,
         genre=clean_line(parsed.genre, field="genre"),

@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from types import ModuleType
 
 from shared.errors import Malformed, UnsupportedMediaType
-from shared.formats import newsml_g2, ninjs, text
+from shared.formats import newsml1, newsml_g2, ninjs, nitf, text
 from shared.formats.xmlsafe import local, parse_xml
 from shared.model import ParseContext, ParsedItem
 
 # Tried in order within a family; the last one of a family is its fallback.
-FORMATS: tuple[ModuleType, ...] = (ninjs, newsml_g2, text)
+FORMATS: tuple[ModuleType, ...] = (ninjs, newsml_g2, newsml1, nitf, text)
 
 # Content type (without parameters) -> family; any other ``+xml`` type is ``xml`` too.
 CONTENT_TYPES: dict[str, str] = {

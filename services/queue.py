@@ -31,7 +31,7 @@ def make_celery(settings: Settings, redis_url: str) -> Celery:
         broker_connection_retry_on_startup=True,
         broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT},
         task_time_limit=settings.task_time_limit,
-        task_soft_time_limit=max(1.0, settings.task_time_limit - 10),
+        task_soft_time_limit=settings.task_time_limit * 0.8,
         worker_cancel_long_running_tasks_on_connection_loss=True,
         worker_hijack_root_logger=False,
         beat_schedule={

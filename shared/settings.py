@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import platformdirs
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -26,8 +26,7 @@ class Settings(BaseSettings):
 
     # Ingest limits.
     max_body_bytes: int = 5 * 1024 * 1024
-    max_batch_items: int = 1000
-    max_json_depth: int = 64
+    max_batch_items: int = Field(default=1000, ge=1, le=1000)
 
     # Worker and sweeper timings (seconds).
     lease_seconds: float = 60.0
@@ -35,7 +34,7 @@ class Settings(BaseSettings):
     requeue_after: float = 30.0
     max_attempts: int = 5
     retry_backoff_max: float = 300.0
-    task_time_limit: float = 120.0
+    task_time_limit: float = 50.0
 
     # Pages.
     default_page_size: int = 50
@@ -47,6 +46,16 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @model_validator(mode="after")
+    def _lease_outlives_a_task(self) -> Settings:
+        # A lease shorter than a task would let a second worker reclaim work still running.
+        if self.lease_seconds <= self.task_time_limit:
+            raise ValueError(
+                f"DATELINE_LEASE_SECONDS ({self.lease_seconds}) must be longer than "
+                f"DATELINE_TASK_TIME_LIMIT ({self.task_time_limit})"
+            )
+        return self
 
     @property
     def embedded_database(self) -> bool:

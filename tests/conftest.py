@@ -25,7 +25,8 @@ SAMPLES = Path(__file__).parent / "samples"
 
 # Short timings so the recovery tests finish in seconds.
 FAST = {
-    "DATELINE_LEASE_SECONDS": "3",
+    "DATELINE_LEASE_SECONDS": "4",
+    "DATELINE_TASK_TIME_LIMIT": "3",
     "DATELINE_SWEEP_INTERVAL": "1",
     "DATELINE_REQUEUE_AFTER": "2",
     "DATELINE_MAX_ATTEMPTS": "5",
@@ -69,7 +70,8 @@ def settings(servers: Servers):  # type: ignore[no-untyped-def]
         database_url=servers.database_url,
         redis_url=servers.redis_url,
         data_dir=servers.data_dir,
-        lease_seconds=3,
+        lease_seconds=4,
+        task_time_limit=3,
         sweep_interval=1,
         requeue_after=2,
     )

@@ -119,8 +119,6 @@ def cmd_partner_profile(args: argparse.Namespace) -> int:
         data = json.loads(args.file.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise Invalid(f"cannot read profile {args.file}: {exc}") from exc
-    if not isinstance(data, dict):
-        raise Invalid("a profile is a JSON object")
     with transaction() as conn:
         profile = credentials.set_profile(conn, args.slug, data)
     _print(profile.as_dict())

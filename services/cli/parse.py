@@ -11,6 +11,7 @@ from typing import Any
 from shared.errors import Invalid
 from shared.model import Profile
 from shared.prepare import prepare
+from shared.profiles import load_profile
 from shared.serialise import contract_item, item_doc
 
 BY_SUFFIX = {
@@ -52,16 +53,15 @@ def _profile(args: argparse.Namespace) -> Profile:
             data = credentials.get_partner(conn, args.partner).profile.as_dict()
     if args.profile:
         try:
-            data.update(json.loads(args.profile.read_text(encoding="utf-8")))
+            given = json.loads(args.profile.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise Invalid(f"cannot read profile {args.profile}: {exc}") from exc
+        if not isinstance(given, dict):
+            raise Invalid("a profile is a JSON object")
+        data.update(given)
     if args.timezone:
         data["timezone"] = args.timezone
-    from shared.db.credentials import validate_timezone
-
-    profile = Profile.from_dict(data)
-    validate_timezone(profile.timezone)
-    return profile
+    return load_profile(data)
 
 
 def cmd_parse(args: argparse.Namespace) -> int:

@@ -30,6 +30,17 @@ def create_app(settings: Settings, engine: Engine, celery: Celery) -> FastAPI:
     app.include_router(routes.router)
 
     @app.middleware("http")
+    async def refuse_nul(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        # PostgreSQL text cannot hold U+0000; refuse it before it reaches a query.
+        if "\x00" in request.url.path or "\x00" in str(request.query_params):
+            return problems.problem(
+                400, "malformed", "Malformed request", "the path or query contains a NUL character"
+            )
+        return await call_next(request)
+
+    @app.middleware("http")
     async def request_id(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:

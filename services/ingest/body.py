@@ -6,7 +6,7 @@ import zlib
 
 from fastapi import Request
 
-from shared.errors import PayloadTooLarge, UnsupportedMediaType
+from shared.errors import Malformed, PayloadTooLarge, UnsupportedMediaType
 
 
 async def read_limited(request: Request, limit: int) -> bytes:
@@ -35,9 +35,9 @@ def _inflate(raw: bytes, encoding: str, limit: int) -> bytes:
     try:
         out = inflater.decompress(raw, limit + 1)
     except zlib.error as exc:
-        from shared.errors import Malformed
-
         raise Malformed(f"the {encoding} body cannot be decoded: {exc}") from exc
     if len(out) > limit or inflater.unconsumed_tail:
         raise PayloadTooLarge(f"the decoded body is over the limit of {limit} bytes")
+    if not inflater.eof or inflater.unused_data:
+        raise Malformed(f"the {encoding} body is truncated or has trailing bytes")
     return out

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 
 from shared.errors import DatelineError, RateLimited
@@ -81,6 +82,17 @@ def install(app: FastAPI) -> None:
             str(exc.detail),
             str(exc.detail),
             headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(OperationalError)
+    async def _database_down(request: Request, exc: OperationalError) -> JSONResponse:
+        logger.error("database unavailable", extra={"path": request.url.path})
+        return problem(
+            503,
+            "unavailable",
+            "Service unavailable",
+            "the database is unavailable; retry later",
+            headers={"Retry-After": "5"},
         )
 
     @app.exception_handler(Exception)

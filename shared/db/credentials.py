@@ -13,13 +13,13 @@ import re
 import secrets
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import Connection, func, insert, select, update
 
 from shared.db.tables import credentials, partners
 from shared.errors import Forbidden, Invalid, NotFound, Unauthorized
 from shared.model import Profile
+from shared.profiles import load_profile, validate_timezone
 
 PARTNER_PREFIX = "dlk"
 TOKEN_PREFIX = "dlt"
@@ -61,17 +61,6 @@ def _new_credential(prefix: str) -> tuple[str, str, str]:
     key_id = "".join(secrets.choice("abcdefghijkmnpqrstuvwxyz23456789") for _ in range(12))
     secret = secrets.token_urlsafe(32)
     return key_id, secret, f"{prefix}_{key_id}_{secret}"
-
-
-def validate_timezone(name: str) -> str:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise Invalid(
-            f"unknown time zone {name!r}",
-            errors=[{"field": "/timezone", "message": "not an IANA time zone"}],
-        ) from exc
-    return name
 
 
 def create_partner(
@@ -164,10 +153,9 @@ def set_disabled(conn: Connection, slug: str, disabled: bool) -> None:
 
 def set_profile(conn: Connection, slug: str, data: dict[str, Any]) -> Profile:
     partner = get_partner(conn, slug)
-    profile = Profile.from_dict(
+    profile = load_profile(
         {"timezone": partner.profile.timezone, "languages": list(partner.profile.languages), **data}
     )
-    validate_timezone(profile.timezone)
     conn.execute(
         update(partners)
         .where(partners.c.id == partner.id)

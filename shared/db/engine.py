@@ -19,6 +19,7 @@ def make_engine(database_url: str, *, pool_size: int = 5) -> Engine:
         pool_size=pool_size,
         max_overflow=10,
         pool_pre_ping=True,
+        hide_parameters=True,  # logged errors must not carry raw bodies or secrets
         future=True,
     )
 

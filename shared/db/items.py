@@ -214,7 +214,7 @@ def search(conn: Connection, query: ItemQuery) -> tuple[list[dict[str, Any]], st
         stmt = stmt.where(
             or_(
                 func.lower(items.c.language) == lang,
-                func.lower(items.c.language).startswith(lang + "-"),
+                func.lower(items.c.language).startswith(lang + "-", autoescape=True),
             )
         )
     if query.since:

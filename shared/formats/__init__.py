@@ -10,17 +10,41 @@ readable but wrong, with ``errors`` naming the field, index or line.
 
 from __future__ import annotations
 
+import codecs
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from types import ModuleType
 
 from shared.errors import Malformed, UnsupportedMediaType
-from shared.formats import newsml1, newsml_g2, ninjs, nitf, text
+from shared.formats import (
+    anpa,
+    email,
+    feed,
+    html_page,
+    iptc7901,
+    newsml1,
+    newsml_g2,
+    ninjs,
+    nitf,
+    text,
+)
 from shared.formats.xmlsafe import local, parse_xml
 from shared.model import ParseContext, ParsedItem
 
 # Tried in order within a family; the last one of a family is its fallback.
-FORMATS: tuple[ModuleType, ...] = (ninjs, newsml_g2, newsml1, nitf, text)
+FORMATS: tuple[ModuleType, ...] = (
+    ninjs,
+    newsml_g2,
+    newsml1,
+    nitf,
+    feed,
+    html_page,
+    email,
+    anpa,
+    iptc7901,
+    text,
+)
 
 # Content type (without parameters) -> family; any other ``+xml`` type is ``xml`` too.
 CONTENT_TYPES: dict[str, str] = {
@@ -67,17 +91,43 @@ def family_of(media: MediaType) -> str:
     return family
 
 
+# Codecs that decode bytes to ordinary text; escape codecs, utf-7, idna and the like are refused.
+_TEXT_CODECS = re.compile(
+    r"^(utf-8(-sig)?|utf-16(-[lb]e)?|utf-32(-[lb]e)?|ascii|latin-1|iso8859-\d+|cp\d+|koi8-[a-z]+|"
+    r"mac-[a-z]+|gb2312|gbk|gb18030|big5|big5hkscs|euc[-_a-z]+|shift_jis|iso2022_[a-z_]+|tis-620)$"
+)
+
+
+def text_charset(name: str) -> str:
+    """The codec for a declared charset; 415 for one we do not read as text."""
+    try:
+        codec = codecs.lookup(name).name
+    except LookupError as exc:
+        raise UnsupportedMediaType(f"unknown charset {name!r}") from exc
+    if not _TEXT_CODECS.match(codec):
+        raise UnsupportedMediaType(f"charset {name!r} is not a text encoding we accept")
+    return codec
+
+
+_META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?([A-Za-z0-9._-]+)", re.I)
+
+
+def _meta_charset(raw: bytes) -> str | None:
+    """An HTML page's own ``<meta charset>`` (first 2 KiB), used when the header gives none."""
+    match = _META_CHARSET.search(raw[:2048])
+    return match.group(1).decode("ascii") if match else None
+
+
 def decode(raw: bytes, media: MediaType, family: str) -> str:
     """Decode the body exactly: a byte that does not fit the charset is a 400 naming its offset."""
     if not raw.strip():
         raise Malformed("the request body is empty")
-    charset = media.charset or "utf-8"
-    if family == "json" and charset not in ("utf-8", "utf8"):
+    declared = media.charset or (_meta_charset(raw) if family == "html" else None)
+    charset = text_charset(declared or "utf-8")
+    if family == "json" and charset != "utf-8":
         raise UnsupportedMediaType(f"JSON must be UTF-8 (RFC 8259), not {charset!r}")
     try:
         decoded = raw.decode(charset)
-    except LookupError as exc:
-        raise UnsupportedMediaType(f"unknown charset {charset!r}") from exc
     except UnicodeDecodeError as exc:
         raise Malformed(
             f"the body is not valid {charset}: byte {exc.start} cannot be decoded",

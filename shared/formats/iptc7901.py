@@ -1,0 +1,328 @@
+"""IPTC 7901 (the IPTC recommended message format, as dpa and others send it) into ``ParsedItem``s.
+
+One message::
+
+    SOH dpa0214 3 pl 412  bdt 0123         source identifier + number, priority, category, words
+    Berlin/Deutschland/Politik/            keyword (slug) line(s), before or right after STX
+    STX Coalition agrees on budget =       headline: up to the first "=" (or the first block)
+    By Anna Schmidt, dpa =                 byline: an "="-terminated line starting By/Von/Par…
+    Berlin (dpa) - The governing …         body: paragraphs split at blank lines or indents
+    The following information is not for publication   → every line after it is the ednote
+    dpa as xx                              signature: agency and editors' initials (dropped)
+    ETX 141532 Jun 24 EOT                  trailer ddhhmm [Mon YY] → versioncreated
+
+Mappings: the priority digit 1-6 is ``priority`` as sent; urgency 1→1, 2→2, 3→3, 4→5 (routine,
+IPTC's normal), 5→6, 6→8; the category → Subject("iptc7901-category", code, name for the IPTC
+3-letter subject categories), plus the profile's ``category_subjects`` entry for it; keyword lines
+→ ``slugline`` (joined with "/") and ``keywords``; a keyword or headline saying KILL or
+withdrawn → pubstatus ``canceled``. ``source``: the dateline's agency, else the signature's, else
+the source identifier. The trailer is read in its zone if one is written, else ``ctx.tz``;
+without month and year, the month is the one nearest ``ctx.received_at``. ``uri`` stays None:
+the message number is a circuit sequence, not a stable id. Several messages are a batch.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone, tzinfo
+
+from shared.dateline import find_dateline
+from shared.errors import Invalid, TimestampError
+from shared.formats import wireframe as wire
+from shared.model import Dateline, ParseContext, ParsedItem, Subject
+from shared.timestamps import MONTHS, ZONE_PATTERN, ZONES
+
+NAME = "iptc-7901"
+FAMILY = "text"
+
+URGENCY = {1: 1, 2: 2, 3: 3, 4: 5, 5: 6, 6: 8}
+CATEGORIES = {
+    "ACE": "Arts, culture and entertainment",
+    "CLJ": "Crime, law and justice",
+    "DIS": "Disasters and accidents",
+    "FIN": "Economy, business and finance",
+    "EDU": "Education",
+    "EVN": "Environmental issues",
+    "HTH": "Health",
+    "HUM": "Human interest",
+    "LAB": "Labour",
+    "LIF": "Lifestyle and leisure",
+    "POL": "Politics",
+    "REL": "Religion and belief",
+    "SCI": "Science and technology",
+    "SOI": "Social issues",
+    "SPO": "Sport",
+    "WAR": "Unrest, conflicts and war",
+    "WEA": "Weather",
+}
+GERMAN_MONTHS = {"mär": 3, "mrz": 3, "märz": 3, "okt": 10, "dez": 12, "januar": 1, "februar": 2}
+GERMAN_MONTHS |= {"juni": 6, "juli": 7, "oktober": 10, "dezember": 12}
+EXTRA_ZONES = {"MEZ": 1, "MESZ": 2}
+
+_HEADER = re.compile(
+    r"(?P<source>[A-Za-z]{1,8}) ?(?P<number>\d{1,6})[ \t]+(?P<priority>[1-6])[ \t]+"
+    r"(?P<category>[A-Za-z]{1,3})[ \t]+(?P<words>\d{1,6})(?:[ \t]+(?P<extra>.*?))?[ \t]*"
+)
+_BYLINE = re.compile(r"(?:By|Von|Par|Por|Di|De|Door|Av|Od|From)\s+\S", re.IGNORECASE)
+_NOTE = re.compile(
+    r".*(?:not (?:intended )?for publication|nicht zur Veröffentlichung|nicht für die "
+    r"Veröffentlichung|ne pas publier).*",
+    re.IGNORECASE,
+)
+_SEPARATOR = re.compile(r"[*\-_= ]{3,}")
+_SIGNATURE = re.compile(r"[a-z]{2,6}(?:[ /][a-z]{1,6}){1,6}")
+_KILL = re.compile(r"\b(?:kill|withdrawn|withdrawal|zurückgezogen)\b", re.IGNORECASE)
+_TRAILER = re.compile(
+    rf"(?P<d>\d{{2}})(?P<h>\d{{2}})(?P<mi>\d{{2}})[ \t]*(?P<zone>Z|MESZ|MEZ|{ZONE_PATTERN})?"
+    r"(?:[ \t]+(?P<mon>[^\W\d_]{3,9})\.?[ \t]+(?P<y>\d{4}|\d{2}))?[ \t]*",
+    re.IGNORECASE,
+)
+
+
+def sniff(text: str) -> bool:
+    """True only for text opening with SOH and an IPTC 7901 heading (source+number, priority
+    digit, category letters, word count) with an STX after it."""
+    head = wire.starts_framed(text[:4096])
+    if head is None:
+        return False
+    first = wire.normalise_newlines(head[1:300]).split("\n", 1)[0]
+    return _HEADER.fullmatch(first) is not None and wire.STX in head
+
+
+def parse(text: str, ctx: ParseContext) -> list[ParsedItem]:
+    """One item per message; Invalid/TimestampError naming the line (and index in a batch)."""
+    return wire.batch(wire.open_frames(text, "IPTC 7901"), lambda f: _message(f, ctx))
+
+
+@dataclass(slots=True)
+class _Text:
+    keywords: list[str] = field(default_factory=list)
+    headline: str | None = None
+    bylines: list[str] = field(default_factory=list)
+    abstract: list[str] = field(default_factory=list)
+    paragraphs: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    signature: str | None = None
+    trailer: tuple[int, str] | None = None  # a trailer written before ETX
+
+
+def _paragraphs(lines: list[str]) -> list[str]:
+    """Blocks separated by blank lines; an indented line opens a new paragraph."""
+    paragraphs, block = [], []
+    for line in [*lines, ""]:
+        if not line.strip() or line[:1] in " \t":
+            if block:
+                paragraphs.append(" ".join(block))
+            block = [line.strip()] if line.strip() else []
+        else:
+            block.append(line.strip())
+    return paragraphs
+
+
+def _split_note(lines: list[tuple[int, str]], found: _Text) -> list[tuple[int, str]]:
+    """Everything after a "not for publication" line becomes the ednote."""
+    for i, (_, line) in enumerate(lines):
+        if _NOTE.fullmatch(line.strip()):
+            found.notes += [ln.strip() for _, ln in lines[i + 1 :] if ln.strip()]
+            kept = lines[:i]
+            while kept and (not kept[-1][1].strip() or _SEPARATOR.fullmatch(kept[-1][1].strip())):
+                kept.pop()
+            return kept
+    return lines
+
+
+def _split_tail(lines: list[tuple[int, str]], found: _Text) -> list[tuple[int, str]]:
+    """Drop a trailer written before ETX and the signature line (agency and initials)."""
+    lines = list(lines)
+    while lines and not lines[-1][1].strip():
+        lines.pop()
+    if lines and _TRAILER.fullmatch(lines[-1][1].strip()):
+        found.trailer = (lines[-1][0], lines.pop()[1].strip())
+        while lines and not lines[-1][1].strip():
+            lines.pop()
+    if len(lines) > 1 and _SIGNATURE.fullmatch(lines[-1][1].strip()) and not lines[-2][1].strip():
+        found.signature = lines.pop()[1].strip()
+    return lines
+
+
+def _heading(lines: list[str], found: _Text) -> list[str]:
+    """Keyword lines, headline, byline(s) and abstract off the top; returns the body lines."""
+    while lines and (not lines[0].strip() or lines[0].rstrip().endswith("/")):
+        if lines[0].strip():
+            found.keywords += [k.strip() for k in lines[0].split("/") if k.strip()]
+        lines = lines[1:]
+    window = [i for i, ln in enumerate(lines[:15]) if ln.rstrip().endswith("=")]
+    if window:
+        units, unit = [], []
+        for line in lines[: window[-1] + 1]:
+            if line.strip():
+                unit.append(line.strip())
+            if line.rstrip().endswith("="):
+                units.append(" ".join(unit).rstrip("= ").strip())
+                unit = []
+        _file_units(units, found)
+        return lines[window[-1] + 1 :]
+    blocks = _paragraphs(lines[:8])
+    first = blocks[0] if blocks else ""
+    if first and len(first.split()) <= 25 and not _is_lead(first):
+        end = next(i for i, ln in enumerate(lines) if ln.strip()) + 1
+        while end < len(lines) and lines[end].strip():
+            end += 1
+        found.headline = first
+        rest = lines[end:]
+        nxt = next((ln.strip() for ln in rest if ln.strip()), "")
+        if _BYLINE.match(nxt) and len(nxt.split()) <= 12:
+            found.bylines.append(nxt)
+            rest = rest[[ln.strip() for ln in rest].index(nxt) + 1 :]
+        return rest
+    return lines
+
+
+def _file_units(units: list[str], found: _Text) -> None:
+    for unit in units:
+        if found.headline is None:
+            found.headline = unit or None
+        elif _BYLINE.match(unit):
+            found.bylines.append(unit)
+        elif unit:
+            found.abstract.append(unit)
+
+
+def _is_lead(text: str) -> bool:
+    try:
+        return find_dateline(text, near=None) is not None
+    except TimestampError:
+        return True
+
+
+def _read_text(frame: wire.Frame) -> _Text:
+    found = _Text()
+    lines = [(no, wire.clean(raw)) for no, raw in frame.text_lines()]
+    lines = _split_note(_split_tail(lines, found), found)
+    body = _heading([ln for _, ln in lines], found)
+    found.paragraphs = _paragraphs(body)
+    return found
+
+
+def _zone(name: str | None, ctx: ParseContext) -> tzinfo:
+    if not name:
+        return ctx.tz
+    key = name.upper()
+    hours = EXTRA_ZONES.get(key, ZONES.get(key, 0))
+    return timezone(timedelta(hours=hours))
+
+
+def _month(name: str, line: int) -> int:
+    key = name.lower().rstrip(".")
+    month = MONTHS.get(key) or GERMAN_MONTHS.get(key)
+    if month is None:
+        raise wire.error(TimestampError, line, f"unknown month {name!r} in the trailer")
+    return month
+
+
+def _nearest_month(day: int, near: date, line: int) -> tuple[int, int]:
+    """(year, month) of the day-of-month ``day`` nearest to ``near`` (previous/this/next month)."""
+    candidates = []
+    for step in (-1, 0, 1):
+        y, m = divmod(near.year * 12 + near.month - 1 + step, 12)
+        try:
+            candidates.append(date(y, m + 1, day))
+        except ValueError:
+            continue
+    if not candidates:
+        raise wire.error(TimestampError, line, f"day {day} exists in no month near {near}")
+    best = min(candidates, key=lambda c: (abs((c - near).days), c))
+    return best.year, best.month
+
+
+def _stamp(frame: wire.Frame, found: _Text, ctx: ParseContext) -> datetime:
+    line, text = frame.trailer_line()
+    if not text and found.trailer is not None:
+        line, text = found.trailer
+    match = _TRAILER.fullmatch(text)
+    if match is None:
+        message = "no trailer ddhhmm [Mon YY] after ETX" if not text else f"bad trailer {text!r}"
+        raise wire.error(Invalid, line, message)
+    zone = _zone(match["zone"], ctx)
+    day = int(match["d"])
+    if match["mon"]:
+        y = int(match["y"])
+        year = y if len(match["y"]) == 4 else wire.century_year(y, ctx.received_at.year)
+        month = _month(match["mon"], line)
+    else:
+        year, month = _nearest_month(day, ctx.received_at.astimezone(zone).date(), line)
+    return wire.instant(line, (year, month, day, int(match["h"]), int(match["mi"])), zone)
+
+
+def _pre_text(frame: wire.Frame) -> tuple[re.Match[str], list[str], list[str]]:
+    """The heading line, then keyword lines and note lines between it and STX."""
+    lines = frame.header.split("\n")
+    heading = _HEADER.fullmatch(lines[0].strip(" \t\x16"))
+    if heading is None:
+        message = "unreadable IPTC 7901 heading: expected source, number, priority, category"
+        raise wire.error(Invalid, frame.line(frame.start), message)
+    keywords, notes = [], []
+    for line in (wire.clean(ln).strip() for ln in lines[1:]):
+        if line and _NOTE.fullmatch(line):
+            notes.append(line)
+        elif line:
+            keywords.append(line.rstrip("/").strip())
+    return heading, keywords, notes
+
+
+def _subjects(category: str, ctx: ParseContext) -> list[Subject]:
+    name = CATEGORIES.get(category.upper())
+    subjects = [Subject(scheme="iptc7901-category", code=category, name=name)]
+    mapping = {k.casefold(): v for k, v in ctx.profile.category_subjects.items()}
+    for label in (category, name):
+        mapped = mapping.get(label.casefold()) if label else None
+        if mapped is not None and mapped not in subjects:
+            subjects.append(mapped)
+    return subjects
+
+
+def _dateline(found: _Text, stamp: datetime, ctx: ParseContext, line: int) -> Dateline | None:
+    if not found.paragraphs:
+        return None
+    near = stamp.astimezone(ctx.tz).date()
+    patterns = ctx.profile.dateline_patterns
+    try:
+        lead = find_dateline(found.paragraphs[0], near=near, patterns=patterns)
+    except TimestampError as exc:
+        raise wire.error(TimestampError, line, exc.detail) from None
+    return lead[0] if lead else None
+
+
+def _message(frame: wire.Frame, ctx: ParseContext) -> ParsedItem:
+    frame.check("IPTC 7901")
+    heading, slug_lines, notes = _pre_text(frame)
+    found = _read_text(frame)
+    stamp = _stamp(frame, found, ctx)
+    if found.headline is None and not found.paragraphs:
+        raise wire.error(Invalid, frame.line(frame.stx), "the message has no headline and no text")
+    lead = _dateline(found, stamp, ctx, frame.line(frame.stx))
+    keywords = [k.strip() for ln in slug_lines for k in ln.split("/") if k.strip()]
+    keywords += [k for k in found.keywords if k not in keywords]
+    slugline = "/".join(slug_lines) or "/".join(found.keywords) or None
+    killed = _KILL.search(slugline or "") or (found.headline or "").startswith("KILL")
+    priority = int(heading["priority"])
+    signed = found.signature.split()[0] if found.signature else None
+    return ParsedItem(
+        format=NAME,
+        pubstatus="canceled" if killed else "usable",
+        headline=found.headline,
+        slugline=slugline,
+        byline="; ".join(found.bylines) or None,
+        abstract=" ".join(found.abstract) or None,
+        ednote=" ".join(notes + found.notes) or None,
+        body_text="\n\n".join(found.paragraphs) or None,
+        body_html=wire.html_paragraphs(found.paragraphs) or None,
+        dateline=lead,
+        versioncreated=stamp,
+        urgency=URGENCY[priority],
+        priority=priority,
+        subjects=_subjects(heading["category"], ctx),
+        keywords=keywords,
+        source=(lead.source if lead else None) or signed or heading["source"],
+    )

@@ -1,0 +1,273 @@
+"""shared.formats.email: a mailed story becomes one ParsedItem, decoded exactly."""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from shared.errors import Invalid, Malformed, TimestampError, UnsupportedMediaType
+from shared.formats import FORMATS, parse_body
+from shared.formats import email as mail
+from shared.model import ParseContext, ParsedItem, Profile, Rendition
+
+SAMPLES = Path(__file__).resolve().parents[1] / "samples" / "email"
+RECEIVED = datetime(2024, 4, 20, 9, 0, tzinfo=UTC)
+CTX = ParseContext(profile=Profile(timezone="Europe/Minsk"), received_at=RECEIVED)
+
+
+def parse(raw: bytes, ctx: ParseContext = CTX) -> ParsedItem:
+    items = mail.parse(raw, ctx)
+    assert len(items) == 1
+    return items[0]
+
+
+def sample(name: str) -> bytes:
+    return (SAMPLES / name).read_bytes()
+
+
+def message(*headers: str, body: str = "Body text.", charset: str = "utf-8") -> bytes:
+    head = "\r\n".join(headers)
+    return f"{head}\r\n\r\n{body}".encode(charset)
+
+
+def test_the_module_is_the_only_reader_of_the_email_family() -> None:
+    assert (mail.NAME, mail.FAMILY) == ("email", "email")
+    assert mail.sniff(b"anything") is True
+
+
+def test_a_plain_utf8_mail_maps_every_header_and_unwraps_its_paragraphs() -> None:
+    assert parse(sample("plain-utf8.eml")) == ParsedItem(
+        format="email",
+        uri="mid:20240314084205.7731.grain@wire.belta.example",
+        headline="Belarus, Uzbekistan agree to double grain elevator deliveries",
+        body_text=(
+            "MINSK, 14 March (BelTA) – Belarus and Uzbekistan have agreed to double the supply "
+            "of Belarusian-made grain elevator equipment over the next two years, Deputy "
+            "Industry Minister Pavel Kovalenko told reporters on 14 March.\n\n"
+            "The roadmap signed in Minsk covers 40 modular elevators and a joint assembly site "
+            "near Tashkent – “equipment our partners can service locally”."
+        ),
+        language="en",
+        firstcreated=datetime(2024, 3, 14, 8, 42, 5, tzinfo=UTC),
+        versioncreated=datetime(2024, 3, 14, 8, 42, 5, tzinfo=UTC),
+        priority=2,
+        keywords=["Belarus", "Uzbekistan", "agriculture", "machinery"],
+        source="BelTA English Service",
+    )
+
+
+def test_multipart_alternative_prefers_the_windows_1251_html_part_without_its_head() -> None:
+    assert parse(sample("alternative-cp1251.eml")) == ParsedItem(
+        format="email",
+        uri="mid:ukaz-export-0107@press.belta.example",
+        headline="Лукашенко подписал указ о поддержке экспорта техники",
+        body_html=(
+            "<p>МИНСК, 7 января (БЕЛТА) – Президент Беларуси Александр Лукашенко подписал указ "
+            "о поддержке экспорта <b>сельскохозяйственной техники</b>, сообщили БЕЛТА в "
+            "пресс-службе главы государства.</p>\n"
+            "<p>Документ вступает в силу после официального опубликования.</p>"
+        ),
+        firstcreated=datetime(2022, 1, 7, 10, 21, tzinfo=UTC),
+        versioncreated=datetime(2022, 1, 7, 10, 21, tzinfo=UTC),
+        source="БЕЛТА",
+    )
+
+
+def test_a_koi8r_encoded_subject_keeps_the_space_inside_its_encoded_words() -> None:
+    assert parse(sample("subject-koi8r.eml")) == ParsedItem(
+        format="email",
+        uri="mid:grodno-logistika-1203@region.belta.example",
+        headline="В Гродно открыли новый логистический центр",
+        byline="Иван Петров",
+        body_text=(
+            "ГРОДНО, 12 марта (БЕЛТА) - В Гродно открыли логистический центр площадью 18 тыс. "
+            "кв. м, рассчитанный на обработку 120 фур в сутки.\n\n"
+            "Инвестиции в проект составили около $25 млн."
+        ),
+        firstcreated=datetime(2024, 3, 12, 6, 5, tzinfo=UTC),
+        versioncreated=datetime(2024, 3, 12, 6, 5, tzinfo=UTC),
+        priority=5,
+        source="BelTA Grodno bureau",
+    )
+
+
+def test_an_image_attachment_is_a_rendition_without_href_and_a_pdf_is_ignored() -> None:
+    assert parse(sample("mixed-image-attachment.eml")) == ParsedItem(
+        format="email",
+        uri="mid:hydrogen.grid.20240417@desk.dpa-int.example",
+        headline="Germany unveils EUR 4 billion hydrogen grid plan",
+        body_html=(
+            "<p>BERLIN (dpa) - Germany&#8217;s economy ministry on Wednesday presented plans for "
+            "a EUR 4 billion hydrogen pipeline network linking northern ports with industrial "
+            "centres in the south.</p>\r\n<p>Photo: the Lubmin landing site.</p>"
+        ),
+        language="en-GB",
+        firstcreated=datetime(2024, 4, 17, 12, 3, 11, tzinfo=UTC),
+        versioncreated=datetime(2024, 4, 17, 12, 3, 11, tzinfo=UTC),
+        keywords=["energy", "hydrogen"],
+        source="dpa international",
+        renditions=[
+            Rendition(name="Lubmin landing site.jpg", href=None, mimetype="image/jpeg", size=1051)
+        ],
+    )
+
+
+def test_the_registry_sends_message_rfc822_bodies_here() -> None:
+    if mail not in FORMATS:
+        pytest.skip("shared.formats.email is not in the registry yet")
+    items = parse_body(sample("plain-utf8.eml"), "message/rfc822", CTX)
+    assert [i.format for i in items] == ["email"]
+
+
+def test_a_date_without_a_zone_is_read_in_the_partner_zone() -> None:
+    raw = message("Subject: Stamp", "Date: Fri, 07 Jan 2022 13:21:00")
+    assert parse(raw).firstcreated == datetime(2022, 1, 7, 10, 21, tzinfo=UTC)
+
+
+def test_an_impossible_date_is_a_timestamp_error_naming_the_header() -> None:
+    with pytest.raises(TimestampError) as caught:
+        parse(message("Subject: Stamp", "Date: Mon, 31 Feb 2022 13:21:00 +0000"))
+    assert caught.value.errors[0]["field"] == "/headers/Date"
+
+
+def test_raw_utf8_headers_are_read_as_rfc_6532_allows() -> None:
+    raw = message("Subject: Привет из Минска", "From: Ольга <o@belta.example>")
+    item = parse(raw)
+    assert (item.headline, item.source) == ("Привет из Минска", "Ольга")
+
+
+def test_raw_8bit_headers_that_are_not_utf8_are_malformed() -> None:
+    raw = "Subject: Привет\r\n\r\nbody".encode("cp1251")
+    with pytest.raises(Malformed) as caught:
+        parse(raw)
+    assert caught.value.errors[0]["field"] == "/headers/Subject"
+
+
+@pytest.mark.parametrize(
+    "subject",
+    ["=?x-unknown-charset?Q?abc?=", "=?utf-8?Q?=FF=FE?="],
+    ids=["unknown charset", "bytes not in the charset"],
+)
+def test_an_encoded_word_that_cannot_be_decoded_is_malformed(subject: str) -> None:
+    with pytest.raises(Malformed) as caught:
+        parse(message(f"Subject: {subject}"))
+    assert caught.value.errors[0]["field"] == "/headers/Subject"
+
+
+def test_a_part_whose_bytes_do_not_fit_its_charset_is_malformed_naming_the_part() -> None:
+    raw = (
+        b"Subject: s\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
+        b"--b\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n"
+        b"\r\n" + "Привет".encode("cp1251") + b"\r\n--b--\r\n"
+    )
+    with pytest.raises(Malformed) as caught:
+        parse(raw)
+    assert caught.value.errors == [
+        {"field": "/parts/1", "message": "part 1 is not valid utf-8: byte 0 cannot be decoded"}
+    ]
+
+
+def test_bytes_without_headers_are_invalid() -> None:
+    with pytest.raises(Invalid) as caught:
+        parse(b"just some words\r\n\r\nand more words")
+    assert caught.value.errors[0]["field"] == "/headers"
+
+
+def test_a_mail_with_neither_subject_nor_body_is_invalid() -> None:
+    with pytest.raises(Invalid):
+        parse(message("From: desk@example.org", body="  \r\n"))
+
+
+def test_a_subject_alone_is_enough() -> None:
+    item = parse(message("Subject: FLASH: Parliament dissolved", body=""))
+    assert (item.headline, item.body_text, item.body_html) == (
+        "FLASH: Parliament dissolved",
+        None,
+        None,
+    )
+
+
+def test_too_many_parts_are_invalid() -> None:
+    parts = "".join("--b\r\nContent-Type: text/plain\r\n\r\nx\r\n" for _ in range(101))
+    raw = f"Subject: s\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n{parts}--b--\r\n"
+    with pytest.raises(Invalid) as caught:
+        parse(raw.encode())
+    assert caught.value.errors[0]["field"] == "/parts"
+
+
+def test_nesting_deeper_than_ten_levels_is_invalid() -> None:
+    head = "Subject: s\r\nContent-Type: multipart/mixed; boundary=b0\r\n\r\n"
+    opening = "".join(
+        f"--b{i}\r\nContent-Type: multipart/mixed; boundary=b{i + 1}\r\n\r\n" for i in range(12)
+    )
+    closing = "".join(f"--b{i}--\r\n" for i in reversed(range(13)))
+    raw = head + opening + "--b12\r\nContent-Type: text/plain\r\n\r\nx\r\n" + closing
+    with pytest.raises(Invalid) as caught:
+        parse(raw.encode())
+    assert "deeper than 10" in caught.value.detail
+
+
+def test_the_signature_is_dropped_and_the_message_id_is_percent_encoded() -> None:
+    raw = message(
+        "Subject: s", "Message-ID: <a b/c@host>", body="Story line one\r\n\r\n-- \r\nJohn\r\n"
+    )
+    item = parse(raw)
+    assert (item.uri, item.body_text) == ("mid:a%20b%2Fc@host", "Story line one")
+
+
+def test_x_priority_wins_over_importance() -> None:
+    item = parse(message("Subject: s", "X-Priority: 1 (Highest)", "Importance: low"))
+    assert item.priority == 1
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.one_of(
+        st.binary(max_size=400),
+        st.lists(
+            st.sampled_from(
+                [
+                    b"Subject: =?utf-8?B?0J/RgNC4?=\r\n",
+                    b"Subject: =?koi8-r?Q?=F0?=\r\n",
+                    b"From: <<<@@>>>,,\r\n",
+                    b"Message-ID: <<>\r\n",
+                    b"Date: 99 Foo 2022\r\n",
+                    b"Content-Type: multipart/mixed; boundary=x\r\n",
+                    b"Content-Type: text/plain; charset=\xff\r\n",
+                    b"Content-Transfer-Encoding: base64\r\n",
+                    b"Content-Disposition: attachment; filename*=x''%ff\r\n",
+                    b"\r\n",
+                    b"--x\r\n",
+                    b"--x--\r\n",
+                    b"Content-Type: image/png\r\n",
+                    b"\xd0\x9f\xff body ===\r\n",
+                ]
+            ),
+            max_size=20,
+        ).map(b"".join),
+    )
+)
+def test_mangled_mail_raises_only_input_errors(raw: bytes) -> None:
+    with contextlib.suppress(Malformed, Invalid, UnsupportedMediaType):
+        mail.parse(raw, CTX)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.sampled_from(sorted(p.name for p in SAMPLES.glob("*.eml"))),
+    st.lists(st.tuples(st.integers(0, 4000), st.binary(min_size=0, max_size=3)), max_size=6),
+)
+def test_a_sample_with_bytes_mangled_raises_only_input_errors(
+    name: str, edits: list[tuple[int, bytes]]
+) -> None:
+    raw = bytearray(sample(name))
+    for at, chunk in edits:
+        at %= len(raw)
+        raw[at : at + len(chunk)] = chunk
+    with contextlib.suppress(Malformed, Invalid, UnsupportedMediaType):
+        mail.parse(bytes(raw), CTX)

@@ -105,7 +105,7 @@ def main() -> None:
         started = time.perf_counter()
         worker = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "services.worker.celery_app", "worker",
-             "-Q", "dateline", "-c", str(args.concurrency), "--without-gossip",
+             "-Q", "dateline-sweep,dateline", "-c", str(args.concurrency), "--without-gossip",
              "--without-mingle", "-l", "WARNING"], cwd=ROOT, env=env,
             stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
         first = None

@@ -14,6 +14,8 @@ logger = logging.getLogger(__name__)
 PROCESS_SUBMISSION = "dateline.process_submission"
 SWEEP = "dateline.sweep"
 QUEUE = "dateline"
+SWEEP_QUEUE = "dateline-sweep"  # its own queue: a backlog of items never delays recovery
+WORKER_QUEUES = f"{SWEEP_QUEUE},{QUEUE}"
 VISIBILITY_TIMEOUT = 3600
 
 
@@ -35,7 +37,12 @@ def make_celery(settings: Settings, redis_url: str) -> Celery:
         worker_cancel_long_running_tasks_on_connection_loss=True,
         worker_hijack_root_logger=False,
         beat_schedule={
-            "sweep": {"task": SWEEP, "schedule": settings.sweep_interval},
+            "sweep": {
+                "task": SWEEP,
+                "schedule": settings.sweep_interval,
+                # A sweep not run within its interval is superseded by the next one.
+                "options": {"queue": SWEEP_QUEUE, "expires": settings.sweep_interval},
+            },
         },
         timezone="UTC",
     )

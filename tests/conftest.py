@@ -20,6 +20,8 @@ import pytest
 import uvicorn
 from sqlalchemy import Engine, text
 
+from services.queue import WORKER_QUEUES
+
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = Path(__file__).parent / "samples"
 
@@ -162,7 +164,7 @@ class Worker:
                 *base,
                 "worker",
                 "-Q",
-                "dateline",
+                WORKER_QUEUES,
                 "-c",
                 str(concurrency),
                 "-n",

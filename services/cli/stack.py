@@ -17,7 +17,7 @@ import uvicorn
 from services.cli import UsageError
 from services.ingest.app import create_app
 from services.logs import configure_logging
-from services.queue import make_celery
+from services.queue import WORKER_QUEUES, make_celery
 from services.runtime import resolve
 from shared.db.engine import make_engine, migrate
 from shared.embedded import die_with_parent
@@ -48,7 +48,7 @@ def celery_command(kind: str, settings: Settings, concurrency: int = 2) -> list[
             *base,
             "worker",
             "-Q",
-            "dateline",
+            WORKER_QUEUES,
             "-c",
             str(concurrency),
             "-n",

@@ -60,11 +60,20 @@ def process_submission(self: Any, submission_id: str) -> str:
         raise self.retry(exc=exc, countdown=countdown) from exc
 
 
+def _backlog() -> int:
+    """Messages waiting in the item queue (queued submissions may still be among them)."""
+    with app.connection_for_read() as conn:
+        return int(conn.default_channel.client.llen(QUEUE))
+
+
 @app.task(name=SWEEP)
 def sweep() -> int:
     """Re-send submissions whose nudge was lost and reclaim expired leases."""
+    backlog = _backlog()
     with engine().begin() as conn:
-        due = submissions.due(conn, requeue_after=settings.requeue_after)
+        due = submissions.due(
+            conn, requeue_after=settings.requeue_after, include_queued=backlog == 0
+        )
     for submission_id in due:
         process_submission.apply_async((submission_id,), queue=QUEUE)
     if due:

@@ -1,8 +1,9 @@
 """Process one submission: claim → parse → normalise → store items → done, in PostgreSQL.
 
-Outcomes: ``done`` (verdicts recorded), ``failed`` (a permanent error, kept for replay),
-``skipped`` (not ours: already done, or another worker holds a live lease). Database trouble
-raises ``TransientError`` after handing the submission back, so the caller can retry.
+Outcomes: ``done`` (verdicts recorded); ``failed`` (a permanent error with its code and detail,
+kept for ``dateline replay``); ``skipped`` (not ours: already finished, or another worker holds
+a live lease). A database that cannot be reached raises ``TransientError`` after handing the
+submission back, so the caller retries with backoff; anything else is permanent.
 """
 
 from __future__ import annotations
@@ -11,81 +12,96 @@ import logging
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from shared.db import credentials, items, submissions
+from shared.db.credentials import Partner
 from shared.errors import InputError, TransientError
+from shared.model import NormalisedItem
 from shared.prepare import prepare
 from shared.serialise import item_doc
 from shared.settings import Settings
 
 logger = logging.getLogger(__name__)
 
+UNREACHABLE = (OperationalError, InterfaceError)
+
 
 def process_submission(engine: Engine, settings: Settings, submission_id: str) -> str:
     try:
         with engine.begin() as conn:
             claim = submissions.claim(
-                conn,
-                submission_id,
-                lease=settings.lease_seconds,
+                conn, submission_id, lease=settings.lease_seconds,
                 max_attempts=settings.max_attempts,
-            )
+            )  # fmt: skip
             if claim is None:
                 return "skipped"
             partner = credentials.partner_by_id(conn, claim.partner_id)
-    except OperationalError as exc:
+    except UNREACHABLE as exc:
         raise TransientError(f"database unavailable: {exc.orig}") from exc
 
     try:
         normalised = prepare(
-            claim.raw,
-            claim.content_type,
-            namespace=partner.slug,
-            profile=partner.profile,
-            received_at=claim.received_at,
-            max_items=settings.max_batch_items,
-        )
+            claim.raw, claim.content_type, namespace=partner.slug, profile=partner.profile,
+            received_at=claim.received_at, max_items=settings.max_batch_items,
+        )  # fmt: skip
     except InputError as exc:
-        # Accepted bytes that no longer parse: a parser change. Keep them for replay.
-        with engine.begin() as conn:
-            submissions.fail(conn, claim, exc.as_dict())
-        logger.warning(
-            "submission failed", extra={"submission_id": submission_id, "code": exc.code}
-        )
-        return "failed"
+        # Accepted bytes that no longer parse: a parser changed. Kept for replay.
+        return _fail(engine, claim, exc.as_dict())
+    except Exception as exc:  # a parser bug must not loop: fail, fix, replay
+        return _fail(engine, claim, _describe("parser_error", exc))
 
     try:
-        with engine.begin() as conn:
-            if not submissions.fence(conn, claim):
-                return "skipped"
-            verdicts: list[dict[str, Any]] = []
-            for item in normalised:
-                stored = items.store(
-                    conn,
-                    partner_id=partner.id,
-                    item=item,
-                    doc=item_doc(item),
-                    submission_id=claim.id,
-                    received_at=claim.received_at,
-                )
-                verdicts.append(
-                    {
-                        "item_id": stored.item_id,
-                        "uri": item.uri,
-                        "version": item.version,
-                        "verdict": stored.verdict.value,
-                    }
-                )
-            submissions.finish(conn, claim, verdicts)
-    except DBAPIError as exc:
+        verdicts = _store(engine, claim, partner, normalised)
+    except UNREACHABLE as exc:
         _release(engine, claim, exc)
         raise TransientError(f"storing failed: {exc.orig}") from exc
+    except Exception as exc:  # constraint or data errors do not heal by retrying
+        return _fail(engine, claim, _describe("storage_error", exc))
+    if verdicts is None:
+        return "skipped"
     logger.info(
         "submission done",
         extra={"submission_id": submission_id, "partner": partner.slug, "items": len(verdicts)},
     )
     return "done"
+
+
+def _store(
+    engine: Engine, claim: submissions.Claim, partner: Partner, normalised: list[NormalisedItem]
+) -> list[dict[str, Any]] | None:
+    """One transaction: every item, its version and verdict, and the submission done."""
+    with engine.begin() as conn:
+        if not submissions.fence(conn, claim):
+            return None
+        verdicts: list[dict[str, Any]] = []
+        for item in normalised:
+            stored = items.store(
+                conn, partner_id=partner.id, item=item, doc=item_doc(item),
+                submission_id=claim.id, received_at=claim.received_at,
+            )  # fmt: skip
+            verdicts.append(
+                {
+                    "item_id": stored.item_id,
+                    "uri": item.uri,
+                    "version": item.version,
+                    "verdict": stored.verdict.value,
+                }
+            )
+        submissions.finish(conn, claim, verdicts)
+    return verdicts
+
+
+def _describe(code: str, exc: BaseException) -> dict[str, Any]:
+    detail = str(getattr(exc, "orig", None) or exc)
+    return {"code": code, "detail": f"{type(exc).__name__}: {detail}"[:500]}
+
+
+def _fail(engine: Engine, claim: submissions.Claim, error: dict[str, Any]) -> str:
+    with engine.begin() as conn:
+        submissions.fail(conn, claim, error)
+    logger.warning("submission failed", extra={"submission_id": claim.id, "code": error["code"]})
+    return "failed"
 
 
 def _release(engine: Engine, claim: submissions.Claim, exc: DBAPIError) -> None:

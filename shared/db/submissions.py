@@ -4,8 +4,9 @@
        ▲                  │  └──fail──▶ failed (permanent error)
        └──sweep/release───┘  └──(attempts exhausted)──▶ dead
 
-``claim`` increments ``attempts``, which doubles as a fencing token: a worker whose lease was
-reclaimed can no longer finish the submission.
+``claim`` increments ``attempts`` (reset by a replay; bounded by ``max_attempts``) and ``claims``
+(never reset): ``claims`` is the fencing token, so a worker whose lease was reclaimed can no
+longer finish, fail or release the submission.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from shared.db.tables import partners, submission_items, submissions
@@ -38,6 +39,7 @@ class Claim:
     id: str
     partner_id: int
     attempts: int
+    token: int
     raw: bytes
     content_type: str
     received_at: datetime
@@ -126,12 +128,14 @@ def claim(conn: Connection, submission_id: str, *, lease: float, max_attempts: i
         .values(
             status=SubmissionStatus.PROCESSING,
             attempts=submissions.c.attempts + 1,
+            claims=submissions.c.claims + 1,
             lease_until=func.now() + timedelta(seconds=lease),
         )
         .returning(
             submissions.c.id,
             submissions.c.partner_id,
             submissions.c.attempts,
+            submissions.c.claims,
             submissions.c.raw,
             submissions.c.content_type,
             submissions.c.received_at,
@@ -157,7 +161,13 @@ def claim(conn: Connection, submission_id: str, *, lease: float, max_attempts: i
         )
         return None
     return Claim(
-        row.id, row.partner_id, row.attempts, bytes(row.raw), row.content_type, row.received_at
+        row.id,
+        row.partner_id,
+        row.attempts,
+        row.claims,
+        bytes(row.raw),
+        row.content_type,
+        row.received_at,
     )
 
 
@@ -167,7 +177,7 @@ def fence(conn: Connection, claim_: Claim) -> bool:
         select(submissions.c.id)
         .where(
             submissions.c.id == claim_.id,
-            submissions.c.attempts == claim_.attempts,
+            submissions.c.claims == claim_.token,
             submissions.c.status == SubmissionStatus.PROCESSING,
         )
         .with_for_update()
@@ -176,6 +186,8 @@ def fence(conn: Connection, claim_: Claim) -> bool:
 
 
 def finish(conn: Connection, claim_: Claim, verdicts: list[dict[str, Any]]) -> None:
+    """Record the verdicts (replacing a replayed submission's earlier ones) and mark it done."""
+    conn.execute(delete(submission_items).where(submission_items.c.submission_id == claim_.id))
     if verdicts:
         conn.execute(
             insert(submission_items),
@@ -192,7 +204,7 @@ def fail(conn: Connection, claim_: Claim, error: dict[str, Any]) -> None:
     """A permanent failure: the submission will not be retried (replay it after a fix)."""
     conn.execute(
         update(submissions)
-        .where(submissions.c.id == claim_.id, submissions.c.attempts == claim_.attempts)
+        .where(submissions.c.id == claim_.id, submissions.c.claims == claim_.token)
         .values(
             status=SubmissionStatus.FAILED, lease_until=None, finished_at=func.now(), error=error
         )
@@ -205,7 +217,7 @@ def release(conn: Connection, claim_: Claim, error: dict[str, Any]) -> None:
         update(submissions)
         .where(
             submissions.c.id == claim_.id,
-            submissions.c.attempts == claim_.attempts,
+            submissions.c.claims == claim_.token,
             submissions.c.status == SubmissionStatus.PROCESSING,
         )
         .values(
@@ -214,25 +226,25 @@ def release(conn: Connection, claim_: Claim, error: dict[str, Any]) -> None:
     )
 
 
-def due(conn: Connection, *, requeue_after: float, limit: int = 500) -> list[str]:
-    """Submissions to send again: queued ones not picked up in time and expired leases.
+def due(
+    conn: Connection, *, requeue_after: float, include_queued: bool = True, limit: int = 500
+) -> list[str]:
+    """Submissions to send again: expired leases (a dead worker) and, unless the queue has a
+    backlog that may still hold their messages, queued ones not picked up in time.
 
-    Each is marked re-enqueued now, so two sweepers never send the same id twice per period.
+    Each is marked sent now and not sent again for ``requeue_after`` seconds, so sweeps never
+    multiply messages, and two sweepers never send the same id in one period.
     """
     stale = func.now() - timedelta(seconds=requeue_after)
+    expired = and_(
+        submissions.c.status == SubmissionStatus.PROCESSING,
+        submissions.c.lease_until < func.now(),
+    )
+    waiting = submissions.c.status == SubmissionStatus.QUEUED
     candidates = (
         select(submissions.c.id)
         .where(
-            or_(
-                and_(
-                    submissions.c.status == SubmissionStatus.QUEUED,
-                    submissions.c.enqueued_at < stale,
-                ),
-                and_(
-                    submissions.c.status == SubmissionStatus.PROCESSING,
-                    submissions.c.lease_until < func.now(),
-                ),
-            )
+            submissions.c.enqueued_at < stale, or_(expired, waiting) if include_queued else expired
         )
         .order_by(submissions.c.enqueued_at)
         .limit(limit)

@@ -65,6 +65,7 @@ submissions = Table(
     Column("received_at", DateTime(timezone=True), nullable=False, server_default=NOW),
     Column("enqueued_at", DateTime(timezone=True), nullable=False, server_default=NOW),
     Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("claims", Integer, nullable=False, server_default="0"),
     Column("lease_until", DateTime(timezone=True), nullable=True),
     Column("finished_at", DateTime(timezone=True), nullable=True),
     Column("error", JSONB, nullable=True),

@@ -1,0 +1,107 @@
+"""Worker outcomes on real PostgreSQL: failed with a precise error, replay, transient errors,
+stale claims fenced out."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from sqlalchemy import Engine, text
+
+from services.worker.pipeline import process_submission
+from shared.db import submissions
+from shared.db.engine import make_engine
+from shared.errors import TransientError
+from tests.support import bearer, editor_token, partner_key, push
+
+PAGE = b"Council approves the city budget\n\nMINSK, 7 January (BelTA) - The city council approved the budget.\n"
+
+
+def _accepted(client: httpx.Client, db: Engine) -> str:
+    answer = push(client, partner_key(db, "belta", "Europe/Minsk"), PAGE)
+    assert answer.status_code == 202
+    return str(answer.json()["submission_id"])
+
+
+def _status(client: httpx.Client, db: Engine, submission_id: str) -> dict:  # type: ignore[type-arg]
+    return client.get(
+        f"/v1/submissions/{submission_id}",  # type: ignore[no-any-return]
+        headers=bearer(editor_token(db)),
+    ).json()
+
+
+def test_bytes_that_no_longer_parse_fail_with_a_precise_error_then_replay(
+    client: httpx.Client, db: Engine, settings
+) -> None:  # type: ignore[no-untyped-def]
+    submission_id = _accepted(client, db)
+    with db.begin() as conn:  # as if a parser change now refused these bytes
+        conn.execute(
+            text("UPDATE submissions SET raw = :raw WHERE id = :id"),
+            {"raw": b"   only a headline", "id": submission_id},
+        )
+    assert process_submission(db, settings, submission_id) == "failed"
+    failed = _status(client, db, submission_id)
+    assert failed["status"] == "failed"
+    assert failed["error"]["code"] == "invalid"
+    assert failed["error"]["detail"]
+    assert failed["items"] == []
+
+    with db.begin() as conn:  # the fix: the bytes parse again
+        conn.execute(
+            text("UPDATE submissions SET raw = :raw WHERE id = :id"),
+            {"raw": PAGE, "id": submission_id},
+        )
+        assert submissions.requeue(conn, submission_id)
+    assert process_submission(db, settings, submission_id) == "done"
+    done = _status(client, db, submission_id)
+    assert (done["status"], done["error"], done["attempts"]) == ("done", None, 1)
+    assert [i["verdict"] for i in done["items"]] == ["new"]
+
+
+def test_replaying_a_done_submission_records_fresh_verdicts(
+    client: httpx.Client, db: Engine, settings
+) -> None:  # type: ignore[no-untyped-def]
+    submission_id = _accepted(client, db)
+    assert process_submission(db, settings, submission_id) == "done"
+    with db.begin() as conn:
+        assert submissions.requeue(conn, submission_id)
+    assert process_submission(db, settings, submission_id) == "done"
+    done = _status(client, db, submission_id)
+    assert done["status"] == "done"
+    assert [i["verdict"] for i in done["items"]] == ["duplicate"]
+
+
+def test_a_parser_bug_fails_the_submission_instead_of_looping(
+    client: httpx.Client, db: Engine, settings, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    submission_id = _accepted(client, db)
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise KeyError("headline")
+
+    monkeypatch.setattr("services.worker.pipeline.prepare", broken)
+    assert process_submission(db, settings, submission_id) == "failed"
+    error = _status(client, db, submission_id)["error"]
+    assert error == {"code": "parser_error", "detail": "KeyError: 'headline'"}
+
+
+def test_unreachable_database_is_transient(settings) -> None:  # type: ignore[no-untyped-def]
+    nowhere = make_engine("postgresql://nobody@127.0.0.1:1/none")
+    with pytest.raises(TransientError):
+        process_submission(nowhere, settings, "01anything")
+    nowhere.dispose()
+
+
+def test_a_claim_whose_lease_was_taken_over_cannot_finish(
+    client: httpx.Client, db: Engine, settings
+) -> None:  # type: ignore[no-untyped-def]
+    submission_id = _accepted(client, db)
+    with db.begin() as conn:
+        stale = submissions.claim(conn, submission_id, lease=0, max_attempts=5)
+    assert stale is not None
+    with db.begin() as conn:
+        conn.execute(text("UPDATE submissions SET lease_until = now() - interval '1 s'"))
+    assert process_submission(db, settings, submission_id) == "done"  # the new owner
+    with db.begin() as conn:
+        assert not submissions.fence(conn, stale)
+        submissions.fail(conn, stale, {"code": "late", "detail": "too late"})
+    assert _status(client, db, submission_id)["status"] == "done"

@@ -126,7 +126,13 @@ def api_url(settings, engine: Engine, servers: Servers) -> Iterator[str]:  # typ
     port = _free_port()
     server = uvicorn.Server(
         uvicorn.Config(
-            app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="off"
+            app,
+            host="127.0.0.1",
+            port=port,
+            log_config=None,
+            access_log=False,
+            lifespan="off",
+            http="h11",
         )
     )
     thread = threading.Thread(target=server.run, daemon=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -147,6 +148,8 @@ def _requeue(ids: list[str]) -> int:
                 enqueue(celery, i)
     for i in done:
         print(f"requeued {i}")
+    for i in sorted(set(ids) - set(done)):
+        print(f"{i}: no finished, failed or dead submission with this id", file=sys.stderr)
     return 0 if len(done) == len(ids) else 1
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import signal
 import subprocess
@@ -22,6 +23,8 @@ from services.runtime import resolve
 from shared.db.engine import make_engine, migrate
 from shared.embedded import die_with_parent
 from shared.settings import Settings
+
+logger = logging.getLogger(__name__)
 
 WORKER_APP = "services.worker.celery_app"
 
@@ -71,14 +74,42 @@ def _on_sigterm(signum: int, frame: object) -> None:
     raise _Terminated
 
 
-def _stop(process: subprocess.Popen[bytes], grace: float = 15.0) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(grace)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+class Supervisor:
+    """Keeps the worker and beat running: a child that dies is logged and started again."""
+
+    def __init__(self, commands: list[list[str]], env: dict[str, str]) -> None:
+        self.commands, self.env = commands, env
+        self.children = [self._spawn(c) for c in commands]
+        self.stopping = threading.Event()
+        threading.Thread(target=self._watch, daemon=True).start()
+
+    def _spawn(self, command: list[str]) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            command, env=self.env, start_new_session=True, preexec_fn=die_with_parent
+        )
+
+    def _watch(self) -> None:
+        while not self.stopping.wait(1.0):
+            for i, child in enumerate(self.children):
+                if child.poll() is not None and not self.stopping.is_set():
+                    logger.error(
+                        "%s exited with %s; starting it again",
+                        self.commands[i][5],
+                        child.returncode,
+                    )
+                    self.children[i] = self._spawn(self.commands[i])
+
+    def stop(self, grace: float = 15.0) -> None:
+        self.stopping.set()
+        for process in self.children:
+            if process.poll() is None:
+                process.terminate()
+        for process in self.children:
+            try:
+                process.wait(grace)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
 
 def cmd_up(args: argparse.Namespace) -> int:
@@ -90,7 +121,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     runtime = resolve(settings, need_redis=True)
     assert runtime.redis_url is not None
     engine = make_engine(runtime.database_url)
-    children: list[subprocess.Popen[bytes]] = []
+    supervisor: Supervisor | None = None
     try:
         migrate(engine)
         env = {
@@ -98,15 +129,9 @@ def cmd_up(args: argparse.Namespace) -> int:
             "DATELINE_DATABASE_URL": runtime.database_url,
             "DATELINE_REDIS_URL": runtime.redis_url,
         }
-        for kind in ("worker", "beat"):
-            children.append(
-                subprocess.Popen(
-                    celery_command(kind, settings, args.concurrency),
-                    env=env,
-                    start_new_session=True,
-                    preexec_fn=die_with_parent,
-                )
-            )
+        supervisor = Supervisor(
+            [celery_command(kind, settings, args.concurrency) for kind in ("worker", "beat")], env
+        )
         app = create_app(settings, engine, make_celery(settings, runtime.redis_url))
         server = uvicorn.Server(
             uvicorn.Config(
@@ -116,6 +141,7 @@ def cmd_up(args: argparse.Namespace) -> int:
                 log_config=None,
                 access_log=False,
                 lifespan="off",
+                http="h11",  # bounded header sizes (h11_max_incomplete_event_size)
             )
         )
         threading.Thread(target=_announce, args=(server, args, started), daemon=True).start()
@@ -124,8 +150,8 @@ def cmd_up(args: argparse.Namespace) -> int:
     except _Terminated:
         return 0
     finally:
-        for child in children:
-            _stop(child)
+        if supervisor is not None:
+            supervisor.stop()
         engine.dispose()
         runtime.close()
 
@@ -152,6 +178,7 @@ def cmd_api(args: argparse.Namespace) -> int:
     app = create_app(settings, engine, make_celery(settings, runtime.redis_url))
     uvicorn.run(
         app,
+        http="h11",
         host=args.host,
         port=args.port,
         log_config=None,

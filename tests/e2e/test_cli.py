@@ -139,6 +139,15 @@ def test_parse_reports_bad_input_like_the_api_with_exit_2(tmp_path: Path) -> Non
     assert {"field": "/uri", "message": "a ninjs item needs a uri or guid"} in error["errors"]
 
 
+def _child(parent: int, marker: str) -> int | None:
+    listed = subprocess.run(["pgrep", "-a", "-P", str(parent)], capture_output=True, text=True)
+    for line in listed.stdout.splitlines():
+        pid, _, command = line.partition(" ")
+        if marker in f" {command} ":
+            return int(pid)
+    return None
+
+
 def test_up_runs_everything_and_demo_shows_the_samples(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DATELINE_")}
     env["DATELINE_LOG_LEVEL"] = "WARNING"
@@ -166,6 +175,12 @@ def test_up_runs_everything_and_demo_shows_the_samples(tmp_path: Path) -> None:
         line = up.stdout.readline()
         assert f"Dateline is up at http://127.0.0.1:{port}" in line, line
         assert httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200
+        worker = _child(up.pid, " worker ")
+        os.kill(worker, signal.SIGKILL)  # `up` must start a new worker
+        deadline = time.monotonic() + 20
+        while _child(up.pid, " worker ") in (None, worker):
+            assert time.monotonic() < deadline, "the killed worker was not restarted"
+            time.sleep(0.2)
         demo = dateline(
             "--data-dir", str(data_dir), "demo", "--url", f"http://127.0.0.1:{port}", env=env
         )

@@ -41,6 +41,13 @@ def register(sub: Any) -> None:
     rot.add_argument("slug")
     rot.add_argument("--json", action="store_true")
     rot.set_defaults(handler=cmd_partner_rotate)
+    keys = psub.add_parser("keys", help="list a partner's key ids (never the secrets)")
+    keys.add_argument("slug")
+    keys.set_defaults(handler=cmd_partner_keys)
+    revoke = psub.add_parser("revoke-key", help="revoke one partner key at once, by key id")
+    revoke.add_argument("slug")
+    revoke.add_argument("key_id")
+    revoke.set_defaults(handler=cmd_partner_revoke)
     prof = psub.add_parser("set-profile", help="store a partner's parsing profile (JSON)")
     prof.add_argument("slug")
     prof.add_argument("file", type=Path)
@@ -53,6 +60,12 @@ def register(sub: Any) -> None:
     tadd.add_argument("--role", required=True, choices=credentials.ROLES)
     tadd.add_argument("--json", action="store_true")
     tadd.set_defaults(handler=cmd_token_add)
+    tsub.add_parser("list", help="list token ids (never the secrets)").set_defaults(
+        handler=cmd_token_list
+    )
+    trev = tsub.add_parser("revoke", help="revoke a token by its key id")
+    trev.add_argument("key_id")
+    trev.set_defaults(handler=cmd_token_revoke)
 
     replay = sub.add_parser("replay", help="process a submission again from its raw bytes")
     target = replay.add_mutually_exclusive_group(required=True)
@@ -123,6 +136,32 @@ def cmd_partner_profile(args: argparse.Namespace) -> int:
     with transaction() as conn:
         profile = credentials.set_profile(conn, args.slug, data)
     _print(profile.as_dict())
+    return 0
+
+
+def cmd_partner_keys(args: argparse.Namespace) -> int:
+    with transaction() as conn:
+        _print(credentials.list_credentials(conn, partner_slug=args.slug))
+    return 0
+
+
+def cmd_partner_revoke(args: argparse.Namespace) -> int:
+    with transaction() as conn:
+        credentials.revoke(conn, args.key_id, partner_slug=args.slug)
+    print(f"key {args.key_id} of {args.slug} revoked")
+    return 0
+
+
+def cmd_token_list(args: argparse.Namespace) -> int:
+    with transaction() as conn:
+        _print(credentials.list_credentials(conn))
+    return 0
+
+
+def cmd_token_revoke(args: argparse.Namespace) -> int:
+    with transaction() as conn:
+        credentials.revoke(conn, args.key_id)
+    print(f"token {args.key_id} revoked")
     return 0
 
 

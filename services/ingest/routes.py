@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -43,7 +43,12 @@ def _principal(request: Request) -> Principal:
     bearer = token.strip() if scheme.lower() == "bearer" else None
     engine: Engine = request.app.state.engine
     with engine.connect() as conn:
-        return credentials.authenticate(conn, bearer)
+        principal = credentials.authenticate(conn, bearer)
+    last = principal.last_used_at
+    if last is None or datetime.now(UTC) - last > timedelta(minutes=1):
+        with engine.begin() as conn:
+            credentials.touch(conn, principal.key_id)
+    return principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(_principal)]

@@ -12,6 +12,7 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
@@ -44,6 +45,7 @@ class Principal:
     kind: str  # partner | editor | admin
     key_id: str
     partner: Partner | None = None
+    last_used_at: datetime | None = None
 
     @property
     def partner_id(self) -> int | None:
@@ -187,6 +189,46 @@ def rotate_key(conn: Connection, slug: str) -> str:
     return key
 
 
+def list_credentials(conn: Connection, *, partner_slug: str | None = None) -> list[dict[str, Any]]:
+    """Key ids (never secrets) with their kind, owner and use: partner keys or editor tokens."""
+    stmt = select(
+        credentials.c.key_id, credentials.c.kind, credentials.c.name, credentials.c.created_at,
+        credentials.c.revoked_at, credentials.c.last_used_at,
+    ).order_by(credentials.c.id)  # fmt: skip
+    if partner_slug is not None:
+        partner = get_partner(conn, partner_slug)
+        stmt = stmt.where(credentials.c.partner_id == partner.id)
+    else:
+        stmt = stmt.where(credentials.c.partner_id.is_(None))
+    return [dict(r._mapping) for r in conn.execute(stmt)]
+
+
+def revoke(conn: Connection, key_id: str, *, partner_slug: str | None = None) -> None:
+    """Revoke one key or token at once (a leaked credential), by its key id."""
+    stmt = update(credentials).where(
+        credentials.c.key_id == key_id, credentials.c.revoked_at.is_(None)
+    )
+    if partner_slug is not None:
+        stmt = stmt.where(credentials.c.partner_id == get_partner(conn, partner_slug).id)
+    else:
+        stmt = stmt.where(credentials.c.partner_id.is_(None))
+    if conn.execute(stmt.values(revoked_at=func.now())).rowcount == 0:
+        raise NotFound(f"no active credential {key_id!r}")
+
+
+def touch(conn: Connection, key_id: str) -> None:
+    """Record use, at most once a minute per credential (ops: which keys are still used)."""
+    conn.execute(
+        update(credentials)
+        .where(credentials.c.key_id == key_id)
+        .where(
+            (credentials.c.last_used_at.is_(None))
+            | (credentials.c.last_used_at < func.now() - timedelta(minutes=1))
+        )
+        .values(last_used_at=func.now())
+    )
+
+
 def authenticate(conn: Connection, bearer: str | None) -> Principal:
     """The principal behind a bearer credential; raises Unauthorized or Forbidden."""
     match = _CREDENTIAL.match(bearer or "")
@@ -216,4 +258,4 @@ def authenticate(conn: Connection, bearer: str | None) -> Principal:
     partner = None
     if row.partner_id is not None:
         partner = _partner({**row._mapping, "id": row.partner_id})
-    return Principal(kind=row.kind, key_id=key_id, partner=partner)
+    return Principal(kind=row.kind, key_id=key_id, partner=partner, last_used_at=row.last_used_at)

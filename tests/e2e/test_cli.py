@@ -86,6 +86,33 @@ def test_tokens_add_prints_name_and_token(external_env: dict[str, str], client) 
     )
 
 
+def test_a_leaked_key_or_token_is_revoked_by_its_id(external_env: dict[str, str], client) -> None:  # type: ignore[no-untyped-def]
+    key = json.loads(dateline("partners", "add", "belta", "--json", env=external_env).stdout)["key"]
+    token = json.loads(
+        dateline("tokens", "add", "desk", "--role", "editor", "--json", env=external_env).stdout
+    )["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/v1/items", headers=headers).status_code == 200
+    [listed] = json.loads(dateline("partners", "keys", "belta", env=external_env).stdout)
+    assert key.split("_")[1] == listed["key_id"] and key not in json.dumps(listed)
+    assert (
+        dateline("partners", "revoke-key", "belta", listed["key_id"], env=external_env).returncode
+        == 0
+    )
+    pushed = client.post(
+        "/v1/items",
+        content=b"Headline\n\nBody.",
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "text/plain"},
+    )
+    assert pushed.status_code == 401
+    [token_row] = json.loads(dateline("tokens", "list", env=external_env).stdout)
+    assert token_row["last_used_at"] is not None
+    assert dateline("tokens", "revoke", token_row["key_id"], env=external_env).returncode == 0
+    assert client.get("/v1/items", headers=headers).status_code == 401
+    again = dateline("tokens", "revoke", token_row["key_id"], env=external_env)
+    assert again.returncode == 2
+
+
 def test_bad_input_and_usage_exit_2(external_env: dict[str, str]) -> None:
     assert dateline("partners", "add", "Bad Slug!", env=external_env).returncode == 2
     tz = dateline("partners", "add", "x", "--timezone", "Mars/Olympus", env=external_env)

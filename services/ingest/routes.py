@@ -179,3 +179,14 @@ def get_item(item_id: str, request: Request, _: EditorPrincipal) -> dict[str, An
     if found is None:
         raise NotFound(f"no item {item_id!r}")
     return found
+
+
+@router.get("/v1/items/{item_id}/versions")
+def get_versions(item_id: str, request: Request, _: EditorPrincipal) -> dict[str, Any]:
+    """The item's history: every version received, newest first, ``current`` marked."""
+    engine: Engine = request.app.state.engine
+    with engine.connect() as conn:
+        found = items.versions(conn, item_id)
+    if found is None:
+        raise NotFound(f"no item {item_id!r}")
+    return {"versions": found}

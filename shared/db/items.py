@@ -176,6 +176,31 @@ def get(conn: Connection, item_id: str) -> dict[str, Any] | None:
     return contract_item(row.doc, _server_fields(row)) if row else None
 
 
+def versions(conn: Connection, item_id: str) -> list[dict[str, Any]] | None:
+    """Every recorded version of an item, newest first by version order; None if unknown."""
+    head = conn.execute(
+        select(*_COLUMNS, items.c.current_version_id)
+        .join(partners, partners.c.id == items.c.partner_id)
+        .where(items.c.id == item_id)
+    ).first()
+    if head is None:
+        return None
+    rows = conn.execute(
+        select(item_versions.c.id, item_versions.c.doc)
+        .where(item_versions.c.item_id == item_id)
+        .order_by(
+            item_versions.c.version_num.desc().nulls_last(),
+            item_versions.c.versioncreated.desc(),
+            item_versions.c.received_at.desc(),
+            item_versions.c.id.desc(),
+        )
+    ).all()
+    server = _server_fields(head)
+    return [
+        {**contract_item(r.doc, server), "current": r.id == head.current_version_id} for r in rows
+    ]
+
+
 @dataclass(frozen=True, slots=True)
 class ItemQuery:
     partner: str | None = None

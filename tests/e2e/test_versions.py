@@ -67,6 +67,21 @@ def test_newer_version_becomes_current(wire) -> None:  # type: ignore[no-untyped
     assert current["versions"] == 2
 
 
+def test_history_lists_every_version_newest_first(client: httpx.Client, db: Engine, wire) -> None:  # type: ignore[no-untyped-def]
+    send, _ = wire
+    send(ninjs("2", when="2022-01-07T11:00:00Z", text="Second."))
+    send(ninjs("3", when="2022-01-07T12:00:00Z", text="Third."))
+    late = send(ninjs("1", when="2022-01-07T10:00:00Z", text="First."))
+    token = editor_token(db)
+    history = client.get(f"/v1/items/{late['item_id']}/versions", headers=bearer(token)).json()
+    assert [(v["version"], v["body_text"], v["current"]) for v in history["versions"]] == [
+        ("3", "Third.", True),
+        ("2", "Second.", False),
+        ("1", "First.", False),
+    ]
+    assert {v["id"] for v in history["versions"]} == {late["item_id"]}
+
+
 def test_older_version_arriving_late_does_not_replace_current(wire) -> None:  # type: ignore[no-untyped-def]
     send, item = wire
     send(ninjs("3", when="2022-01-07T12:00:00Z", text="Third text."))

@@ -32,3 +32,4 @@ def configure_logging(level: str = "INFO") -> None:
     handler.setFormatter(JsonFormatter())
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    logging.getLogger("pgserver").setLevel(logging.WARNING)  # chatty about every pg_ctl call

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -134,6 +134,9 @@ def list_items(
     language: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    subject: str | None = None,
+    pubstatus: Literal["usable", "withheld", "canceled"] | None = None,
+    q: Annotated[str | None, Query(max_length=500)] = None,
     include_duplicates: bool = False,
     limit: Annotated[int | None, Query()] = None,
     cursor: str | None = None,
@@ -156,6 +159,9 @@ def list_items(
         language=language,
         since=since,
         until=until,
+        subject=subject,
+        pubstatus=pubstatus,
+        q=q,
         include_duplicates=include_duplicates,
         limit=size,
         cursor=cursor,

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, exists, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Connection, and_, exists, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from shared.db import search as fulltext
 from shared.db.tables import item_versions, items, partners
 from shared.errors import Invalid
 from shared.ids import new_id
@@ -111,6 +112,7 @@ def store(
             fingerprint=item.fingerprint,
             current_version_id=version_id,
             doc=full,
+            search=fulltext.document(item),
         )
     if killed:
         values["pubstatus"] = CANCELED
@@ -207,9 +209,22 @@ class ItemQuery:
     language: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    subject: str | None = None
+    pubstatus: str | None = None
+    q: str | None = None
     include_duplicates: bool = False
     limit: int = 50
     cursor: str | None = None
+
+
+def _has_subject(value: str) -> ColumnElement[bool]:
+    """A subject given as ``code``, ``scheme:code`` or its name (case as stored)."""
+    subjects = items.c.doc["subjects"]
+    scheme, sep, code = value.partition(":")
+    wanted = [[{"code": value}], [{"name": value}]]
+    if sep and scheme and code:
+        wanted.append([{"scheme": scheme, "code": code}])
+    return or_(*(subjects.contains(w) for w in wanted))
 
 
 def encode_cursor(versioncreated: datetime, item_id: str) -> str:
@@ -246,6 +261,12 @@ def search(conn: Connection, query: ItemQuery) -> tuple[list[dict[str, Any]], st
         stmt = stmt.where(items.c.versioncreated >= query.since)
     if query.until:
         stmt = stmt.where(items.c.versioncreated <= query.until)
+    if query.pubstatus:
+        stmt = stmt.where(items.c.pubstatus == query.pubstatus)
+    if query.subject:
+        stmt = stmt.where(_has_subject(query.subject))
+    if query.q:
+        stmt = stmt.where(fulltext.matches(query.q, query.language))
     if not query.include_duplicates:
         stmt = stmt.where(items.c.duplicate_of.is_(None))
     if query.cursor:

@@ -18,7 +18,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
 
 metadata = MetaData()
 
@@ -97,10 +97,17 @@ items = Table(
     Column("versions", Integer, nullable=False, server_default="1"),
     Column("current_version_id", BigInteger, nullable=True),
     Column("doc", JSONB, nullable=False),
+    Column("search", TSVECTOR, nullable=True),
     UniqueConstraint("partner_id", "uri", name="items_partner_uri_key"),
     Index("items_newest_idx", text("versioncreated DESC"), text("id DESC")),
     Index("items_partner_newest_idx", "partner_id", text("versioncreated DESC")),
     Index("items_fingerprint_idx", "fingerprint"),
+    Index("items_search_idx", "search", postgresql_using="gin"),
+    Index(
+        "items_subjects_idx",
+        text("(doc -> 'subjects') jsonb_path_ops"),
+        postgresql_using="gin",
+    ),
 )
 
 item_versions = Table(

@@ -147,3 +147,39 @@ def test_health_and_readiness(client: httpx.Client) -> None:
     ready = client.get("/readyz")
     assert ready.status_code == 200
     assert ready.json() == {"status": "ok", "checks": {"database": "ok", "redis": "ok"}}
+
+
+def _rich(uri: str, headline: str, body: str, language: str, **extra: object) -> bytes:
+    return json.dumps({"uri": uri, "headline": headline, "body_text": body, "language": language,
+                       "versioncreated": "2022-01-07T10:00:00Z", **extra}).encode()
+
+
+def test_items_filter_by_subject_pubstatus_and_full_text(client: httpx.Client, db: Engine,
+                                                         stored) -> None:  # type: ignore[no-untyped-def]
+    _, add = stored
+    add("alpha", _rich("u:1", "Central bank raises interest rates",
+                       "The central bank raised its key rates again.", "en",
+                       subject=[{"code": "04000000", "scheme": "iptc", "name": "economy"}]))
+    add("alpha", _rich("u:2", "Снегопад в Минске", "В Минске выпал снег, дороги заметены.", "ru",
+                       pubstatus="withheld"))
+    add("beta", _rich("u:3", "Football final tonight", "Two clubs meet in the cup final.", "en",
+                      subject=[{"name": "Sport", "scheme": "category"}]))
+    token = editor_token(db)
+
+    def uris(query: str) -> list[str]:
+        answer = client.get(f"/v1/items?{query}", headers=bearer(token))
+        assert answer.status_code == 200, answer.text
+        return sorted(i["uri"] for i in answer.json()["items"])
+
+    assert uris("subject=04000000") == ["u:1"]
+    assert uris("subject=iptc-subject:04000000") == ["u:1"]
+    assert uris("subject=Sport") == ["u:3"]
+    assert uris("pubstatus=withheld") == ["u:2"]
+    assert uris("q=rate") == ["u:1"]  # stemmed: "rates" matches "rate"
+    assert uris("q=%22cup+final%22") == ["u:3"]
+    assert uris("q=снега") == ["u:2"]  # Russian stemming
+    assert uris("q=bank+-central") == []
+    assert uris("q=interest&language=en") == ["u:1"]
+    bad = client.get("/v1/items?pubstatus=deleted", headers=bearer(token))
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["field"] == "pubstatus"

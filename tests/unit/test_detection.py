@@ -1,0 +1,260 @@
+"""Format detection through the registry (``parse_body``): properties over every content type.
+
+Guarantees: whatever the bytes and whatever accepted content type they come with, ``parse_body``
+returns ParsedItems or raises an ``InputError`` subclass, nothing else; every good sample is
+detected as its own format; prose is never mistaken for a wire format; an unsupported content
+type is a 415.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from shared.errors import InputError, UnsupportedMediaType
+from shared.formats import CONTENT_TYPES, anpa, iptc7901, parse_body
+from shared.formats.xmlsafe import local, parse_xml
+from shared.model import ParseContext, ParsedItem, Profile
+
+SAMPLES = Path(__file__).resolve().parents[1] / "samples"
+CTX = ParseContext(
+    profile=Profile(timezone="Europe/Berlin"),
+    received_at=datetime(2022, 3, 14, 12, 0, tzinfo=UTC),
+)
+ACCEPTED = (
+    *CONTENT_TYPES,
+    "application/rss+xml",
+    "application/atom+xml",
+    "application/vnd.iptc.g2.newsitem+xml",
+)
+# Folder -> the content types a partner would send its samples with.
+FOLDERS: dict[str, tuple[str, ...]] = {
+    "ninjs": ("application/json", "application/ninjs+json"),
+    "nitf": ("application/xml", "text/xml"),
+    "newsml-g2": ("application/xml", "application/vnd.iptc.g2.newsitem+xml"),
+    "newsml1": ("application/xml", "text/xml"),
+    "feed": ("application/xml",),
+    "html": ("text/html",),
+    "email": ("message/rfc822",),
+    "anpa": ("text/plain",),
+    "iptc7901": ("text/plain",),
+    "text": ("text/plain", "text/plain; charset=utf-8"),
+}
+NAMES = {
+    "ninjs": "ninjs",
+    "nitf": "nitf",
+    "newsml-g2": "newsml-g2",
+    "newsml1": "newsml-1",
+    "html": "html",
+    "email": "email",
+    "anpa": "anpa-1312",
+    "iptc7901": "iptc-7901",
+    "text": "text",
+}
+# Eight-bit wire samples, sent as the partner's line would: declared ISO-8859-1.
+LATIN_1 = {"odd-control-codes.anpa", "odd-control-codes.7901"}
+
+
+def good_samples() -> list[Path]:
+    return sorted(p for folder in FOLDERS for p in (SAMPLES / folder).iterdir() if p.is_file())
+
+
+GOOD = good_samples()
+
+
+def content_type(path: Path, essence: str) -> str:
+    return f"{essence}; charset=iso-8859-1" if path.name in LATIN_1 else essence
+
+
+def expected_format(path: Path) -> str:
+    """The folder's NAME; a feed is ``atom`` or ``rss`` by its root element."""
+    if path.parent.name != "feed":
+        return NAMES[path.parent.name]
+    return "atom" if local(parse_xml(path.read_bytes()).tag) in ("feed", "entry") else "rss"
+
+
+def feed_types(path: Path) -> tuple[str, ...]:
+    return ("application/xml", "text/xml", f"application/{expected_format(path)}+xml")
+
+
+def sample_cases() -> list[tuple[Path, str]]:
+    return [
+        (path, content_type(path, essence))
+        for path in GOOD
+        for essence in (
+            feed_types(path) if path.parent.name == "feed" else FOLDERS[path.parent.name]
+        )
+    ]
+
+
+def survives(raw: bytes, content_type: str) -> list[ParsedItem] | InputError:
+    """The parse result or the refusal; any other exception fails the test."""
+    try:
+        items = parse_body(raw, content_type, CTX)
+    except InputError as error:
+        event(f"refused {error.status}")
+        return error
+    event("parsed")
+    assert isinstance(items, list)
+    assert all(isinstance(item, ParsedItem) for item in items)
+    return items
+
+
+# --- every good sample is detected as its format ---------------------------------------------
+
+
+def test_every_folder_has_good_samples() -> None:
+    assert {p.parent.name for p in GOOD} == set(FOLDERS)
+
+
+@pytest.mark.parametrize(
+    ("path", "content_type"),
+    sample_cases(),
+    ids=[f"{p.parent.name}/{p.name}:{t}" for p, t in sample_cases()],
+)
+def test_every_good_sample_is_detected_as_its_format(path: Path, content_type: str) -> None:
+    items = parse_body(path.read_bytes(), content_type, CTX)
+    assert items
+    assert {item.format for item in items} == {expected_format(path)}
+
+
+# --- nothing but ParsedItems or an InputError ---------------------------------------------------
+
+types = st.sampled_from(ACCEPTED)
+charsets = st.sampled_from(
+    ["", "; charset=utf-8", "; charset=windows-1251", "; charset=UTF-16", "; charset=koi8-r",
+     "; charset=rot13", "; charset=utf-7", "; charset=nonsense", '; charset="iso-8859-1"']
+)  # fmt: skip
+headed = st.tuples(
+    st.sampled_from([b"", b"<", b"{", b"[", b"\xef\xbb\xbf<", b"<?xml version='1.0'?>", b"\x01"]),
+    st.binary(max_size=400),
+).map(b"".join)
+SETTINGS = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@SETTINGS
+@given(raw=st.one_of(st.binary(max_size=600), headed), essence=types, charset=charsets)
+def test_arbitrary_bytes_give_items_or_an_input_error(
+    raw: bytes, essence: str, charset: str
+) -> None:
+    survives(raw, essence + charset)
+
+
+OWN_TYPE = {path: case for path, case in reversed(sample_cases())}
+
+
+@st.composite
+def mutated(draw: st.DrawFn) -> tuple[bytes, str]:
+    """A good sample truncated, byte-flipped, with noise inserted, spliced into or concatenated
+    with another; with the content type the sample's own partner would send."""
+    path = draw(st.sampled_from(GOOD))
+    raw = path.read_bytes()
+    kind = draw(st.sampled_from(["truncate", "flip", "insert", "splice", "concatenate"]))
+    at = draw(st.integers(0, len(raw)))
+    if kind == "truncate":
+        return raw[:at], OWN_TYPE[path]
+    if kind == "flip":
+        flips = st.tuples(st.integers(0, len(raw) - 1), st.integers(1, 255))
+        out = bytearray(raw)
+        for index, mask in draw(st.lists(flips, min_size=1, max_size=8)):
+            out[index] ^= mask
+        return bytes(out), OWN_TYPE[path]
+    if kind == "insert":
+        return raw[:at] + draw(st.binary(min_size=1, max_size=40)) + raw[at:], OWN_TYPE[path]
+    other = draw(st.sampled_from(GOOD)).read_bytes()
+    if kind == "splice":
+        return raw[:at] + other[draw(st.integers(0, len(other))) :], OWN_TYPE[path]
+    return raw + other, OWN_TYPE[path]
+
+
+@SETTINGS
+@given(case=mutated())
+def test_mutated_samples_under_their_own_type_give_items_or_an_input_error(
+    case: tuple[bytes, str],
+) -> None:
+    survives(*case)
+
+
+@SETTINGS
+@given(case=mutated(), essence=types)
+def test_mutated_samples_under_any_accepted_type_give_items_or_an_input_error(
+    case: tuple[bytes, str], essence: str
+) -> None:
+    survives(case[0], essence)
+
+
+# --- prose is text, never a wire format ----------------------------------------------------
+
+words = st.text(
+    alphabet="abcdefghijklmnopqrstuvwxyzäöüßабвгдеёжз0123456789", min_size=1, max_size=12
+)
+sentence = st.lists(words, min_size=1, max_size=14).map(lambda w: " ".join(w).capitalize() + ".")
+prose = st.lists(
+    st.one_of(sentence, st.sampled_from(["", "BC-Budget 05-12 0456", "a1234 r BC-Fire", "ZCZC"])),
+    min_size=1,
+    max_size=12,
+).map("\n".join)
+
+
+@SETTINGS
+@given(text=prose)
+def test_plain_prose_is_never_detected_as_anpa_or_7901(text: str) -> None:
+    assert not anpa.sniff(text)
+    assert not iptc7901.sniff(text)
+    result = survives(text.encode(), "text/plain; charset=utf-8")
+    if isinstance(result, list):
+        assert {item.format for item in result} <= {"text"}
+
+
+def test_a_wire_heading_in_prose_without_control_codes_stays_text() -> None:
+    body = (
+        "a1234 r BC-Budget 05-12 0456\n\nBERLIN (dpa) - The coalition agreed on the budget on "
+        "Thursday after a night of talks, ministers said.\n"
+    )
+    [item] = parse_body(body.encode(), "text/plain", CTX)
+    assert item.format == "text"
+
+
+# --- unsupported content types ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [None, "", "  ", "application/pdf", "image/jpeg", "text/csv", "application/octet-stream",
+     "multipart/form-data; boundary=x", "application/x-www-form-urlencoded", "text", "json",
+     "application/json-seq", "text/markdown; charset=utf-8"],
+)  # fmt: skip
+def test_an_unsupported_content_type_is_a_415(content_type: str | None) -> None:
+    with pytest.raises(UnsupportedMediaType) as caught:
+        parse_body(b'{"headline": "x"}', content_type, CTX)
+    assert caught.value.status == 415
+
+
+token = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789.-+", min_size=1, max_size=20)
+
+
+@SETTINGS
+@given(essence=st.tuples(token, token).map("/".join), raw=st.binary(min_size=1, max_size=200))
+def test_any_other_content_type_is_a_415(essence: str, raw: bytes) -> None:
+    if essence in CONTENT_TYPES or essence.endswith("+xml"):
+        return
+    with pytest.raises(UnsupportedMediaType):
+        parse_body(raw, essence, CTX)
+
+
+@pytest.mark.parametrize(
+    ("raw", "content_type"),
+    [
+        (b'{"uri": "urn:x"}', "application/xml"),
+        (b"<nitf/>", "application/json"),
+        (b"\xef\xbb\xbf <NewsML/>", "application/ninjs+json"),
+        (b"headline: x", "application/rss+xml"),
+    ],
+)
+def test_a_body_contradicting_its_content_type_is_a_415(raw: bytes, content_type: str) -> None:
+    with pytest.raises(UnsupportedMediaType):
+        parse_body(raw, content_type, CTX)

@@ -3,9 +3,9 @@ band keys and the similarity of two stored signatures. No I/O; verdicts are in
 ``shared.dedupe_verdict``.
 
 Signature layout (``SIGNATURE_BYTES`` = 512 bytes): the 128 MinHash values of datasketch's
-``affine32`` scheme (seed 1, sha1-32 of each UTF-8 word 3-shingle) as little-endian uint32, in
-permutation order. A text without a word has the *empty* signature (every value 0xFFFFFFFF):
-it has no band keys and is similar to nothing, itself included.
+``affine32`` scheme (seed 1, sha1-32 of each UTF-8 ``weighted_shingles`` member) as
+little-endian uint32, in permutation order. A text without a word has the *empty* signature
+(every value 0xFFFFFFFF): it has no band keys and is similar to nothing, itself included.
 
 Band key: for band ``i`` (rows ``i*r`` to ``i*r + r - 1``) the first 8 bytes of
 ``blake2b(uint32_le(i) ‖ those rows' 4·r signature bytes)`` read as a big-endian *signed* 64-bit
@@ -30,6 +30,7 @@ NUM_PERM = 128
 SEED = 1
 SCHEME = "affine32"  # explicit: datasketch 2.0 changed the default; values must never drift
 SHINGLE_WORDS = 3
+NUMBER_WEIGHT = 3  # a shingle holding a figure counts 3 times: see ``weighted_shingles``
 SIGNATURE_BYTES = NUM_PERM * 4
 BANDS = 32
 ROWS = 4
@@ -37,31 +38,27 @@ ROWS = 4
 _DTYPE = np.dtype("<u4")
 EMPTY_SIGNATURE = np.full(NUM_PERM, 0xFFFFFFFF, dtype=_DTYPE).tobytes()
 
-_UNIFY = str.maketrans(
-    {
-        "“": '"',
-        "”": '"',
-        "„": '"',
-        "«": '"',
-        "»": '"',
-        "‘": "'",
-        "’": "'",
-        "‚": "'",
-        "`": "'",
-        "´": "'",
-        "‐": "-",
-        "‑": "-",
-        "‒": "-",
-        "–": "-",
-        "—": "-",
-        "―": "-",
-        "−": "-",
-        "ё": "е",
-    }
+# Only characters that can sit inside a word matter: other quotes and dashes are dropped with the
+# punctuation. (``str.replace`` chains are ~10x faster than ``str.translate`` with a dict.)
+_UNIFY = (
+    ("’", "'"),
+    ("‘", "'"),
+    ("ʼ", "'"),
+    ("`", "'"),
+    ("´", "'"),
+    ("‐", "-"),
+    ("‑", "-"),
+    ("‒", "-"),
+    ("–", "-"),
+    ("—", "-"),
+    ("―", "-"),
+    ("−", "-"),
+    ("ё", "е"),
 )
 # A word: letters/digits, joined by an apostrophe or hyphen ("don't", "minsk-based"), or a
 # number with its separators ("3.2145", "1,200", "10:30"). Everything else is punctuation.
-_TOKEN = re.compile(r"\d+(?:[.,:/]\d+)*|\w+(?:['-]\w+)*")
+_TOKEN = re.compile(r"\d+(?:[.,:/]\d+)*(?!\w)|\w+(?:['-]\w+)*")
+_DIGIT = re.compile(r"[0-9]")
 _LEAD_DASH = re.compile(r"\s*(?:--|[-–—_])?\s*")
 
 
@@ -77,7 +74,7 @@ def _without_lead(body: str, dateline_text: str | None) -> str:
         rest = text[len(lead) :]
         return rest[_LEAD_DASH.match(rest).end() :]  # type: ignore[union-attr]
     try:
-        found = find_dateline(text.split("\n", 1)[0], near=None)
+        found = find_dateline(text.split("\n\n", 1)[0], near=None)
     except TimestampError:
         return text
     return text[found[1] :] if found else text
@@ -91,21 +88,40 @@ def story_text(body_text: str | None, headline: str | None, dateline_text: str |
     Never raises; returns ``""`` when there is no word at all."""
     body = _without_lead(body_text, dateline_text) if body_text and body_text.strip() else ""
     source = body if _TOKEN.search(body) else (headline or "")
-    folded = unicodedata.normalize("NFKC", source).casefold().translate(_UNIFY)
+    folded = unicodedata.normalize("NFKC", source).casefold()
+    for odd, usual in _UNIFY:
+        if odd in folded:
+            folded = folded.replace(odd, usual)
     return " ".join(_TOKEN.findall(folded))
+
+
+def _grams(words: list[str], k: int) -> list[str]:
+    if len(words) < k:
+        return [" ".join(words)] if words else []
+    return [" ".join(words[i : i + k]) for i in range(len(words) - k + 1)]
 
 
 def shingles(text: str, k: int = SHINGLE_WORDS) -> list[bytes]:
     """The distinct word ``k``-shingles of ``text`` (words split on whitespace) as UTF-8, in order
     of first appearance. A text of 1 to ``k``-1 words is one shingle of the whole; no words, no
     shingles."""
-    words = text.split()
-    if not words:
-        return []
-    if len(words) < k:
-        return [" ".join(words).encode()]
-    grams = (" ".join(words[i : i + k]).encode() for i in range(len(words) - k + 1))
-    return list(dict.fromkeys(grams))
+    return [g.encode() for g in dict.fromkeys(_grams(text.split(), k))]
+
+
+def weighted_shingles(text: str) -> list[bytes]:
+    """The word 3-shingles of ``text``, each shingle holding a digit followed by
+    ``NUMBER_WEIGHT`` - 1 tagged copies (``shingle ‖ 0x00 ‖ n``), so it weighs ``NUMBER_WEIGHT``
+    times in the Jaccard similarity. Figures are what tells one day's exchange rates or weather
+    from the next day's same-template item; copies, edits, trims and reorders keep their figures,
+    so their similarity hardly moves (labelled set: template stories 0.49 → 0.24 at most)."""
+    out = []
+    tags = [bytes((0, n)) for n in range(1, NUMBER_WEIGHT)]
+    for gram in dict.fromkeys(_grams(text.split(), SHINGLE_WORDS)):
+        raw = gram.encode()
+        out.append(raw)
+        if _DIGIT.search(gram):
+            out.extend(raw + tag for tag in tags)
+    return out
 
 
 @cache
@@ -115,9 +131,10 @@ def _permutations() -> np.ndarray:
 
 
 def signature(text: str) -> bytes:
-    """The MinHash signature of ``text`` (a ``story_text``) over its word 3-shingles, serialised
-    as documented in the module docstring. Deterministic; ``EMPTY_SIGNATURE`` for no words."""
-    grams = shingles(text)
+    """The MinHash signature of ``text`` (a ``story_text``) over its ``weighted_shingles``,
+    serialised as documented in the module docstring. Deterministic; ``EMPTY_SIGNATURE`` for no
+    words."""
+    grams = weighted_shingles(text)
     if not grams:
         return EMPTY_SIGNATURE
     sketch = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME, permutations=_permutations())

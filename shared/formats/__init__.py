@@ -10,7 +10,6 @@ readable but wrong, with ``errors`` naming the field, index or line.
 
 from __future__ import annotations
 
-import codecs
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from shared.formats import (
     nitf,
     text,
 )
+from shared.formats.charsets import text_charset
 from shared.formats.xmlsafe import local, parse_xml
 from shared.model import ParseContext, ParsedItem
 
@@ -89,24 +89,6 @@ def family_of(media: MediaType) -> str:
             f"content type {media.essence!r} is not accepted; use one of: {accepted}"
         )
     return family
-
-
-# Codecs that decode bytes to ordinary text; escape codecs, utf-7, idna and the like are refused.
-_TEXT_CODECS = re.compile(
-    r"^(utf-8(-sig)?|utf-16(-[lb]e)?|utf-32(-[lb]e)?|ascii|latin-1|iso8859-\d+|cp\d+|koi8-[a-z]+|"
-    r"mac-[a-z]+|gb2312|gbk|gb18030|big5|big5hkscs|euc[-_a-z]+|shift_jis|iso2022_[a-z_]+|tis-620)$"
-)
-
-
-def text_charset(name: str) -> str:
-    """The codec for a declared charset; 415 for one we do not read as text."""
-    try:
-        codec = codecs.lookup(name).name
-    except LookupError as exc:
-        raise UnsupportedMediaType(f"unknown charset {name!r}") from exc
-    if not _TEXT_CODECS.match(codec):
-        raise UnsupportedMediaType(f"charset {name!r} is not a text encoding we accept")
-    return codec
 
 
 _META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?([A-Za-z0-9._-]+)", re.I)

@@ -8,11 +8,12 @@ type is a 415.
 
 from __future__ import annotations
 
+import encodings.aliases
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from shared.errors import InputError, UnsupportedMediaType
@@ -144,6 +145,7 @@ def test_arbitrary_bytes_give_items_or_an_input_error(
     survives(raw, essence + charset)
 
 
+# The first content type listed for each sample.
 OWN_TYPE = {path: case for path, case in reversed(sample_cases())}
 
 
@@ -185,6 +187,19 @@ def test_mutated_samples_under_any_accepted_type_give_items_or_an_input_error(
     case: tuple[bytes, str], essence: str
 ) -> None:
     survives(case[0], essence)
+
+
+CODECS = sorted({*encodings.aliases.aliases.values(), "rot13", "idna", "punycode", "utf-7"})
+
+
+@SETTINGS
+@given(codec=st.sampled_from(CODECS), essence=st.sampled_from(["application/xml", "text/xml"]))
+@example(codec="rot13", essence="application/xml")
+def test_an_xml_prolog_naming_any_codec_gives_items_or_an_input_error(
+    codec: str, essence: str
+) -> None:
+    prolog = f'<?xml version="1.0" encoding="{codec}"?>\n'
+    survives(f"{prolog}<nitf><body><p>Story.</p></body></nitf>".encode(), essence)
 
 
 # --- prose is text, never a wire format ----------------------------------------------------

@@ -10,14 +10,29 @@ English/Russian/French human formats); dateparser is a capped last resort.
 from __future__ import annotations
 
 import email.utils
+import os
 import re
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo
 
 from shared.errors import TimestampError
 
 MAX_FALLBACK_CHARS = 80
+FALLBACK_SECONDS = 1.0
+# dateparser runs here so a slow parse can be abandoned; a few threads so one stuck parse
+# does not stall the others.
+_FALLBACK = ThreadPoolExecutor(max_workers=4, thread_name_prefix="dateparser")
+
+
+def _fresh_pool() -> None:  # a forked child (Celery prefork) cannot use its parent's threads
+    global _FALLBACK
+    _FALLBACK = ThreadPoolExecutor(max_workers=4, thread_name_prefix="dateparser")
+
+
+os.register_at_fork(after_in_child=_fresh_pool)
 FALLBACK_LANGUAGES: tuple[str, ...] = ("en", "ru")
 
 _MONTH_NAMES = (
@@ -205,8 +220,11 @@ def _dateparser(
         settings["RELATIVE_BASE"] = (near.astimezone(tz) if near.tzinfo else near).replace(
             tzinfo=None
         )
+    future = _FALLBACK.submit(dateparser.parse, text, languages=list(languages), settings=settings)
     try:
-        value = dateparser.parse(text, languages=list(languages), settings=settings)
+        value = future.result(timeout=FALLBACK_SECONDS)
+    except FutureTimeout:  # dateparser #1185: some inputs take minutes; never wait for them
+        raise _fail(text, f"not readable within {FALLBACK_SECONDS} s") from None
     except (ValueError, OverflowError) as exc:  # dateparser's own range checks
         raise _fail(text, str(exc)) from None
     if value is None:

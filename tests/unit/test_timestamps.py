@@ -257,3 +257,16 @@ def test_arbitrary_text_either_parses_to_utc_or_raises_timestamp_error(text: str
     except TimestampError:
         return
     assert result.tzinfo is UTC
+
+
+def test_a_dateparser_fallback_that_hangs_is_abandoned(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import time
+
+    import dateparser
+
+    import shared.timestamps as timestamps
+
+    monkeypatch.setattr(timestamps, "FALLBACK_SECONDS", 0.2)
+    monkeypatch.setattr(dateparser, "parse", lambda *a, **k: time.sleep(2))
+    with pytest.raises(TimestampError, match="not readable within 0.2 s"):
+        timestamps.parse_timestamp("le septième jour de 2022", tz=ZoneInfo("UTC"))

@@ -12,6 +12,8 @@ import platformdirs
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.dedupe_verdict import Thresholds
+
 
 def default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir("dateline", appauthor=False))
@@ -36,6 +38,12 @@ class Settings(BaseSettings):
     retry_backoff_max: float = 300.0
     task_time_limit: float = 50.0
 
+    # Deduplication (see docs/dedupe.md for how the defaults were chosen).
+    dedupe_near_threshold: float = Field(default=0.45, gt=0, le=1)
+    dedupe_update_threshold: float = Field(default=0.5, gt=0, le=1)
+    dedupe_window_hours: float = Field(default=72.0, gt=0)
+    prune_interval: float = 3600.0
+
     # Pages.
     default_page_size: int = 50
     max_page_size: int = 200
@@ -56,6 +64,10 @@ class Settings(BaseSettings):
                 f"DATELINE_TASK_TIME_LIMIT ({self.task_time_limit})"
             )
         return self
+
+    @property
+    def thresholds(self) -> Thresholds:
+        return Thresholds(self.dedupe_near_threshold, self.dedupe_update_threshold)
 
     @property
     def embedded_database(self) -> bool:

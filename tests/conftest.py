@@ -95,7 +95,7 @@ def db(engine: Engine) -> Engine:
     with engine.begin() as conn:
         conn.execute(
             text(
-                "TRUNCATE submission_items, item_versions, items, submissions, credentials, "
+                "TRUNCATE lsh_buckets, submission_items, item_versions, items, submissions, credentials, "
                 "partners RESTART IDENTITY CASCADE"
             )
         )

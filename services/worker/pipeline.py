@@ -16,10 +16,10 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from shared.db import credentials, items, submissions
 from shared.db.credentials import Partner
+from shared.dedupe_verdict import Thresholds
 from shared.errors import InputError, TransientError
 from shared.model import NormalisedItem
 from shared.prepare import prepare
-from shared.serialise import item_doc
 from shared.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ def process_submission(engine: Engine, settings: Settings, submission_id: str) -
         return _fail(engine, claim, _describe("parser_error", exc))
 
     try:
-        verdicts = _store(engine, claim, partner, normalised)
+        verdicts = _store(engine, claim, partner, normalised, settings.thresholds)
     except UNREACHABLE as exc:
         _release(engine, claim, exc)
         raise TransientError(f"storing failed: {exc.orig}") from exc
@@ -68,7 +68,11 @@ def process_submission(engine: Engine, settings: Settings, submission_id: str) -
 
 
 def _store(
-    engine: Engine, claim: submissions.Claim, partner: Partner, normalised: list[NormalisedItem]
+    engine: Engine,
+    claim: submissions.Claim,
+    partner: Partner,
+    normalised: list[NormalisedItem],
+    thresholds: Thresholds,
 ) -> list[dict[str, Any]] | None:
     """One transaction: every item, its version and verdict, and the submission done."""
     with engine.begin() as conn:
@@ -77,8 +81,8 @@ def _store(
         verdicts: list[dict[str, Any]] = []
         for item in normalised:
             stored = items.store(
-                conn, partner_id=partner.id, item=item, doc=item_doc(item),
-                submission_id=claim.id, received_at=claim.received_at,
+                conn, partner_id=partner.id, item=item, submission_id=claim.id,
+                received_at=claim.received_at, thresholds=thresholds,
             )  # fmt: skip
             verdicts.append(
                 {

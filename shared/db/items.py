@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -12,21 +13,25 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, and_, exists, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from shared.db import clusters
 from shared.db import search as fulltext
 from shared.db.tables import item_versions, items, partners
+from shared.dedupe_verdict import NewItem, Thresholds, decide
 from shared.errors import Invalid
 from shared.ids import new_id
 from shared.model import NormalisedItem, Verdict, rfc3339
-from shared.serialise import contract_item
+from shared.serialise import contract_item, item_doc
 from shared.versions import VersionStamp, compare, numeric_version
 
 CANCELED = "canceled"
+DEFAULT_THRESHOLDS = Thresholds()
 
 
 @dataclass(frozen=True, slots=True)
 class Stored:
     item_id: str | None
     verdict: Verdict
+    uri: str | None = None  # the identity used: a taken-over uri for an edited page resend
 
 
 def store(
@@ -34,14 +39,58 @@ def store(
     *,
     partner_id: int,
     item: NormalisedItem,
-    doc: dict[str, Any],
     submission_id: str,
     received_at: datetime,
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
 ) -> Stored:
-    """Record one normalised item version and say what it was (DESIGN §6 verdicts)."""
+    """Record one normalised item version and say what it was (DESIGN §6 verdicts).
+
+    An id-less item that nearly matches an item of the same partner takes over that uri (an
+    edited resend of a page); a new uri whose text matches another item's, from any partner,
+    is stored as its near duplicate, in its cluster.
+    """
+    found = clusters.sketch(item)
+    if item.uri_derived:
+        before = clusters.candidates(conn, found, item.fingerprint)
+        early = decide(_facts(partner_id, item), before, thresholds)
+        if early.takeover_uri is not None:
+            item = dataclasses.replace(item, uri=early.takeover_uri)
+    stored, created = _record(conn, partner_id, item, found, submission_id, received_at)
+    if stored.item_id is None or stored.verdict == Verdict.DUPLICATE:
+        return stored
+    owners = clusters.claim(conn, found, stored.item_id)
+    if not created:
+        return stored
+    # Candidates now include any competitor that committed the same bands while we waited.
+    cands = clusters.candidates(conn, found, item.fingerprint, also=owners)
+    facts = dataclasses.replace(_facts(partner_id, item), uri_derived=False)  # no late takeover
+    decision = decide(facts, [c for c in cands if c.item_id != stored.item_id], thresholds)
+    if decision.verdict != Verdict.NEAR_DUPLICATE:
+        return stored
+    conn.execute(update(items).where(items.c.id == stored.item_id).values(
+        duplicate_of=decision.duplicate_of, cluster=decision.cluster))  # fmt: skip
+    if stored.verdict == Verdict.KILLED:
+        return stored
+    return Stored(stored.item_id, Verdict.NEAR_DUPLICATE, stored.uri)
+
+
+def _facts(partner_id: int, item: NormalisedItem) -> NewItem:
+    return NewItem(partner_id, item.uri, item.uri_derived, item.fingerprint)
+
+
+def _record(
+    conn: Connection,
+    partner_id: int,
+    item: NormalisedItem,
+    found: clusters.Sketch,
+    submission_id: str,
+    received_at: datetime,
+) -> tuple[Stored, bool]:
+    """Identity and version: insert or lock the (partner, uri) row, record the version, make it
+    current if it is newer. Returns the verdict and whether the item is new."""
     processed_at = datetime.now(UTC)
     full = {
-        **doc,
+        **item_doc(item),
         "received_at": rfc3339(received_at),
         "processed_at": rfc3339(processed_at),
         "submission_id": submission_id,
@@ -76,7 +125,7 @@ def store(
         .with_for_update()
     ).one()
     if not created and _seen(conn, current.id, item):
-        return Stored(current.id, Verdict.DUPLICATE)
+        return Stored(current.id, Verdict.DUPLICATE, item.uri), False
     version_id = conn.execute(
         insert(item_versions)
         .values(
@@ -113,6 +162,7 @@ def store(
             current_version_id=version_id,
             doc=full,
             search=fulltext.document(item),
+            signature=found.signature,
         )
     if killed:
         values["pubstatus"] = CANCELED
@@ -122,10 +172,11 @@ def store(
         values["pubstatus"] = item.pubstatus
     conn.execute(update(items).where(items.c.id == current.id).values(**values))
     if item.pubstatus == CANCELED:
-        return Stored(current.id, Verdict.KILLED)
+        return Stored(current.id, Verdict.KILLED, item.uri), created
     if created:
-        return Stored(current.id, Verdict.NEW)
-    return Stored(current.id, Verdict.NEW_VERSION if newer else Verdict.STALE)
+        return Stored(current.id, Verdict.NEW, item.uri), created
+    verdict = Verdict.NEW_VERSION if newer else Verdict.STALE
+    return Stored(current.id, verdict, item.uri), created
 
 
 def _seen(conn: Connection, item_id: str, item: NormalisedItem) -> bool:

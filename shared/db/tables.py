@@ -98,11 +98,13 @@ items = Table(
     Column("current_version_id", BigInteger, nullable=True),
     Column("doc", JSONB, nullable=False),
     Column("search", TSVECTOR, nullable=True),
+    Column("signature", LargeBinary, nullable=True),
     UniqueConstraint("partner_id", "uri", name="items_partner_uri_key"),
     Index("items_newest_idx", text("versioncreated DESC"), text("id DESC")),
     Index("items_partner_newest_idx", "partner_id", text("versioncreated DESC")),
     Index("items_fingerprint_idx", "fingerprint"),
     Index("items_search_idx", "search", postgresql_using="gin"),
+    Index("items_cluster_idx", "cluster"),
     Index(
         "items_subjects_idx",
         text("(doc -> 'subjects') jsonb_path_ops"),
@@ -136,4 +138,14 @@ submission_items = Table(
     Column("uri", Text, nullable=False),
     Column("version", Text, nullable=True),
     Column("verdict", Text, nullable=False),
+)
+
+# Near-duplicate detection: one row per LSH band key, owned by the first item that had it.
+lsh_buckets = Table(
+    "lsh_buckets",
+    metadata,
+    Column("bucket", BigInteger, primary_key=True, autoincrement=False),
+    Column("item_id", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=NOW),
+    Index("lsh_buckets_created_idx", "created_at"),
 )

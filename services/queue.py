@@ -13,6 +13,7 @@ logger = logging.getLogger(__name__)
 
 PROCESS_SUBMISSION = "dateline.process_submission"
 SWEEP = "dateline.sweep"
+PRUNE = "dateline.prune"
 QUEUE = "dateline"
 SWEEP_QUEUE = "dateline-sweep"  # its own queue: a backlog of items never delays recovery
 WORKER_QUEUES = f"{SWEEP_QUEUE},{QUEUE}"
@@ -42,6 +43,11 @@ def make_celery(settings: Settings, redis_url: str) -> Celery:
                 "schedule": settings.sweep_interval,
                 # A sweep not run within its interval is superseded by the next one.
                 "options": {"queue": SWEEP_QUEUE, "expires": settings.sweep_interval},
+            },
+            "prune": {
+                "task": PRUNE,
+                "schedule": settings.prune_interval,
+                "options": {"queue": SWEEP_QUEUE, "expires": settings.prune_interval},
             },
         },
         timezone="UTC",

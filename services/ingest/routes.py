@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 
 from services.ingest.body import read_limited
 from services.queue import enqueue
-from shared.db import credentials, items, submissions
+from shared.db import clusters, credentials, items, submissions
 from shared.db.credentials import Principal
 from shared.errors import Forbidden, Invalid, NotFound
 from shared.model import rfc3339
@@ -196,3 +196,15 @@ def get_versions(item_id: str, request: Request, _: EditorPrincipal) -> dict[str
     if found is None:
         raise NotFound(f"no item {item_id!r}")
     return {"versions": found}
+
+
+@router.get("/v1/items/{item_id}/duplicates")
+def get_duplicates(item_id: str, request: Request, _: EditorPrincipal) -> dict[str, Any]:
+    """The other items of the item's cluster (the original and its copies), oldest first."""
+    engine: Engine = request.app.state.engine
+    with engine.connect() as conn:
+        members = clusters.cluster_of(conn, item_id)
+        if members is None:
+            raise NotFound(f"no item {item_id!r}")
+        found = [items.get(conn, member) for member in members]
+    return {"items": [f for f in found if f is not None]}

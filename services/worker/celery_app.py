@@ -14,10 +14,10 @@ from celery.signals import worker_process_init
 from sqlalchemy import Engine
 
 from services.logs import configure_logging
-from services.queue import PROCESS_SUBMISSION, QUEUE, SWEEP, make_celery
+from services.queue import PROCESS_SUBMISSION, PRUNE, QUEUE, SWEEP, make_celery
 from services.runtime import resolve
 from services.worker import pipeline
-from shared.db import submissions
+from shared.db import clusters, submissions
 from shared.db.engine import make_engine
 from shared.errors import TransientError
 from shared.settings import Settings
@@ -79,3 +79,15 @@ def sweep() -> int:
     if due:
         logger.info("sweeper re-sent submissions", extra={"count": len(due)})
     return len(due)
+
+
+@app.task(name=PRUNE)
+def prune() -> int:
+    """Forget LSH buckets older than the dedupe window, in small batches."""
+    total = 0
+    while True:
+        with engine().begin() as conn:
+            gone = clusters.prune(conn, window_hours=settings.dedupe_window_hours)
+        total += gone
+        if gone == 0:
+            return total

@@ -87,7 +87,7 @@ def _store(
             verdicts.append(
                 {
                     "item_id": stored.item_id,
-                    "uri": item.uri,
+                    "uri": stored.uri,
                     "version": item.version,
                     "verdict": stored.verdict.value,
                 }

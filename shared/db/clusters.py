@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import Connection, bindparam, delete, func, literal, or_, select, text
+from sqlalchemy import Connection, bindparam, delete, func, literal, select, text
 from sqlalchemy.dialects.postgresql import ARRAY, BIGINT
 
 from shared.db.tables import items, lsh_buckets
@@ -46,15 +46,20 @@ def candidates(
     """Items sharing a band key or the exact fingerprint (plus ``also``), scored by similarity.
 
     Killed items are never candidates."""
-    in_buckets = select(lsh_buckets.c.item_id).where(
-        lsh_buckets.c.bucket == func.any(_keys(found.keys))
+    # Separate index lookups: one OR across them would make PostgreSQL scan the items table.
+    ids = set(also)
+    ids.update(
+        conn.execute(
+            select(lsh_buckets.c.item_id).where(lsh_buckets.c.bucket == func.any(_keys(found.keys)))
+        ).scalars()
     )
+    ids.update(conn.execute(select(items.c.id).where(items.c.fingerprint == fingerprint)).scalars())
+    if not ids:
+        return []
     rows = conn.execute(
         select(items.c.id, items.c.partner_id, items.c.uri, items.c.uri_derived,
                items.c.signature, items.c.cluster, items.c.fingerprint)
-        .where(or_(items.c.id.in_(in_buckets), items.c.fingerprint == fingerprint,
-                   items.c.id.in_(list(also))))
-        .where(items.c.pubstatus != CANCELED)
+        .where(items.c.id.in_(sorted(ids)), items.c.pubstatus != CANCELED)
     ).all()  # fmt: skip
     return [
         Candidate(
@@ -84,9 +89,9 @@ def claim(conn: Connection, found: Sketch, item_id: str) -> list[str]:
     if not lost:
         return []
     owners = conn.execute(
-        select(lsh_buckets.c.item_id).distinct().where(
-            lsh_buckets.c.bucket == func.any(_keys(lost)), lsh_buckets.c.item_id != item_id
-        )
+        select(lsh_buckets.c.item_id)
+        .distinct()
+        .where(lsh_buckets.c.bucket == func.any(_keys(lost)), lsh_buckets.c.item_id != item_id)
     ).scalars()
     return list(owners)
 

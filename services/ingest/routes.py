@@ -7,13 +7,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 
 from services.ingest.body import read_limited
 from services.queue import enqueue
+from shared import ninjs_out
 from shared.db import clusters, credentials, items, submissions
 from shared.db.credentials import Principal
 from shared.errors import Forbidden, Invalid, NotFound
@@ -178,13 +179,26 @@ def list_items(
 
 
 @router.get("/v1/items/{item_id}")
-def get_item(item_id: str, request: Request, _: EditorPrincipal) -> dict[str, Any]:
+def get_item(
+    item_id: str,
+    request: Request,
+    _: EditorPrincipal,
+    format: Literal["json", "ninjs", "ninjs2"] | None = None,
+) -> Response:
+    """The normalised item; ``?format=ninjs`` (or ``Accept: application/ninjs+json``) gives
+    IPTC ninjs 3.x, ``?format=ninjs2`` ninjs 2.x, both valid against IPTC's schemas."""
     engine: Engine = request.app.state.engine
     with engine.connect() as conn:
         found = items.get(conn, item_id)
     if found is None:
         raise NotFound(f"no item {item_id!r}")
-    return found
+    if format is None and ninjs_out.MEDIA_TYPE in request.headers.get("accept", ""):
+        format = "ninjs"
+    if format == "ninjs":
+        return JSONResponse(ninjs_out.to_ninjs3(found), media_type=ninjs_out.MEDIA_TYPE)
+    if format == "ninjs2":
+        return JSONResponse(ninjs_out.to_ninjs2(found), media_type=ninjs_out.MEDIA_TYPE)
+    return JSONResponse(found)
 
 
 @router.get("/v1/items/{item_id}/versions")

@@ -359,7 +359,8 @@ def _headline(doc: dict[str, Any]) -> str | None:
 
 
 def _abstract(doc: dict[str, Any]) -> str | None:
-    entries = _entries(doc, "descriptions")
+    # A description in the dateline role is the dateline, never the abstract.
+    entries = [e for e in _entries(doc, "descriptions") if _attr(e[1], "role") != "dateline"]
     plain = _pick(entries, ("summary", ""), NOTE, lambda e: _body_kind(e) == "text")
     return plain or _pick(entries, ("summary", ""), NOTE)
 

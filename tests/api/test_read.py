@@ -183,3 +183,26 @@ def test_items_filter_by_subject_pubstatus_and_full_text(client: httpx.Client, d
     bad = client.get("/v1/items?pubstatus=deleted", headers=bearer(token))
     assert bad.status_code == 422
     assert bad.json()["errors"][0]["field"] == "pubstatus"
+
+
+def test_item_as_ninjs_3_and_2_validates_against_the_iptc_schemas(client: httpx.Client,
+                                                                  db: Engine, stored) -> None:  # type: ignore[no-untyped-def]
+    from shared import ninjs_out
+
+    _, add = stored
+    submission_id = add("alpha", _story(1))
+    token = editor_token(db)
+    entry = client.get(f"/v1/submissions/{submission_id}", headers=bearer(token)).json()
+    url = f"/v1/items/{entry['items'][0]['item_id']}"
+    three = client.get(f"{url}?format=ninjs", headers=bearer(token))
+    assert three.headers["content-type"].startswith("application/ninjs+json")
+    ninjs_out.validate_ninjs3(three.json())
+    assert three.json()["uri"] == "urn:example:story:1"
+    assert three.json()["headlines"][0]["value"] == "Story number 1"
+    by_accept = client.get(url, headers={**bearer(token), "Accept": "application/ninjs+json"})
+    assert by_accept.json() == three.json()
+    two = client.get(f"{url}?format=ninjs2", headers=bearer(token)).json()
+    ninjs_out.validate_ninjs2(two)
+    assert two["versioncreated"] == "2022-01-07T10:01:00Z"
+    assert client.get(url, headers=bearer(token)).json()["headline"] == "Story number 1"
+    assert client.get(f"{url}?format=xml", headers=bearer(token)).status_code == 422

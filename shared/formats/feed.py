@@ -28,7 +28,8 @@ from datetime import datetime
 import lxml.etree as etree
 import lxml.html
 
-from shared.errors import DatelineError, Invalid, Malformed, TimestampError
+from shared.errors import Invalid, TimestampError
+from shared.formats.batch import read_members
 from shared.formats.feed_media import renditions
 from shared.model import ParseContext, ParsedItem, Subject
 from shared.timestamps import parse_timestamp
@@ -74,22 +75,7 @@ def parse(root: etree._Element, ctx: ParseContext) -> list[ParsedItem]:
 def _batch(members: list[etree._Element], read, root: etree._Element) -> list[ParsedItem]:  # type: ignore[no-untyped-def]
     if not 1 <= len(members) <= MAX_ITEMS:
         raise _at(Invalid, root, f"a feed holds 1 to {MAX_ITEMS} items, not {len(members)}")
-    items, failures = [], []
-    for index, member in enumerate(members):
-        try:
-            items.append(read(member))
-        except (Malformed, Invalid) as exc:
-            failures.append((index, exc))
-    if not failures:
-        return items
-    errors = [{"index": i, **entry} for i, exc in failures for entry in exc.errors]
-    kinds = {type(exc) for _, exc in failures}
-    error: type[DatelineError] = TimestampError if kinds == {TimestampError} else Invalid
-    error = Malformed if Malformed in kinds else error
-    summary = f"{len(failures)} of {len(members)} feed items are invalid"
-    if len(failures) == 1:
-        summary = f"feed item {failures[0][0]}: {failures[0][1].detail}"
-    raise error(f"{summary}; nothing was accepted", errors=errors)
+    return read_members(members, read, noun="feed item")
 
 
 def _at(kind: type[Invalid], element: etree._Element, message: str) -> Invalid:

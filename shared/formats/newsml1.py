@@ -16,8 +16,9 @@ import re
 from datetime import date, datetime
 
 from shared.dateline import find_dateline, title_case
-from shared.errors import DatelineError, Invalid, Malformed, TimestampError
+from shared.errors import TimestampError
 from shared.formats import newsml1_content as content
+from shared.formats.batch import read_members
 from shared.formats.nitf_html import (
     Element,
     attr,
@@ -56,27 +57,9 @@ def parse(doc: Element, ctx: ParseContext) -> list[ParsedItem]:
     if not 1 <= len(items) <= MAX_BATCH:
         raise invalid(doc, f"a NewsML document holds 1 to {MAX_BATCH} NewsItems, not {len(items)}")
     envelope = find(doc, "NewsEnvelope")
-    parsed, failures = [], []
-    for index, element in enumerate(items):
-        try:
-            parsed.append(_item(element, envelope, ctx))
-        except (Malformed, Invalid) as exc:
-            failures.append((index, exc))
-    if failures:
-        raise _batch_error(failures, len(items))
-    return parsed
-
-
-def _batch_error(failures: list[tuple[int, DatelineError]], total: int) -> DatelineError:
-    errors = [{"index": i, **entry} for i, exc in failures for entry in exc.errors]
-    kinds = {type(exc) for _, exc in failures}
-    error: type[DatelineError] = TimestampError if kinds == {TimestampError} else Invalid
-    if total == 1:
-        return error(failures[0][1].detail, errors=errors)
-    summary = f"{len(failures)} of {total} NewsItems are invalid"
-    if len(failures) == 1:
-        summary = f"NewsItem {failures[0][0]}: {failures[0][1].detail}"
-    return error(f"{summary}; nothing was accepted", errors=errors)
+    return read_members(
+        items, lambda element: _item(element, envelope, ctx), noun="NewsItem", bare_single=True
+    )
 
 
 # --- one NewsItem ------------------------------------------------------------------------------

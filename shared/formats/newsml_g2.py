@@ -18,7 +18,8 @@ from datetime import datetime
 from lxml import etree
 
 from shared.dateline import find_dateline
-from shared.errors import DatelineError, Invalid, TimestampError
+from shared.errors import TimestampError
+from shared.formats.batch import read_members
 from shared.formats.newsml_g2_meta import (
     NS,
     XML_LANG,
@@ -84,28 +85,14 @@ def _message(doc: etree._Element, ctx: ParseContext) -> list[ParsedItem]:
         raise invalid(
             where, f"a newsMessage itemSet holds 1 to {MAX_BATCH} items, not {len(members)}"
         )
-    items, failures = [], []
-    for index, member in enumerate(members):
-        try:
-            if local(member.tag) not in NEWS:
-                kind = local(member.tag)
-                raise invalid(member, f"a {kind} is not news: this item class is not supported")
-            items.append(_item(member, ctx, Catalog(header, member), priority))
-        except Invalid as exc:
-            failures.append((index, exc))
-    if failures:
-        raise _batch_error(failures, len(members))
-    return items
 
+    def read(member: etree._Element) -> ParsedItem:
+        if local(member.tag) not in NEWS:
+            kind = local(member.tag)
+            raise invalid(member, f"a {kind} is not news: this item class is not supported")
+        return _item(member, ctx, Catalog(header, member), priority)
 
-def _batch_error(failures: list[tuple[int, DatelineError]], total: int) -> DatelineError:
-    errors = [{"index": i, **entry} for i, exc in failures for entry in exc.errors]
-    timestamps = all(isinstance(exc, TimestampError) for _, exc in failures)
-    summary = f"{len(failures)} of {total} items in the newsMessage are invalid"
-    if len(failures) == 1:
-        summary = f"newsMessage item {failures[0][0]}: {failures[0][1].detail}"
-    error = TimestampError if timestamps else Invalid
-    return error(f"{summary}; nothing was accepted", errors=errors)
+    return read_members(members, read, noun="newsMessage item")
 
 
 # --- one newsItem or packageItem -----------------------------------------------------------

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from shared.errors import DatelineError, Invalid, Malformed, TimestampError
+from shared.formats.batch import read_members
 from shared.model import Association, Dateline, ParseContext, ParsedItem, Place, Rendition, Subject
 
 NAME = "ninjs"
@@ -176,25 +177,14 @@ def _invalid(pointer: str, message: str, error: type[DatelineError] = Invalid) -
 def _batch(members: list[Any], ctx: ParseContext) -> list[ParsedItem]:
     if not 1 <= len(members) <= MAX_BATCH:
         raise _invalid("", f"a batch holds 1 to {MAX_BATCH} items, not {len(members)}")
-    items, failures = [], []
-    for index, member in enumerate(members):
-        try:
-            _inspect(member, "")
-            if not isinstance(member, dict):
-                raise _invalid("", f"a batch member must be a ninjs object, not {_kind(member)}")
-            items.append(_item(member, ctx))
-        except (Malformed, Invalid) as exc:
-            failures.append((index, exc))
-    if not failures:
-        return items
-    errors = [{"index": i, **entry} for i, exc in failures for entry in exc.errors]
-    kinds = {type(exc) for _, exc in failures}
-    error: type[DatelineError] = TimestampError if kinds == {TimestampError} else Invalid
-    error = Malformed if Malformed in kinds else error
-    summary = f"{len(failures)} of {len(members)} batch items are invalid"
-    if len(failures) == 1:
-        summary = f"batch item {failures[0][0]}: {failures[0][1].detail}"
-    raise error(f"{summary}; nothing was accepted", errors=errors)
+
+    def read(member: Any) -> ParsedItem:
+        _inspect(member, "")
+        if not isinstance(member, dict):
+            raise _invalid("", f"a batch member must be a ninjs object, not {_kind(member)}")
+        return _item(member, ctx)
+
+    return read_members(members, read, noun="batch item")
 
 
 # --- one ninjs object -> ParsedItem ------------------------------------------------------------

@@ -20,7 +20,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 
-from shared.errors import DatelineError, Invalid, Malformed, TimestampError
+from shared.errors import Invalid, TimestampError
+from shared.formats.batch import read_members
 from shared.model import ParsedItem
 
 SOH, STX, ETX, EOT, SYN, US = "\x01", "\x02", "\x03", "\x04", "\x16", "\x1f"
@@ -129,21 +130,7 @@ def batch(found: Sequence[Frame], read: Callable[[Frame], ParsedItem]) -> list[P
     """Read every frame; one message's error is raised as is, a batch's carry their index."""
     if len(found) == 1:
         return [read(found[0])]
-    items, failures = [], []
-    for index, frame in enumerate(found):
-        try:
-            items.append(read(frame))
-        except (Malformed, Invalid) as exc:
-            failures.append((index, exc))
-    if not failures:
-        return items
-    errors = [{"index": i, **entry} for i, exc in failures for entry in exc.errors]
-    kinds = {type(exc) for _, exc in failures}
-    kind: type[DatelineError] = TimestampError if kinds == {TimestampError} else Invalid
-    summary = f"{len(failures)} of {len(found)} messages are invalid"
-    if len(failures) == 1:
-        summary = f"message {failures[0][0]}: {failures[0][1].detail}"
-    raise kind(f"{summary}; nothing was accepted", errors=errors)
+    return read_members(found, read, noun="message")
 
 
 def century_year(yy: int, near: int) -> int:

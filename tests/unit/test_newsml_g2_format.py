@@ -411,7 +411,7 @@ def test_batch_with_bad_members_names_each_by_index_and_accepts_nothing() -> Non
     error = refusal(sample("bad/batch-bad-members.xml"))
     assert [(e["index"], e["line"]) for e in error.errors] == [(1, 15), (2, 19)]
     assert "day 30 does not exist" in error.errors[0]["message"]
-    assert "2 of 3 items" in error.detail
+    assert "2 of 3 newsMessage items" in error.detail
 
 
 def test_empty_news_message_is_invalid() -> None:

@@ -1,0 +1,50 @@
+"""All-or-nothing batches (DESIGN §3): every member is read; if any fails, one error names each
+failing member's ``index`` and nothing is accepted."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+from shared.errors import DatelineError, Invalid, Malformed, TimestampError
+from shared.model import ParsedItem
+
+Member = TypeVar("Member")
+
+
+def read_members(
+    members: Sequence[Member],
+    read: Callable[[Member], ParsedItem],
+    *,
+    noun: str,
+    bare_single: bool = False,
+) -> list[ParsedItem]:
+    """Every member read by ``read``, or the combined error. ``noun`` names a member in the
+    message ("feed item"); with ``bare_single`` a lone member's error keeps its own detail."""
+    items: list[ParsedItem] = []
+    failures: list[tuple[int, DatelineError]] = []
+    for index, member in enumerate(members):
+        try:
+            items.append(read(member))
+        except (Malformed, Invalid) as exc:
+            failures.append((index, exc))
+    if failures:
+        raise batch_error(failures, len(members), noun=noun, bare_single=bare_single)
+    return items
+
+
+def batch_error(
+    failures: list[tuple[int, DatelineError]], total: int, *, noun: str, bare_single: bool = False
+) -> DatelineError:
+    errors = [{"index": i, **entry} for i, exc in failures for entry in exc.errors] or [
+        {"index": i, "message": exc.detail} for i, exc in failures
+    ]
+    kinds = {type(exc) for _, exc in failures}
+    error: type[DatelineError] = TimestampError if kinds == {TimestampError} else Invalid
+    error = Malformed if Malformed in kinds else error
+    if bare_single and total == 1:
+        return error(failures[0][1].detail, errors=errors)
+    summary = f"{len(failures)} of {total} {noun}s are invalid"
+    if len(failures) == 1:
+        summary = f"{noun} {failures[0][0]}: {failures[0][1].detail}"
+    return error(f"{summary}; nothing was accepted", errors=errors)

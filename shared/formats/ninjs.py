@@ -11,23 +11,20 @@ array is a batch, all or nothing: every failing member is reported with its ``in
 
 from __future__ import annotations
 
-import json
-import math
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from shared.errors import DatelineError, Invalid, Malformed, TimestampError
+from shared.errors import TimestampError
 from shared.formats.batch import read_members
+from shared.formats.jsonsafe import child, decode_json, inspect, invalid
 from shared.model import Association, Dateline, ParseContext, ParsedItem, Place, Rendition, Subject
 
 NAME = "ninjs"
 FAMILY = "json"
 
 MAX_BATCH = 1000
-MAX_DEPTH = 64
-MAX_INT_DIGITS = 4300  # CPython's int/str conversion limit (CVE-2020-10735)
 MAX_URI_BYTES = 1024  # a PostgreSQL B-tree entry fails above 2704 bytes
 LINE, LABEL, NOTE = 1000, 255, 10_000  # character limits by kind of field
 
@@ -41,9 +38,6 @@ SCHEMES |= dict.fromkeys(("medtop", "mediatopic", "iptc-mediatopic"), "iptc-medi
 IPTC_CV = re.compile(r"https?://cv\.iptc\.org/newscodes/(subjectcode|mediatopic)/?([^/]*)/?", re.I)
 QCODE = re.compile(r"(subj|medtop):(.+)", re.I)
 URI_TAIL = re.compile(r"(.*[/#:])([^/#:]+)/?")
-# A string, closed or running to the end (so each " matches once: linear), or a bracket.
-STRUCTURE = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*(?:"|\\?\Z)|[\[{\]}]', re.S)
-BAD_CHARS = re.compile("[\x00\ud800-\udfff]")
 BODY_KINDS = {"text/html": "html", "application/xhtml+xml": "html", "text/plain": "text"}
 JSON_KINDS = {bool: "a boolean", int: "a number", float: "a number", str: "a string"}
 
@@ -57,118 +51,13 @@ def sniff(text: str) -> bool:
 
 def parse(text: str, ctx: ParseContext) -> list[ParsedItem]:
     """One item per ninjs object (several for an array), or raises ``Malformed``/``Invalid``."""
-    document = _decode(text)
+    document = decode_json(text)
     if isinstance(document, list):
         return _batch(document, ctx)
-    _inspect(document, "")
+    inspect(document, "")
     if not isinstance(document, dict):
-        raise _invalid("", "a ninjs document is a JSON object, or an array of them for a batch")
+        raise invalid("", "a ninjs document is a JSON object, or an array of them for a batch")
     return [_item(document, ctx)]
-
-
-# --- JSON: syntax, resource limits, and values that must not travel further ------------------
-
-
-class _Bad:
-    """Stands in for a decoded value that must not be handed on; reported with its pointer."""
-
-    def __init__(self, message: str, error: type[DatelineError] = Invalid) -> None:
-        self.message, self.error = message, error
-
-
-class _Object(dict[str, Any]):
-    duplicate: str | None = None
-
-
-def _pairs(pairs: list[tuple[str, Any]]) -> _Object:
-    obj = _Object(pairs)
-    if len(obj) < len(pairs):
-        obj.duplicate = _first_repeat(key for key, _ in pairs)
-    return obj
-
-
-def _first_repeat(keys: Iterable[str]) -> str | None:
-    seen: set[str] = set()
-    for key in keys:
-        if key in seen:
-            return key
-        seen.add(key)
-    return None
-
-
-def _int(text: str) -> int | _Bad:
-    if len(text.lstrip("-")) > MAX_INT_DIGITS:
-        return _Bad(f"an integer of more than {MAX_INT_DIGITS} digits is not accepted")
-    return int(text)
-
-
-def _float(text: str) -> float | _Bad:
-    value = float(text)
-    return value if math.isfinite(value) else _Bad(f"the number {text[:24]} is out of range")
-
-
-def _constant(name: str) -> _Bad:
-    return _Bad(f"{name} is not valid JSON (RFC 8259 has no NaN or Infinity)", Malformed)
-
-
-_DECODER = json.JSONDecoder(
-    object_pairs_hook=_pairs, parse_int=_int, parse_float=_float, parse_constant=_constant
-)
-
-
-def _decode(text: str) -> Any:
-    _check_depth(text)
-    try:
-        return _DECODER.decode(text)
-    except json.JSONDecodeError as exc:
-        problem = re.sub(r"( starting)? at$", "", exc.msg)  # "Invalid control character at"
-        where = {"line": exc.lineno, "column": exc.colno, "message": problem}
-        detail = f"invalid JSON at line {exc.lineno}, column {exc.colno}: {problem}"
-        raise Malformed(detail, errors=[where]) from None
-    except RecursionError:  # the depth scan stops this first; never let it escape regardless
-        raise _invalid("", f"JSON nested deeper than {MAX_DEPTH} levels") from None
-
-
-def _check_depth(text: str) -> None:
-    """Counts brackets outside strings, so deep nesting fails before the decoder recurses."""
-    depth = 0
-    for match in STRUCTURE.finditer(text):
-        char = match.group()[0]
-        depth += 1 if char in "[{" else -1 if char in "]}" else 0
-        if depth > MAX_DEPTH:
-            at = match.start()
-            line, column = text.count("\n", 0, at) + 1, at - text.rfind("\n", 0, at)
-            message = f"JSON nested deeper than {MAX_DEPTH} levels"
-            where = {"line": line, "column": column, "message": message}
-            raise Invalid(f"{message} at line {line}, column {column}", errors=[where])
-
-
-def _inspect(value: Any, pointer: str) -> None:
-    """Raises for the first value anywhere in the tree that storage or clients cannot take."""
-    if isinstance(value, _Bad):
-        raise _invalid(pointer, value.message, value.error)
-    if isinstance(value, str) and BAD_CHARS.search(value):
-        raise _invalid(pointer, "contains U+0000 or a lone surrogate, which cannot be stored")
-    if isinstance(value, list):
-        for index, member in enumerate(value):
-            _inspect(member, f"{pointer}/{index}")
-    elif isinstance(value, dict):
-        if isinstance(value, _Object) and value.duplicate is not None:
-            raise _invalid(_child(pointer, value.duplicate), "this key appears twice in one object")
-        for key, member in value.items():
-            if BAD_CHARS.search(key):
-                raise _invalid(pointer, "a key contains U+0000 or a lone surrogate")
-            _inspect(member, _child(pointer, key))
-
-
-def _child(pointer: str, key: str) -> str:
-    return f"{pointer}/{key.replace('~', '~0').replace('/', '~1')}"
-
-
-def _invalid(pointer: str, message: str, error: type[DatelineError] = Invalid) -> DatelineError:
-    return error(
-        f"{pointer or 'document'}: {message}", errors=[{"field": pointer, "message": message}]
-    )
 
 
 # --- batches ---------------------------------------------------------------------------------
@@ -176,12 +65,12 @@ def _invalid(pointer: str, message: str, error: type[DatelineError] = Invalid) -
 
 def _batch(members: list[Any], ctx: ParseContext) -> list[ParsedItem]:
     if not 1 <= len(members) <= MAX_BATCH:
-        raise _invalid("", f"a batch holds 1 to {MAX_BATCH} items, not {len(members)}")
+        raise invalid("", f"a batch holds 1 to {MAX_BATCH} items, not {len(members)}")
 
     def read(member: Any) -> ParsedItem:
-        _inspect(member, "")
+        inspect(member, "")
         if not isinstance(member, dict):
-            raise _invalid("", f"a batch member must be a ninjs object, not {_kind(member)}")
+            raise invalid("", f"a batch member must be a ninjs object, not {_kind(member)}")
         return _item(member, ctx)
 
     return read_members(members, read, noun="batch item")
@@ -227,7 +116,7 @@ def _item(doc: dict[str, Any], ctx: ParseContext) -> ParsedItem:
 def _field(doc: dict[str, Any], *keys: str, base: str = "") -> tuple[str, Any]:
     """The first key present with a non-null value, as (pointer, value); else (base, None)."""
     key = next((k for k in keys if doc.get(k) is not None), None)
-    return (base, None) if key is None else (_child(base, key), doc[key])
+    return (base, None) if key is None else (child(base, key), doc[key])
 
 
 def _string(pointer: str, value: Any, limit: int | None) -> str | None:
@@ -235,10 +124,10 @@ def _string(pointer: str, value: Any, limit: int | None) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise _invalid(pointer, f"must be a string, not {_kind(value)}")
+        raise invalid(pointer, f"must be a string, not {_kind(value)}")
     value = value.strip()
     if limit is not None and len(value) > limit:
-        raise _invalid(pointer, f"is longer than {limit} characters")
+        raise invalid(pointer, f"is longer than {limit} characters")
     return value or None
 
 
@@ -253,7 +142,7 @@ def _kind(value: Any) -> str:
 def _identity(doc: dict[str, Any]) -> str:
     uri = _uri(doc, "")
     if uri is None:
-        raise _invalid("/uri", "a ninjs item needs a uri or guid")
+        raise invalid("/uri", "a ninjs item needs a uri or guid")
     return uri
 
 
@@ -262,7 +151,7 @@ def _uri(doc: dict[str, Any], base: str) -> str | None:
     key = "uri" if _text(doc, "uri", limit=None, base=base) else "guid"
     uri = _text(doc, key, limit=None, base=base)
     if uri is not None and len(uri.encode()) > MAX_URI_BYTES:
-        raise _invalid(f"{base}/{key}", f"is longer than {MAX_URI_BYTES} bytes")
+        raise invalid(f"{base}/{key}", f"is longer than {MAX_URI_BYTES} bytes")
     return uri
 
 
@@ -280,14 +169,14 @@ def _choice(doc: dict[str, Any], allowed: dict[str, str], default: str, *keys: s
     text = (_string(pointer, value, LABEL) or default).lower()
     if text not in allowed:
         names = ", ".join(sorted(set(allowed.values())))
-        raise _invalid(pointer, f"must be one of {names}, not {text[:64]!r}")
+        raise invalid(pointer, f"must be one of {names}, not {text[:64]!r}")
     return allowed[text]
 
 
 def _rank(doc: dict[str, Any], key: str) -> int | None:
     pointer, value = _field(doc, key)
     if value is not None and (type(value) is not int or not 1 <= value <= 9):
-        raise _invalid(pointer, "must be an integer from 1 to 9")
+        raise invalid(pointer, "must be an integer from 1 to 9")
     return value
 
 
@@ -296,7 +185,7 @@ def _time(doc: dict[str, Any], ctx: ParseContext, *keys: str) -> datetime | None
     pointer, value = _field(doc, *keys)
     if value is not None and not isinstance(value, str):
         message = f"must be an RFC 3339 date-time string, not {_kind(value)}"
-        raise _invalid(pointer, message, TimestampError)
+        raise invalid(pointer, message, TimestampError)
     raw: str = (value or "").strip()
     text = raw.upper()
     if not text:
@@ -308,7 +197,7 @@ def _time(doc: dict[str, Any], ctx: ParseContext, *keys: str) -> datetime | None
         return parsed.astimezone(UTC)
     except (ValueError, OverflowError) as exc:
         message = f"{raw[:64]!r} is not a possible date-time ({exc})"
-        raise _invalid(pointer, message, TimestampError) from None
+        raise invalid(pointer, message, TimestampError) from None
 
 
 # --- arrays of objects: headlines, bodies, descriptions, subjects, places, genres -------------
@@ -317,10 +206,10 @@ def _time(doc: dict[str, Any], ctx: ParseContext, *keys: str) -> datetime | None
 def _entries(doc: dict[str, Any], *keys: str) -> list[Entry]:
     pointer, value = _field(doc, *keys)
     if value is not None and not isinstance(value, list):
-        raise _invalid(pointer, f"must be an array, not {_kind(value)}")
+        raise invalid(pointer, f"must be an array, not {_kind(value)}")
     for index, entry in enumerate(value or []):
         if not isinstance(entry, dict):
-            raise _invalid(f"{pointer}/{index}", f"must be an object, not {_kind(entry)}")
+            raise invalid(f"{pointer}/{index}", f"must be an object, not {_kind(entry)}")
     return [(f"{pointer}/{i}", entry) for i, entry in enumerate(value or [])]
 
 
@@ -412,7 +301,7 @@ def _place(base: str, entry: dict[str, Any]) -> Place:
 def _keywords(doc: dict[str, Any]) -> list[str]:
     pointer, value = _field(doc, "keywords")
     if value is not None and not isinstance(value, list):
-        raise _invalid(pointer, f"must be an array of strings, not {_kind(value)}")
+        raise invalid(pointer, f"must be an array of strings, not {_kind(value)}")
     keywords = (_string(f"{pointer}/{i}", word, LINE) for i, word in enumerate(value or []))
     return [word for word in keywords if word]
 
@@ -431,14 +320,14 @@ def _members(doc: dict[str, Any], key: str) -> list[tuple[str, str | None, dict[
     """(pointer, map key, object) from a 1.x map keyed by name or a 2.x/3.x array."""
     pointer, value = _field(doc, key)
     if isinstance(value, dict):
-        found = [(_child(pointer, k), k, v) for k, v in value.items()]
+        found = [(child(pointer, k), k, v) for k, v in value.items()]
     elif isinstance(value, list) or value is None:
         found = [(f"{pointer}/{i}", None, v) for i, v in enumerate(value or [])]
     else:
-        raise _invalid(pointer, f"must be an object (ninjs 1.x) or an array, not {_kind(value)}")
+        raise invalid(pointer, f"must be an object (ninjs 1.x) or an array, not {_kind(value)}")
     for member_pointer, _, member in found:
         if member is not None and not isinstance(member, dict):
-            raise _invalid(member_pointer, f"must be an object, not {_kind(member)}")
+            raise invalid(member_pointer, f"must be an object, not {_kind(member)}")
     return [(p, k, v) for p, k, v in found if v is not None]  # Superdesk sends empty slots as null
 
 
@@ -459,7 +348,7 @@ def _size(base: str, entry: dict[str, Any], *keys: str) -> int | None:
         value = int(value)
     if value is None or (type(value) is int and value >= 0):
         return value
-    raise _invalid(pointer, "must be a whole number of at least 0")
+    raise invalid(pointer, "must be a whole number of at least 0")
 
 
 def _link(base: str, key: str | None, entry: dict[str, Any]) -> Association | None:

@@ -19,10 +19,6 @@ from shared.formats.charsets import text_charset
 
 MAX_DEPTH = 256  # libxml2's own limit without huge_tree: deeper documents are a 400
 _PROLOG = re.compile(rb"^<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"']")
-# Quoted literals may hold '>' or '[': skip them whole, so the internal subset is always seen.
-_DOCTYPE = re.compile(
-    r"<!DOCTYPE\s+(?:[^\[>\"']|\"[^\"]*\"|'[^']*')*(\[(?P<subset>.*?)\])?\s*>", re.S
-)
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
     (codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"),
@@ -99,12 +95,35 @@ def _decode(raw: bytes, encoding: str, *, label: str | None = None) -> str:
         ) from exc
 
 
+def _internal_subset(text: str) -> tuple[int, str] | None:
+    """The DOCTYPE's internal subset and where the DOCTYPE starts, in one linear scan: quoted
+    literals are skipped whole (they may hold '>' or '['), so the subset is always found."""
+    start = text.find("<!DOCTYPE")
+    if start < 0:
+        return None
+    i, quote, opened = start + 9, "", -1
+    while i < len(text):
+        char = text[i]
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "\"'":
+            quote = char
+        elif char == "[" and opened < 0:
+            opened = i
+        elif char == "]" and opened >= 0:
+            return start, text[opened + 1 : i]
+        elif char == ">" and opened < 0:
+            return None
+        i += 1
+    return (start, text[opened + 1 :]) if opened >= 0 else None
+
+
 def _check_doctype(text: str) -> None:
     """Before parsing: an internal subset declaring entities is refused, so even billion laughs
     is a 422 naming the line rather than a parser error."""
-    match = _DOCTYPE.search(text)
-    if match and match.group("subset") is not None and "<!ENTITY" in match.group("subset"):
-        raise _entities(text[: match.start()].count("\n") + 1)
+    found = _internal_subset(text)
+    if found is not None and "<!ENTITY" in found[1]:
+        raise _entities(text[: found[0]].count("\n") + 1)
 
 
 def _entities(line: int) -> Invalid:

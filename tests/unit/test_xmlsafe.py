@@ -304,3 +304,9 @@ def test_an_unknown_xml_root_is_a_415_naming_it(xml: str) -> None:
     with pytest.raises(UnsupportedMediaType) as caught:
         post(xml.encode())
     assert f"<{etree.QName(etree.fromstring(xml)).localname}>" in caught.value.detail
+
+
+def test_an_endless_run_of_unclosed_doctypes_is_refused_without_backtracking() -> None:
+    # Quadratic scanning made 260 KB of this take 18 s; the scan is linear now.
+    with pytest.raises(InputError):
+        parse_xml(("<!DOCTYPE a [" * 200_000).encode())

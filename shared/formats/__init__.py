@@ -148,7 +148,7 @@ def document(raw: bytes, media: MediaType, family: str) -> object:
         raise Malformed("the request body is empty")
     _contradicts(raw, media, family)
     if family == "xml":
-        return parse_xml(raw)
+        return parse_xml(raw, media.charset)
     if family == "email":
         return raw
     return decode(raw, media, family)

@@ -10,6 +10,7 @@ guessed. Syntax errors are a 400 naming the line.
 from __future__ import annotations
 
 import codecs
+import functools
 import re
 
 from lxml import etree
@@ -43,8 +44,15 @@ def _declared(head: str) -> str | None:
     return match.group(1).decode() if match else None
 
 
-def decode_xml(raw: bytes) -> str:
-    """The document as text, decoded exactly as its BOM or prolog says."""
+def _contradiction(message: str) -> Malformed:
+    return Malformed(
+        message, errors=[{"line": 1, "message": "declared encoding contradicts the bytes"}]
+    )
+
+
+def decode_xml(raw: bytes, charset: str | None = None) -> str:
+    """The document as text, decoded exactly as its BOM, the Content-Type ``charset`` (which
+    RFC 7303 makes authoritative) or its prolog says; any two of them disagreeing is a 400."""
     physical = None
     body = raw
     for bom, name in _BOMS:
@@ -57,21 +65,38 @@ def decode_xml(raw: bytes) -> str:
                 physical = name
     if physical is not None:
         text = _decode(body, physical)
-        declared = _declared(text[:200])
-        if declared and not _compatible(_family(declared), _family(physical)):
-            raise Malformed(
-                f"the XML declares {declared!r} but the bytes are {physical}",
-                errors=[{"line": 1, "message": "declared encoding contradicts the bytes"}],
-            )
+        for label, declared in (("XML", _declared(text[:200])), ("Content-Type", charset)):
+            if declared and not _compatible(_family(declared), _family(physical)):
+                raise _contradiction(
+                    f"the {label} declares {declared!r} but the bytes are {physical}"
+                )
         return text
     match = _PROLOG.match(raw[:200])
-    encoding = match.group(1).decode() if match else "utf-8"
-    if _family(encoding).startswith(("utf-16", "utf-32")):
-        raise Malformed(
-            f"the XML declares {encoding!r} but has no {encoding} byte order",
-            errors=[{"line": 1, "message": "declared encoding contradicts the bytes"}],
-        )
-    return _decode(raw, _family(encoding), label=encoding)
+    declared = match.group(1).decode() if match else None
+    if charset and declared and _family(charset) != _family(declared):
+        raise _contradiction(f"the Content-Type says {charset!r} but the XML declares {declared!r}")
+    encoding = charset or declared or "utf-8"
+    codec = _family(encoding)
+    if codec.startswith(("utf-16", "utf-32")):
+        raise _contradiction(f"the XML declares {encoding!r} but has no {encoding} byte order")
+    if codec != "utf-8" and not raw.isascii() and _is_utf8(raw) and _single_byte(codec):
+        raise _contradiction(f"the XML declares {encoding!r} but its bytes are UTF-8")
+    return _decode(raw, codec, label=encoding)
+
+
+def _is_utf8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+@functools.cache
+def _single_byte(codec: str) -> bool:
+    """One byte, one character (Latin, Cyrillic…): there valid UTF-8 means a wrong declaration,
+    as real windows-1251 or ISO-8859 text is practically never valid UTF-8."""
+    return len(bytes(range(256)).decode(codec, errors="replace")) == 256
 
 
 def _compatible(declared: str, physical: str) -> bool:
@@ -145,9 +170,9 @@ _PARSER_OPTIONS = {
 }
 
 
-def parse_xml(raw: bytes) -> etree._Element:
+def parse_xml(raw: bytes, charset: str | None = None) -> etree._Element:
     """The root element of ``raw``; raises Malformed (400) or Invalid (422), nothing else."""
-    text = decode_xml(raw)
+    text = decode_xml(raw, charset)
     _check_doctype(text)
     # Re-encode as UTF-8 with the declaration dropped, so libxml2 cannot decode differently.
     without_prolog = re.sub(r"^\s*<\?xml[^>]*\?>", "", text, count=1)

@@ -310,3 +310,30 @@ def test_an_endless_run_of_unclosed_doctypes_is_refused_without_backtracking() -
     # Quadratic scanning made 260 KB of this take 18 s; the scan is linear now.
     with pytest.raises(InputError):
         parse_xml(("<!DOCTYPE a [" * 200_000).encode())
+
+
+def _nitf_body(headline: str, prolog: str = "") -> str:
+    return (
+        f"{prolog}<nitf><head><title>{headline}</title></head><body><body.head><hedline>"
+        f"<hl1>{headline}</hl1></hedline></body.head><body.content><p>Текст новости о погоде."
+        "</p></body.content></body></nitf>"
+    )
+
+
+def test_the_content_type_charset_decides_when_there_is_no_prolog() -> None:
+    raw = _nitf_body("Снег в Минске").encode("cp1251")
+    [item] = parse_body(raw, "text/xml; charset=windows-1251", ParseContext())
+    assert item.headline == "Снег в Минске"
+
+
+def test_a_content_type_charset_contradicting_the_prolog_is_a_400() -> None:
+    raw = _nitf_body("Снег", '<?xml version="1.0" encoding="koi8-r"?>').encode("koi8-r")
+    with pytest.raises(Malformed, match="Content-Type says"):
+        parse_body(raw, "application/xml; charset=windows-1251", ParseContext())
+
+
+@pytest.mark.parametrize("declared", ["ISO-8859-1", "windows-1251", "KOI8-R"])
+def test_utf8_bytes_under_a_single_byte_declaration_are_refused_not_guessed(declared: str) -> None:
+    raw = _nitf_body("Müller и Привет", f'<?xml version="1.0" encoding="{declared}"?>')
+    with pytest.raises(Malformed, match="its bytes are UTF-8"):
+        parse_xml(raw.encode("utf-8"))

@@ -10,6 +10,7 @@ readable but wrong, with ``errors`` naming the field, index or line.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -131,15 +132,50 @@ def detect(doc: object, family: str) -> ModuleType:
     return candidates[-1]
 
 
+_FIRST_TAG = re.compile(rb"<([A-Za-z][\w:.-]*)")
+_HEADER_LINE = re.compile(rb"^[!-9;-~]+:")
+_NEWS_ROOTS = {b"nitf", b"rss", b"feed", b"NewsML", b"newsMessage", b"newsItem", b"packageItem",
+               b"RDF", b"rdf:RDF"}  # fmt: skip
+
+
 def _contradicts(raw: bytes, media: MediaType, family: str) -> None:
+    """415 for a body of another kind than its content type says (DESIGN §5): markup or JSON
+    sent as plain text, a news XML document sent as an HTML page, prose sent as e-mail."""
+    body = raw.lstrip(b"\xef\xbb\xbf\xff\xfe\x00 \t\r\n")
+    head = body[:1].decode("latin-1")
+    looks = None
     leads = _LEADS.get(family)
-    if leads is None:
-        return
-    head = raw.lstrip(b"\xef\xbb\xbf\xff\xfe\x00 \t\r\n")[:1].decode("latin-1")
-    if head not in leads:
+    if leads is not None and head not in leads:
+        looks = family.upper()
+    elif family == "text" and (_is_markup(body) or _is_json(body)):
+        looks = "plain text"
+    elif family == "html" and _first_tag(body) in _NEWS_ROOTS:
+        looks = "an HTML page"
+    elif family == "email" and not _HEADER_LINE.match(body):
+        looks = "an e-mail message"
+    if looks is not None:
         raise UnsupportedMediaType(
-            f"the body does not look like {family.upper()}, as {media.essence!r} says"
+            f"the body does not look like {looks}, as {media.essence!r} says"
         )
+
+
+def _first_tag(body: bytes) -> bytes | None:
+    match = _FIRST_TAG.search(body[:4096])
+    return match.group(1) if match else None
+
+
+def _is_markup(body: bytes) -> bool:
+    return body[:1] == b"<" and (body[:2] in (b"<?", b"<!") or _first_tag(body[:64]) is not None)
+
+
+def _is_json(body: bytes) -> bool:
+    if body[:1] not in (b"{", b"["):
+        return False
+    try:
+        json.loads(body)
+    except ValueError:
+        return False
+    return True
 
 
 def document(raw: bytes, media: MediaType, family: str) -> object:

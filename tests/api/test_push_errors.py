@@ -169,3 +169,24 @@ def test_over_long_idempotency_key_is_422(client: httpx.Client, db: Engine, serv
     answer = push(client, partner_key(db, "belta"), PAGE, **{"Idempotency-Key": "k" * 256})
     _problem(answer, 422, "invalid")
     _nothing_stored(db, servers)
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (b'<?xml version="1.0"?><nitf><head/></nitf>', "text/plain"),
+        (b"<html><body><h1>Page</h1></body></html>", "text/plain"),
+        (b'{"uri": "u:1", "headline": "JSON as text"}', "text/plain"),
+        (b'<?xml version="1.0"?><rss version="2.0"><channel/></rss>', "text/html"),
+        (b"Just a story, no mail headers.\n\nBody.", "message/rfc822"),
+        (b"Headline\n\nBody text.", "application/json"),
+        (b'{"uri": "u:1"}', "application/xml"),
+    ],
+)
+def test_a_body_of_another_kind_than_its_content_type_is_415(
+    client: httpx.Client, db: Engine, servers, body: bytes, content_type: str
+) -> None:
+    answer = push(client, partner_key(db, "belta"), body, content_type)
+    problem = _problem(answer, 415, "unsupported_media_type")
+    assert content_type in problem["detail"]
+    _nothing_stored(db, servers)

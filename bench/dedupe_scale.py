@@ -67,7 +67,7 @@ def load(engine, n: int) -> float:  # type: ignore[no-untyped-def]
             for i in range(n):
                 item_id = f"s{i:09d}"
                 copy.write_row((item_id, partner, f"urn:bench:{i}", "2024-01-01T00:00:00Z",
-                                "2024-01-01T00:00:00Z", "usable", f"{i:064x}", item_id, 1, "{}",
+                                "2024-01-01T00:00:00Z", "usable", f"{i:064x}", item_id, 1, '{"type": "text"}',
                                 sigs[i].tobytes()))
         seen: set[int] = set()
         with cur.copy("COPY lsh_buckets (bucket, item_id) FROM STDIN") as copy:
@@ -102,9 +102,9 @@ def probe(engine, count: int) -> list[float]:  # type: ignore[no-untyped-def]
             trans = conn.begin()
             started = time.perf_counter()
             found = clusters.sketch(item)
-            before = clusters.candidates(conn, found, item.fingerprint)
-            owners = clusters.claim(conn, found, f"p{i}")
-            cands = clusters.candidates(conn, found, item.fingerprint, also=owners)
+            before = clusters.candidates(conn, found, item)
+            owners = clusters.claim_many(conn, [(found, f"p{i}")]).get(f"p{i}", [])
+            cands = clusters.candidates(conn, found, item, also=owners)
             decide(NewItem(1, item.uri, False, item.fingerprint), before + cands, thresholds)
             costs.append(time.perf_counter() - started)
             trans.rollback()

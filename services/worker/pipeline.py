@@ -16,7 +16,6 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from shared.db import credentials, items, submissions
 from shared.db.credentials import Partner
-from shared.dedupe_verdict import Thresholds
 from shared.errors import InputError, TransientError
 from shared.model import NormalisedItem
 from shared.prepare import prepare
@@ -52,7 +51,7 @@ def process_submission(engine: Engine, settings: Settings, submission_id: str) -
         return _fail(engine, claim, _describe("parser_error", exc))
 
     try:
-        verdicts = _store(engine, claim, partner, normalised, settings.thresholds)
+        verdicts = _store(engine, claim, partner, normalised, settings)
     except UNREACHABLE as exc:
         _release(engine, claim, exc)
         raise TransientError(f"storing failed: {exc.orig}") from exc
@@ -72,26 +71,26 @@ def _store(
     claim: submissions.Claim,
     partner: Partner,
     normalised: list[NormalisedItem],
-    thresholds: Thresholds,
+    settings: Settings,
 ) -> list[dict[str, Any]] | None:
     """One transaction: every item, its version and verdict, and the submission done."""
     with engine.begin() as conn:
         if not submissions.fence(conn, claim):
             return None
-        verdicts: list[dict[str, Any]] = []
-        for item in normalised:
-            stored = items.store(
-                conn, partner_id=partner.id, item=item, submission_id=claim.id,
-                received_at=claim.received_at, thresholds=thresholds,
-            )  # fmt: skip
-            verdicts.append(
-                {
-                    "item_id": stored.item_id,
-                    "uri": stored.uri,
-                    "version": item.version,
-                    "verdict": stored.verdict.value,
-                }
-            )
+        stored = items.store_batch(
+            conn, partner_id=partner.id, batch=normalised, submission_id=claim.id,
+            received_at=claim.received_at, thresholds=settings.thresholds,
+            window_hours=settings.dedupe_window_hours,
+        )  # fmt: skip
+        verdicts = [
+            {
+                "item_id": s.item_id,
+                "uri": s.uri,
+                "version": item.version,
+                "verdict": s.verdict.value,
+            }
+            for s, item in zip(stored, normalised, strict=True)
+        ]
         submissions.finish(conn, claim, verdicts)
     return verdicts
 

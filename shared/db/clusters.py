@@ -8,11 +8,11 @@ which a single statement (one snapshot) would not.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import Connection, bindparam, delete, func, literal, select, text
+from sqlalchemy import Connection, Integer, Text, bindparam, delete, func, literal, select, text
 from sqlalchemy.dialects.postgresql import ARRAY, BIGINT
 
 from shared.db.tables import items, lsh_buckets
@@ -21,19 +21,26 @@ from shared.dedupe_verdict import Candidate
 from shared.model import NormalisedItem
 
 CANCELED = "canceled"
+MIN_STORY_WORDS = 12  # shorter bodies are compared with their headline
+MAX_EXACT = 20  # exact-fingerprint candidates considered (the oldest in the window)
 
 
 @dataclass(frozen=True, slots=True)
 class Sketch:
     signature: bytes
     keys: list[int]
+    words: int
 
 
 def sketch(item: NormalisedItem) -> Sketch:
-    sig = signature(
-        story_text(item.body_text, item.headline, item.dateline.text if item.dateline else None)
-    )
-    return Sketch(sig, band_keys(sig))
+    """The item's signature and band keys. A short body (a flash, "More to follow.") is read
+    with its headline, so two flashes with the same boilerplate body do not match."""
+    lead = item.dateline.text if item.dateline else None
+    body = story_text(item.body_text, None, lead)
+    if len(body.split()) < MIN_STORY_WORDS:
+        body = story_text(f"{item.headline or ''}\n\n{item.body_text or ''}", None, lead)
+    sig = signature(body)
+    return Sketch(sig, band_keys(sig), len(body.split()))
 
 
 def _keys(values: Iterable[int]) -> object:
@@ -41,59 +48,91 @@ def _keys(values: Iterable[int]) -> object:
 
 
 def candidates(
-    conn: Connection, found: Sketch, fingerprint: str, *, also: Iterable[str] = ()
+    conn: Connection,
+    found: Sketch,
+    item: NormalisedItem,
+    *,
+    also: Iterable[str] = (),
+    window_hours: float = 72.0,
 ) -> list[Candidate]:
-    """Items sharing a band key or the exact fingerprint (plus ``also``), scored by similarity.
-
-    Killed items are never candidates."""
+    """Items of the same type sharing a band key or, within the window, the exact fingerprint
+    of a substantial text (plus ``also``), scored by similarity. Killed items never are."""
     # Separate index lookups: one OR across them would make PostgreSQL scan the items table.
     ids = set(also)
-    ids.update(
-        conn.execute(
-            select(lsh_buckets.c.item_id).where(lsh_buckets.c.bucket == func.any(_keys(found.keys)))
-        ).scalars()
-    )
-    ids.update(conn.execute(select(items.c.id).where(items.c.fingerprint == fingerprint)).scalars())
+    ids.update(conn.execute(
+        select(lsh_buckets.c.item_id).where(lsh_buckets.c.bucket == func.any(_keys(found.keys)))
+    ).scalars())  # fmt: skip
+    if found.words >= MIN_STORY_WORDS:
+        recent = func.now() - literal(timedelta(hours=window_hours))
+        ids.update(conn.execute(
+            select(items.c.id)
+            .where(items.c.fingerprint == item.fingerprint, items.c.received_at > recent)
+            .order_by(items.c.received_at).limit(MAX_EXACT)
+        ).scalars())  # fmt: skip
     if not ids:
         return []
     rows = conn.execute(
         select(items.c.id, items.c.partner_id, items.c.uri, items.c.uri_derived,
                items.c.signature, items.c.cluster, items.c.fingerprint)
         .where(items.c.id.in_(sorted(ids)), items.c.pubstatus != CANCELED)
+        .where(items.c.doc["type"].astext == item.type)
     ).all()  # fmt: skip
     return [
         Candidate(
             item_id=r.id, partner=r.partner_id, uri=r.uri, uri_derived=r.uri_derived,
             similarity=similarity(found.signature, r.signature) if r.signature else 0.0,
-            cluster=r.cluster, same_fingerprint=r.fingerprint == fingerprint,
+            cluster=r.cluster,
+            same_fingerprint=r.fingerprint == item.fingerprint and found.words >= MIN_STORY_WORDS,
         )
         for r in rows
     ]  # fmt: skip
 
 
-def claim(conn: Connection, found: Sketch, item_id: str) -> list[str]:
-    """Own the item's free band keys; return the other items that own the rest."""
-    if not found.keys:
-        return []
-    won = set(
-        conn.execute(
+def claim_many(
+    conn: Connection, owned: Sequence[tuple[Sketch, str | None]]
+) -> dict[str, list[str]]:
+    """Own the free band keys of a batch's items in one statement, in key order (then batch
+    order, so an earlier item of the batch wins a key it shares with a later one); return, per
+    item, the other items that own the rest."""
+    keys = [k for found, _ in owned for k in found.keys]
+    if not keys:
+        return {}
+    ids = [item_id for found, item_id in owned for _ in found.keys]
+    order = [rank for rank, (found, _) in enumerate(owned) for _ in found.keys]
+    won = {
+        (row.bucket, row.item_id)
+        for row in conn.execute(
             text(
                 "INSERT INTO lsh_buckets (bucket, item_id) "
-                "SELECT k, :item FROM unnest(:keys) AS k ORDER BY k "
-                "ON CONFLICT (bucket) DO NOTHING RETURNING bucket"
-            ).bindparams(_keys(found.keys)),
-            {"item": item_id},
-        ).scalars()
-    )
-    lost = [k for k in found.keys if k not in won]
+                "SELECT k, i FROM unnest(:keys, :ids, :ord) AS t(k, i, o) ORDER BY k, o "
+                "ON CONFLICT (bucket) DO NOTHING RETURNING bucket, item_id"
+            ).bindparams(
+                _keys(keys),
+                bindparam("ids", ids, type_=ARRAY(Text())),
+                bindparam("ord", order, type_=ARRAY(Integer())),
+            )
+        )
+    }
+    lost = {k for k, i in zip(keys, ids, strict=True) if (k, i) not in won}
     if not lost:
-        return []
-    owners = conn.execute(
-        select(lsh_buckets.c.item_id)
-        .distinct()
-        .where(lsh_buckets.c.bucket == func.any(_keys(lost)), lsh_buckets.c.item_id != item_id)
-    ).scalars()
-    return list(owners)
+        return {}
+    holders = conn.execute(
+        select(lsh_buckets.c.bucket, lsh_buckets.c.item_id).where(
+            lsh_buckets.c.bucket == func.any(_keys(sorted(lost)))
+        )
+    ).all()
+    owner = {row.bucket: row.item_id for row in holders}
+    result: dict[str, list[str]] = {}
+    for found, item_id in owned:
+        others = {owner[k] for k in found.keys if k in owner and owner[k] != item_id}
+        if item_id is not None and others:
+            result[item_id] = sorted(others)
+    return result
+
+
+def forget(conn: Connection, item_id: str) -> None:
+    """A killed item gives up its band keys, so copies of the story can still find each other."""
+    conn.execute(delete(lsh_buckets).where(lsh_buckets.c.item_id == item_id))
 
 
 def prune(conn: Connection, *, window_hours: float, batch: int = 10_000) -> int:

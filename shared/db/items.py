@@ -6,17 +6,29 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, exists, func, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    and_,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from shared.db import clusters
 from shared.db import search as fulltext
 from shared.db.tables import item_versions, items, partners
-from shared.dedupe_verdict import NewItem, Thresholds, decide
+from shared.dedupe_verdict import Candidate, NewItem, Thresholds, decide
 from shared.errors import Invalid
 from shared.ids import new_id
 from shared.model import NormalisedItem, Verdict, rfc3339
@@ -34,48 +46,114 @@ class Stored:
     uri: str | None = None  # the identity used: a taken-over uri for an edited page resend
 
 
-def store(
+def store_batch(
     conn: Connection,
     *,
     partner_id: int,
-    item: NormalisedItem,
+    batch: Sequence[NormalisedItem],
     submission_id: str,
     received_at: datetime,
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
-) -> Stored:
-    """Record one normalised item version and say what it was (DESIGN §6 verdicts).
+    window_hours: float = 72.0,
+) -> list[Stored]:
+    """Record a submission's items and say what each was (DESIGN §6 verdicts), in one
+    transaction, in four steps that keep concurrent batches free of deadlocks:
 
-    An id-less item that nearly matches an item of the same partner takes over that uri (an
-    edited resend of a page); a new uri whose text matches another item's, from any partner,
-    is stored as its near duplicate, in its cluster.
+    1. an id-less item that nearly matches an item of the same partner takes over that uri
+       (an edited resend of a page);
+    2. identities and versions, in uri order (row locks are always taken in the same order);
+    3. the band keys of every live item, claimed in one statement in key order;
+    4. verdicts in batch order: a new uri whose text matches an earlier item's, from any
+       partner, is its near duplicate, in its cluster; a new current version of an item nobody
+       copies is checked again (it may now match, or no longer match, another story).
     """
-    found = clusters.sketch(item)
-    if item.uri_derived:
-        before = clusters.candidates(conn, found, item.fingerprint)
-        early = decide(_facts(partner_id, item), before, thresholds)
-        if early.takeover_uri is not None:
-            item = dataclasses.replace(item, uri=early.takeover_uri)
-    stored, created = _record(conn, partner_id, item, found, submission_id, received_at)
-    if stored.item_id is None or stored.verdict == Verdict.DUPLICATE:
-        return stored
-    owners = clusters.claim(conn, found, stored.item_id)
-    if not created:
-        return stored
-    # Candidates now include any competitor that committed the same bands while we waited.
-    cands = clusters.candidates(conn, found, item.fingerprint, also=owners)
+    conn.execute(text("SET LOCAL lock_timeout = '10s'"))  # never wait for the task's hard limit
+    found = [clusters.sketch(item) for item in batch]
+    prepared = [
+        _take_over(conn, partner_id, item, sketch, thresholds, window_hours)
+        for item, sketch in zip(batch, found, strict=True)
+    ]
+    records: dict[int, Recorded] = {}
+    for index in sorted(range(len(prepared)), key=lambda i: prepared[i].uri):
+        records[index] = _record(
+            conn, partner_id, prepared[index], found[index], submission_id, received_at
+        )
+    live = [i for i in range(len(batch)) if records[i].live]
+    owners = clusters.claim_many(conn, [(found[i], records[i].stored.item_id) for i in live])
+    later = {records[i].stored.item_id for i in live if records[i].created}
+    out = [records[i].stored for i in range(len(batch))]
+    for index in live:
+        record = records[index]
+        item_id = record.stored.item_id
+        later.discard(item_id)
+        cands = clusters.candidates(
+            conn, found[index], prepared[index], also=owners.get(item_id, ()),
+            window_hours=window_hours,
+        )  # fmt: skip
+        cands = [c for c in cands if c.item_id != item_id and c.item_id not in later]
+        out[index] = _link(conn, partner_id, prepared[index], record, cands, thresholds)
+    return out
+
+
+def _take_over(
+    conn: Connection,
+    partner_id: int,
+    item: NormalisedItem,
+    found: clusters.Sketch,
+    thresholds: Thresholds,
+    window_hours: float,
+) -> NormalisedItem:
+    if not item.uri_derived:
+        return item
+    before = clusters.candidates(conn, found, item, window_hours=window_hours)
+    early = decide(_facts(partner_id, item), before, thresholds)
+    if early.takeover_uri is None:
+        return item
+    return dataclasses.replace(item, uri=early.takeover_uri)
+
+
+def _link(
+    conn: Connection,
+    partner_id: int,
+    item: NormalisedItem,
+    record: Recorded,
+    cands: list[Candidate],
+    thresholds: Thresholds,
+) -> Stored:
+    """Set the item's place among copies: near duplicate of its best candidate, or its own."""
+    stored = record.stored
     facts = dataclasses.replace(_facts(partner_id, item), uri_derived=False)  # no late takeover
-    decision = decide(facts, [c for c in cands if c.item_id != stored.item_id], thresholds)
-    if decision.verdict != Verdict.NEAR_DUPLICATE:
+    if not record.created and _copied(conn, stored.item_id):
+        return stored  # an original keeps its cluster whatever its new version says
+    decision = decide(facts, cands, thresholds)
+    if decision.verdict == Verdict.NEAR_DUPLICATE:
+        link = {"duplicate_of": decision.duplicate_of, "cluster": decision.cluster}
+    elif record.created:
         return stored
-    conn.execute(update(items).where(items.c.id == stored.item_id).values(
-        duplicate_of=decision.duplicate_of, cluster=decision.cluster))  # fmt: skip
-    if stored.verdict == Verdict.KILLED:
-        return stored
-    return Stored(stored.item_id, Verdict.NEAR_DUPLICATE, stored.uri)
+    else:
+        link = {"duplicate_of": None, "cluster": stored.item_id}
+    conn.execute(update(items).where(items.c.id == stored.item_id).values(**link))
+    if record.created and decision.verdict == Verdict.NEAR_DUPLICATE:
+        return Stored(stored.item_id, Verdict.NEAR_DUPLICATE, stored.uri)
+    return stored
+
+
+def _copied(conn: Connection, item_id: str | None) -> bool:
+    """Whether other items link to this one (it started a cluster others joined)."""
+    return bool(conn.execute(select(exists().where(
+        or_(items.c.duplicate_of == item_id, items.c.cluster == item_id), items.c.id != item_id
+    ))).scalar())  # fmt: skip
 
 
 def _facts(partner_id: int, item: NormalisedItem) -> NewItem:
     return NewItem(partner_id, item.uri, item.uri_derived, item.fingerprint)
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    stored: Stored
+    created: bool  # a new (partner, uri)
+    live: bool  # its text is now current and it is not killed: it takes part in dedupe
 
 
 def _record(
@@ -85,9 +163,9 @@ def _record(
     found: clusters.Sketch,
     submission_id: str,
     received_at: datetime,
-) -> tuple[Stored, bool]:
+) -> Recorded:
     """Identity and version: insert or lock the (partner, uri) row, record the version, make it
-    current if it is newer. Returns the verdict and whether the item is new."""
+    current if it is newer. A kill also forgets the item's band keys."""
     processed_at = datetime.now(UTC)
     full = {
         **item_doc(item),
@@ -125,7 +203,7 @@ def _record(
         .with_for_update()
     ).one()
     if not created and _seen(conn, current.id, item):
-        return Stored(current.id, Verdict.DUPLICATE, item.uri), False
+        return Recorded(Stored(current.id, Verdict.DUPLICATE, item.uri), False, False)
     version_id = conn.execute(
         insert(item_versions)
         .values(
@@ -171,12 +249,14 @@ def _record(
     elif newer:
         values["pubstatus"] = item.pubstatus
     conn.execute(update(items).where(items.c.id == current.id).values(**values))
+    if killed:
+        clusters.forget(conn, current.id)
     if item.pubstatus == CANCELED:
-        return Stored(current.id, Verdict.KILLED, item.uri), created
+        return Recorded(Stored(current.id, Verdict.KILLED, item.uri), created, False)
     if created:
-        return Stored(current.id, Verdict.NEW, item.uri), created
+        return Recorded(Stored(current.id, Verdict.NEW, item.uri), True, not killed)
     verdict = Verdict.NEW_VERSION if newer else Verdict.STALE
-    return Stored(current.id, verdict, item.uri), created
+    return Recorded(Stored(current.id, verdict, item.uri), False, newer and not killed)
 
 
 def _seen(conn: Connection, item_id: str, item: NormalisedItem) -> bool:

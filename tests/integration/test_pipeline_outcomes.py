@@ -13,7 +13,10 @@ from shared.db.engine import make_engine
 from shared.errors import TransientError
 from tests.support import bearer, editor_token, partner_key, push
 
-PAGE = b"Council approves the city budget\n\nMINSK, 7 January (BelTA) - The city council approved the budget.\n"
+PAGE = (
+    b"Council approves the city budget\n\n"
+    b"MINSK, 7 January (BelTA) - The city council approved the budget.\n"
+)
 
 
 def _accepted(client: httpx.Client, db: Engine) -> str:

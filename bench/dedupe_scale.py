@@ -47,8 +47,10 @@ def band_keys_bulk(sigs: np.ndarray) -> np.ndarray:
     for i, sig in enumerate(sigs):
         raw = sig.tobytes()
         for band in range(BANDS):
-            digest = hashlib.blake2b(band.to_bytes(4, "little") + raw[band * ROWS * 4:
-                                     (band + 1) * ROWS * 4], digest_size=8).digest()
+            digest = hashlib.blake2b(
+                band.to_bytes(4, "little") + raw[band * ROWS * 4 : (band + 1) * ROWS * 4],
+                digest_size=8,
+            ).digest()
             out[i, band] = int.from_bytes(digest, "big", signed=True)
     return out
 
@@ -62,13 +64,27 @@ def load(engine, n: int) -> float:  # type: ignore[no-untyped-def]
         cur = raw.cursor()
         cur.execute("INSERT INTO partners (slug) VALUES ('bench') RETURNING id")
         partner = cur.fetchone()[0]
-        with cur.copy("COPY items (id, partner_id, uri, versioncreated, received_at, pubstatus, "
-                      "fingerprint, cluster, versions, doc, signature) FROM STDIN") as copy:
+        with cur.copy(
+            "COPY items (id, partner_id, uri, versioncreated, received_at, pubstatus, "
+            "fingerprint, cluster, versions, doc, signature) FROM STDIN"
+        ) as copy:
             for i in range(n):
                 item_id = f"s{i:09d}"
-                copy.write_row((item_id, partner, f"urn:bench:{i}", "2024-01-01T00:00:00Z",
-                                "2024-01-01T00:00:00Z", "usable", f"{i:064x}", item_id, 1, '{"type": "text"}',
-                                sigs[i].tobytes()))
+                copy.write_row(
+                    (
+                        item_id,
+                        partner,
+                        f"urn:bench:{i}",
+                        "2024-01-01T00:00:00Z",
+                        "2024-01-01T00:00:00Z",
+                        "usable",
+                        f"{i:064x}",
+                        item_id,
+                        1,
+                        '{"type": "text"}',
+                        sigs[i].tobytes(),
+                    )
+                )
         seen: set[int] = set()
         with cur.copy("COPY lsh_buckets (bucket, item_id) FROM STDIN") as copy:
             for i in range(n):
@@ -90,12 +106,35 @@ def probe(engine, count: int) -> list[float]:  # type: ignore[no-untyped-def]
     thresholds = Thresholds()
     for i in range(count):
         item = NormalisedItem(
-            format="text", uri=f"urn:probe:{i}", version=None, type="text", pubstatus="usable",
-            headline="Probe", slugline=None, byline=None, abstract=None, ednote=None,
-            body_html=None, body_text=story(rng), word_count=0, language="en", dateline=None,
-            firstcreated=None, versioncreated=None, embargoed=None, urgency=None,  # type: ignore[arg-type]
-            priority=None, subjects=[], keywords=[], places=[], genre=None, source=None,
-            copyrightholder=None, usageterms=None, renditions=[], associations=[],
+            format="text",
+            uri=f"urn:probe:{i}",
+            version=None,
+            type="text",
+            pubstatus="usable",
+            headline="Probe",
+            slugline=None,
+            byline=None,
+            abstract=None,
+            ednote=None,
+            body_html=None,
+            body_text=story(rng),
+            word_count=0,
+            language="en",
+            dateline=None,
+            firstcreated=None,
+            versioncreated=None,
+            embargoed=None,
+            urgency=None,  # type: ignore[arg-type]
+            priority=None,
+            subjects=[],
+            keywords=[],
+            places=[],
+            genre=None,
+            source=None,
+            copyrightholder=None,
+            usageterms=None,
+            renditions=[],
+            associations=[],
             fingerprint=f"probe{i}",
         )
         with engine.connect() as conn:

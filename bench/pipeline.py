@@ -83,12 +83,20 @@ def main() -> None:
     migrate(engine)
     with engine.begin() as conn:
         _, key = credentials.create_partner(conn, slug="bench", timezone="Europe/Minsk")
-    env = {**os.environ, "DATELINE_DATABASE_URL": db_url, "DATELINE_REDIS_URL": redis_url,
-           "DATELINE_LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "DATELINE_DATABASE_URL": db_url,
+        "DATELINE_REDIS_URL": redis_url,
+        "DATELINE_LOG_LEVEL": "WARNING",
+    }
     port = 18000 + os.getpid() % 1000
     url = f"http://127.0.0.1:{port}"
-    api = subprocess.Popen([sys.executable, "-m", "services.cli", "api", "--port", str(port)],
-                           cwd=ROOT, env=env, stderr=subprocess.DEVNULL)
+    api = subprocess.Popen(
+        [sys.executable, "-m", "services.cli", "api", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stderr=subprocess.DEVNULL,
+    )
     worker = None
     try:
         wait_port(url)
@@ -104,16 +112,36 @@ def main() -> None:
 
         started = time.perf_counter()
         worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "services.worker.celery_app", "worker",
-             "-Q", "dateline-sweep,dateline", "-c", str(args.concurrency), "--without-gossip",
-             "--without-mingle", "-l", "WARNING"], cwd=ROOT, env=env,
-            stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "services.worker.celery_app",
+                "worker",
+                "-Q",
+                "dateline-sweep,dateline",
+                "-c",
+                str(args.concurrency),
+                "--without-gossip",
+                "--without-mingle",
+                "-l",
+                "WARNING",
+            ],
+            cwd=ROOT,
+            env=env,
+            stderr=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+        )
         first = None
         while True:
             with engine.connect() as conn:
-                done = conn.execute(text(
-                    "SELECT count(*), min(finished_at), max(finished_at) FROM submissions "
-                    "WHERE status = 'done'")).one()
+                done = conn.execute(
+                    text(
+                        "SELECT count(*), min(finished_at), max(finished_at) FROM submissions "
+                        "WHERE status = 'done'"
+                    )
+                ).one()
             if done[0] and first is None:
                 first = time.perf_counter()
             if done[0] >= args.items:
@@ -143,8 +171,10 @@ def main() -> None:
     print(f"{'baseline: GET /healthz':<44}{base:>12.0f}{1:>10.2f}")
     print(f"{'ingest: POST /v1/items (202, durable)':<44}{ingest:>12.0f}{ingest / base:>10.2f}")
     print(f"{'prepare: parse + normalise, one process':<44}{floor:>12.0f}{1:>10.2f}")
-    print(f"{f'worker: prefork -c{args.concurrency}, submissions done':<44}{drained:>12.0f}"
-          f"{drained / floor:>10.2f}")
+    print(
+        f"{f'worker: prefork -c{args.concurrency}, submissions done':<44}{drained:>12.0f}"
+        f"{drained / floor:>10.2f}"
+    )
 
 
 if __name__ == "__main__":

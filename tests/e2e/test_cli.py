@@ -240,3 +240,38 @@ def test_up_runs_everything_and_demo_shows_the_samples(tmp_path: Path) -> None:
     time.sleep(0.5)
     leftovers = subprocess.run(["pgrep", "-f", str(data_dir)], capture_output=True, text=True)
     assert leftovers.stdout.strip() == ""
+
+
+def test_parse_with_a_stored_partner_profile(external_env: dict[str, str], tmp_path: Path) -> None:
+    assert (
+        dateline(
+            "partners", "add", "interfax", "--timezone", "Europe/Minsk", env=external_env
+        ).returncode
+        == 0
+    )
+    profile = tmp_path / "profile.json"
+    profile.write_text(
+        json.dumps(
+            {
+                "strip_lines": ["Read us on Telegram"],
+                "category_subjects": {"Sport": {"scheme": "iptc-mediatopic", "code": "15000000"}},
+            }
+        )
+    )
+    assert (
+        dateline("partners", "set-profile", "interfax", str(profile), env=external_env).returncode
+        == 0
+    )
+    page = tmp_path / "page.txt"
+    page.write_text(
+        "Sport\n03 June 2023, 18:05\n\nHockey club wins the cup\n\n"
+        "MINSK, 3 June (Interfax) - The home club won the cup final on Saturday.\n"
+        "Read us on Telegram\n"
+    )
+    done = dateline("parse", str(page), "--partner", "interfax", env=external_env)
+    assert done.returncode == 0, done.stderr
+    [item] = json.loads(done.stdout)
+    assert item["partner"] == "interfax"
+    assert item["versioncreated"] == "2023-06-03T15:05:00Z"
+    assert "Telegram" not in item["body_text"]
+    assert {"scheme": "iptc-mediatopic", "code": "15000000", "name": "sport"} in item["subjects"]

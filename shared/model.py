@@ -98,6 +98,18 @@ class Profile:
             category_subjects=subjects,
         )
 
+    def mapped_subject(self, label: str | None) -> Subject | None:
+        """The subject a category label maps to (exact label first, then case-insensitive)."""
+        if not label:
+            return None
+        found = self.category_subjects.get(label)
+        if found is None:
+            folded = label.casefold()
+            found = next(
+                (s for k, s in self.category_subjects.items() if k.casefold() == folded), None
+            )
+        return found
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "timezone": self.timezone,

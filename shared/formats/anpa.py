@@ -224,9 +224,8 @@ def _subjects(category: str, supplemental: str | None, ctx: ParseContext) -> lis
     subjects = [Subject(scheme="anpa-category", code=category, name=name)]
     if supplemental:
         subjects.append(Subject(scheme="anpa-supplemental", code=supplemental.upper()))
-    mapping = {k.casefold(): v for k, v in ctx.profile.category_subjects.items()}
     for label in (category, name):
-        mapped = mapping.get(label.casefold()) if label else None
+        mapped = ctx.profile.mapped_subject(label)
         if mapped is not None and mapped not in subjects:
             subjects.append(mapped)
     return subjects

@@ -141,10 +141,7 @@ def _subject(scheme: str | None, term: str, label: str | None, ctx: ParseContext
         return [Subject(scheme, term if label else None, label or term)]
     name = label or term
     found = [Subject("category", None, name)]
-    mapping = ctx.profile.category_subjects
-    mapped = mapping.get(name) or next(
-        (s for k, s in mapping.items() if k.casefold() == name.casefold()), None
-    )
+    mapped = ctx.profile.mapped_subject(name)
     return [*found, mapped] if mapped is not None and mapped not in found else found
 
 

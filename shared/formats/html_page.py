@@ -290,13 +290,10 @@ def _keywords(meta: Meta) -> list[str]:
 
 def _sections(meta: Meta, ctx: ParseContext) -> list[Subject]:
     names = list(dict.fromkeys(meta.all("article:section") + meta.ld_names("articleSection")))
-    mapping = ctx.profile.category_subjects
     subjects = []
     for name in names:
         subjects.append(Subject("category", None, name))
-        mapped = mapping.get(name) or next(
-            (s for k, s in mapping.items() if k.casefold() == name.casefold()), None
-        )
+        mapped = ctx.profile.mapped_subject(name)
         if mapped is not None:
             subjects.append(mapped)
     return list(dict.fromkeys(subjects))

@@ -274,9 +274,8 @@ def _pre_text(frame: wire.Frame) -> tuple[re.Match[str], list[str], list[str]]:
 def _subjects(category: str, ctx: ParseContext) -> list[Subject]:
     name = CATEGORIES.get(category.upper())
     subjects = [Subject(scheme="iptc7901-category", code=category, name=name)]
-    mapping = {k.casefold(): v for k, v in ctx.profile.category_subjects.items()}
     for label in (category, name):
-        mapped = mapping.get(label.casefold()) if label else None
+        mapped = ctx.profile.mapped_subject(label)
         if mapped is not None and mapped not in subjects:
             subjects.append(mapped)
     return subjects

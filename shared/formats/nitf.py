@@ -146,7 +146,7 @@ def _subjects(head: Element | None, docdata: Element | None, ctx: ParseContext) 
     subjects = [_tobject_subject(e) for e in findall(head, "tobject/tobject.subject")]
     for meta in kids(head, "meta"):
         if (attr(meta, "name") or "").lower() in CATEGORY_META and (code := attr(meta, "content")):
-            subjects.append(ctx.profile.category_subjects.get(code) or Subject("category", code))
+            subjects.append(ctx.profile.mapped_subject(code) or Subject("category", code))
     subjects += [s for e in _identified(docdata) if (s := _identified_subject(e))]
     subjects += [
         Subject("series", None, n) for e in kids(docdata, "series") if (n := attr(e, "series.name"))

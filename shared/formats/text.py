@@ -200,10 +200,7 @@ class _Page:
         if not _is_label(above) or self.stamp_of(self.stamp_at - 1) is not None:
             return []
         subjects = [Subject(scheme="category", code=None, name=above.text)]
-        mapping = self.ctx.profile.category_subjects
-        mapped = mapping.get(above.text) or next(
-            (s for k, s in mapping.items() if k.casefold() == above.text.casefold()), None
-        )
+        mapped = self.ctx.profile.mapped_subject(above.text)
         if mapped is not None and mapped not in subjects:
             subjects.append(mapped)
         return subjects

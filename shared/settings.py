@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     max_body_bytes: int = 5 * 1024 * 1024
     max_batch_items: int = Field(default=1000, ge=1, le=1000)
 
+    # Per-partner push rate limit (token bucket in Redis); 0 turns it off.
+    rate_limit_per_minute: float = Field(default=600.0, ge=0)
+    rate_limit_burst: int = Field(default=120, ge=1)
+
     # Worker and sweeper timings (seconds).
     lease_seconds: float = 60.0
     sweep_interval: float = 5.0
@@ -43,6 +47,15 @@ class Settings(BaseSettings):
     dedupe_update_threshold: float = Field(default=0.5, gt=0, le=1)
     dedupe_window_hours: float = Field(default=72.0, gt=0)
     prune_interval: float = 3600.0
+
+    # Webhooks to publishing systems.
+    webhook_allow_private: bool = False  # allow private, loopback, link-local targets
+    webhook_interval: float = Field(default=2.0, gt=0)
+
+    # Live stream (GET /v1/stream), seconds.
+    stream_poll_seconds: float = Field(default=1.0, gt=0)
+    stream_heartbeat_seconds: float = Field(default=15.0, gt=0)
+    stream_gap_seconds: float = Field(default=10.0, gt=0)
 
     # Pages.
     default_page_size: int = 50

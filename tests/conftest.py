@@ -95,9 +95,8 @@ def db(engine: Engine) -> Engine:
     with engine.begin() as conn:
         conn.execute(
             text(
-                "TRUNCATE lsh_buckets, submission_items, item_versions, items, submissions, "
-                "credentials, "
-                "partners RESTART IDENTITY CASCADE"
+                "TRUNCATE deliveries, subscriptions, lsh_buckets, submission_items, "
+                "item_versions, items, submissions, credentials, partners RESTART IDENTITY CASCADE"
             )
         )
     return engine

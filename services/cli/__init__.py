@@ -26,7 +26,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from services.cli import admin, demo, parse, stack
+    from services.cli import admin, demo, parse, signing, stack, subscriptions
 
     parser = _Parser(prog="dateline", description="Dateline wire ingestion.")
     parser.add_argument(
@@ -40,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.register(sub)
     admin.register(sub)
     parse.register(sub)
+    signing.register(sub)
+    subscriptions.register(sub)
     return parser
 
 

@@ -11,7 +11,15 @@ from celery import Celery
 from fastapi import FastAPI, Request, Response
 from sqlalchemy import Engine, text
 
-from services.ingest import problems, routes
+from services import metrics
+from services.ingest import (
+    desk,
+    problems,
+    routes,
+    routes_feeds,
+    routes_push,
+    routes_subscriptions,
+)
 from shared.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -28,6 +36,11 @@ def create_app(settings: Settings, engine: Engine, celery: Celery) -> FastAPI:
     app.state.celery = celery
     problems.install(app)
     app.include_router(routes.router)
+    app.include_router(routes_push.router)
+    app.include_router(desk.router)
+    app.include_router(routes_feeds.router)
+    app.include_router(metrics.router)
+    app.include_router(routes_subscriptions.router)
 
     @app.middleware("http")
     async def refuse_nul(

@@ -11,11 +11,13 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 
+from services import metrics
 from shared.errors import DatelineError, RateLimited
 
 logger = logging.getLogger(__name__)
 
 PROBLEM = "application/problem+json"
+PUSH_PATHS = ("/v1/items", "/v1/push/")
 _CODES = {
     400: "malformed",
     401: "unauthorized",
@@ -53,6 +55,8 @@ def problem(
 def install(app: FastAPI) -> None:
     @app.exception_handler(DatelineError)
     async def _dateline(request: Request, exc: DatelineError) -> JSONResponse:
+        if request.method == "POST" and request.url.path.startswith(PUSH_PATHS):
+            metrics.record_rejected(exc.code)
         headers = None
         if isinstance(exc, RateLimited):
             headers = {"Retry-After": str(getattr(exc, "retry_after", 1))}

@@ -5,19 +5,21 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
-from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 
+from services import metrics
+from services.ingest import ratelimit, signatures
 from services.ingest.body import read_limited
+from services.ingest.filters import ItemFilters, page_url
 from services.queue import enqueue
 from shared import ninjs_out
 from shared.db import clusters, credentials, items, submissions
 from shared.db.credentials import Principal
-from shared.errors import Forbidden, Invalid, NotFound
+from shared.errors import Forbidden, NotFound
 from shared.model import rfc3339
 from shared.prepare import prepare
 from shared.settings import Settings
@@ -71,7 +73,9 @@ async def push(request: Request, principal: CurrentPrincipal) -> JSONResponse:
         raise Forbidden("only a partner key can push items")
     settings: Settings = request.app.state.settings
     raw = await read_limited(request, settings.max_body_bytes)
-    return await run_in_threadpool(_accept, request, principal.partner, raw)
+    async with signatures.verified(request, principal.partner, raw):
+        await run_in_threadpool(ratelimit.enforce, request, principal.partner.id)
+        return await run_in_threadpool(_accept, request, principal.partner, raw)
 
 
 def _accept(request: Request, partner: credentials.Partner, raw: bytes) -> JSONResponse:
@@ -97,6 +101,7 @@ def _accept(request: Request, partner: credentials.Partner, raw: bytes) -> JSONR
             request_id=getattr(request.state, "request_id", None),
         )
     if accepted.created:
+        metrics.record_accepted(partner.slug)
         enqueue(request.app.state.celery, accepted.id)
         logger.info(
             "submission accepted",
@@ -128,54 +133,12 @@ def get_submission(
 
 
 @router.get("/v1/items")
-def list_items(
-    request: Request,
-    _: EditorPrincipal,
-    partner: str | None = None,
-    language: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    subject: str | None = None,
-    pubstatus: Literal["usable", "withheld", "canceled"] | None = None,
-    q: Annotated[str | None, Query(max_length=500)] = None,
-    include_duplicates: bool = False,
-    limit: Annotated[int | None, Query()] = None,
-    cursor: str | None = None,
-) -> dict[str, Any]:
-    settings: Settings = request.app.state.settings
-    size = settings.default_page_size if limit is None else limit
-    if not 1 <= size <= settings.max_page_size:
-        raise Invalid(
-            f"limit must be between 1 and {settings.max_page_size}",
-            errors=[{"field": "limit", "message": "out of range"}],
-        )
-    for name, value in (("since", since), ("until", until)):
-        if value is not None and value.tzinfo is None:
-            raise Invalid(
-                f"{name} needs a time zone offset (RFC 3339)",
-                errors=[{"field": name, "message": "missing offset"}],
-            )
-    query = items.ItemQuery(
-        partner=partner,
-        language=language,
-        since=since,
-        until=until,
-        subject=subject,
-        pubstatus=pubstatus,
-        q=q,
-        include_duplicates=include_duplicates,
-        limit=size,
-        cursor=cursor,
-    )
+def list_items(request: Request, _: EditorPrincipal, query: ItemFilters) -> dict[str, Any]:
+    """Items newest first with the filters of DESIGN §5; ``next`` is the following page."""
     engine: Engine = request.app.state.engine
     with engine.connect() as conn:
         page, nxt = items.search(conn, query)
-    next_url = None
-    if nxt:
-        params = dict(request.query_params)
-        params["cursor"] = nxt
-        next_url = f"/v1/items?{urlencode(params)}"
-    return {"items": page, "next": next_url}
+    return {"items": page, "next": page_url(request, nxt)}
 
 
 @router.get("/v1/items/{item_id}")

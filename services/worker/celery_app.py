@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from services.logs import configure_logging
 from services.queue import PROCESS_SUBMISSION, PRUNE, QUEUE, SWEEP, make_celery
 from services.runtime import resolve
-from services.worker import pipeline
+from services.worker import pipeline, webhooks
 from shared.db import clusters, submissions
 from shared.db.engine import make_engine
 from shared.errors import TransientError
@@ -40,6 +40,9 @@ def _engine(pid: int) -> Engine:
 
 def engine() -> Engine:
     return _engine(os.getpid())
+
+
+deliver = webhooks.register(app, engine, settings)
 
 
 @worker_process_init.connect

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
-from shared.db import credentials, items, submissions
+from shared.db import credentials, items, submissions, subscriptions
 from shared.db.credentials import Partner
 from shared.errors import InputError, TransientError
 from shared.model import NormalisedItem
@@ -73,7 +73,8 @@ def _store(
     normalised: list[NormalisedItem],
     settings: Settings,
 ) -> list[dict[str, Any]] | None:
-    """One transaction: every item, its version and verdict, and the submission done."""
+    """One transaction: every item, its version and verdict, the webhook deliveries it
+    announces (an outbox: sent by ``dateline.deliver``), and the submission done."""
     with engine.begin() as conn:
         if not submissions.fence(conn, claim):
             return None
@@ -91,6 +92,7 @@ def _store(
             }
             for s, item in zip(stored, normalised, strict=True)
         ]
+        subscriptions.enqueue_deliveries(conn, subscriptions.events(stored))
         submissions.finish(conn, claim, verdicts)
     return verdicts
 

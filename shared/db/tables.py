@@ -34,6 +34,8 @@ partners = Table(
     Column("profile", JSONB, nullable=False, server_default="{}"),
     Column("disabled", Boolean, nullable=False, server_default="false"),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=NOW),
+    Column("signing_secret", Text, nullable=True),  # body signatures (shared/db/signing.py)
+    Column("require_signature", Boolean, nullable=False, server_default="false"),
 )
 
 credentials = Table(
@@ -105,6 +107,7 @@ items = Table(
     Index("items_fingerprint_idx", "fingerprint"),
     Index("items_search_idx", "search", postgresql_using="gin"),
     Index("items_cluster_idx", "cluster"),
+    Index("items_current_version_idx", "current_version_id"),  # the change feed (stream)
     Index(
         "items_subjects_idx",
         text("(doc -> 'subjects') jsonb_path_ops"),
@@ -148,4 +151,43 @@ lsh_buckets = Table(
     Column("item_id", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=NOW),
     Index("lsh_buckets_created_idx", "created_at"),
+)
+
+# Webhooks (shared/db/subscriptions.py): subscriptions and the delivery outbox.
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("url", Text, nullable=False),
+    Column("secret", Text, nullable=False),  # whsec_…: an HMAC key, shown once at creation
+    Column("filters", JSONB, nullable=False, server_default="{}"),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=NOW),
+    Column("created_by", Text, nullable=True),  # the creating token's key id
+    Column("disabled_at", DateTime(timezone=True), nullable=True),
+    Column("disabled_reason", Text, nullable=True),
+    Column("failing_since", DateTime(timezone=True), nullable=True),
+)
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column(
+        "subscription_id",
+        Text,
+        ForeignKey("subscriptions.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("item_id", Text, ForeignKey("items.id", ondelete="CASCADE"), nullable=False),
+    Column("event", Text, nullable=False),  # item.created | item.updated | item.killed
+    Column("payload", JSONB, nullable=False),  # the contract item
+    Column("status", Text, nullable=False, server_default="pending"),  # pending|sent|failed
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False, server_default=NOW),
+    Column("last_error", Text, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=NOW),
+    Column("sent_at", DateTime(timezone=True), nullable=True),
+    Index("deliveries_due_idx", "status", "next_attempt_at"),
+    Index("deliveries_subscription_idx", "subscription_id", "status"),
+    Index("deliveries_item_idx", "item_id"),
 )

@@ -1,0 +1,119 @@
+"""Per-partner rate limit on pushes: a token bucket in Redis (DESIGN §7).
+
+A partner's bucket holds at most ``DATELINE_RATE_LIMIT_BURST`` tokens and refills continuously at
+``DATELINE_RATE_LIMIT_PER_MINUTE`` a minute; each push takes one. One Lua script reads, refills,
+takes and writes the bucket, so concurrent API processes never over-grant, and it reads Redis's
+clock, so the API hosts' clocks do not matter. An empty bucket is a ``429`` whose ``Retry-After``
+is the whole seconds until the next token. A rate of 0 turns the limit off.
+
+Redis being down never fails a push: the inbox (PostgreSQL) is the truth and Redis only a helper,
+so the limit is skipped and a warning logged.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+from fastapi import Request
+
+from shared.embedded import redis_client_url
+from shared.errors import RateLimited
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_PER_MINUTE = 600
+DEFAULT_BURST = 120
+KEY = "dateline:ratelimit:{partner_id}"
+
+# KEYS[1] the bucket; ARGV[1] tokens per millisecond, ARGV[2] burst. Returns the milliseconds to
+# wait for a token: 0 when one was taken.
+_BUCKET = """
+local rate = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens = tonumber(state[1])
+local at = tonumber(state[2])
+if tokens == nil or at == nil then
+  tokens = burst
+  at = now
+end
+tokens = math.min(burst, tokens + math.max(0, now - at) * rate)
+local wait = 0
+if tokens >= 1 then
+  tokens = tokens - 1
+else
+  wait = math.ceil((1 - tokens) / rate)
+end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', now)
+redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate) + 1000)
+return wait
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    per_minute: float
+    burst: int
+
+    @property
+    def enabled(self) -> bool:
+        return self.per_minute > 0
+
+
+def limits(settings: Any) -> Limits:
+    """The configured limits (``getattr`` until the settings declare them)."""
+    per_minute = float(getattr(settings, "rate_limit_per_minute", DEFAULT_PER_MINUTE))
+    burst = max(1, int(getattr(settings, "rate_limit_burst", DEFAULT_BURST)))
+    return Limits(per_minute, burst)
+
+
+def redis_client(app: Any) -> redis.Redis:
+    """The API's Redis client, made on first use from the Celery broker URL (the same Redis)."""
+    client: redis.Redis | None = getattr(app.state, "dateline_redis", None)
+    if client is None:
+        url = redis_client_url(str(app.state.celery.conf.broker_url))
+        client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+        app.state.dateline_redis = client
+    return client
+
+
+def take(client: redis.Redis, partner_id: int, limits: Limits) -> float:
+    """Take one token from the partner's bucket: 0.0 if taken, else seconds until one is free.
+
+    Redis errors propagate; ``enforce`` decides what they mean.
+    """
+    script = client.register_script(_BUCKET)
+    rate_per_ms = limits.per_minute / 60_000
+    wait_ms = script(keys=[KEY.format(partner_id=partner_id)], args=[rate_per_ms, limits.burst])
+    return int(wait_ms) / 1000
+
+
+def enforce(request: Request, partner_id: int) -> None:
+    """Raise ``RateLimited`` (with ``retry_after`` seconds) if the partner is over its limit.
+
+    Blocking (Redis I/O): call it from a thread. Allows the push when Redis is unreachable.
+    """
+    current = limits(request.app.state.settings)
+    if not current.enabled:
+        return
+    try:
+        wait = take(redis_client(request.app), partner_id, current)
+    except redis.RedisError as exc:
+        logger.warning(
+            "rate limit skipped: redis unavailable",
+            extra={"partner_id": partner_id, "error": type(exc).__name__},
+        )
+        return
+    if wait > 0:
+        error = RateLimited(
+            f"over the limit of {current.per_minute:g} pushes a minute "
+            f"(bursts of {current.burst}); retry in {math.ceil(wait)} s"
+        )
+        error.retry_after = max(1, math.ceil(wait))  # type: ignore[attr-defined]
+        raise error

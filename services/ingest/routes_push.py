@@ -1,0 +1,65 @@
+"""``POST /v1/push/{partner}``: Superdesk HTTP Push compatibility (DESIGN §5).
+
+A Superdesk destination has only a URL and a secret token, so this route authenticates by
+``x-superdesk-signature`` alone (HMAC-SHA1 of the body with the partner's signing secret, set with
+``dateline signing set-secret``); there is no ``Authorization`` header. Then the same accept path
+as ``POST /v1/items`` (rate limit, strict validation, the raw bytes committed before the answer),
+answered ``201 Created`` as Superdesk expects, or ``200`` for identical bytes sent again.
+
+An unknown partner and a partner without a secret get the same ``401``, so the route does not tell
+which slugs exist; a disabled partner is a ``403`` only once its signature is verified.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from sqlalchemy import Engine
+
+from services.ingest import ratelimit
+from services.ingest.body import read_limited
+from services.ingest.routes import PUSH_RESPONSES, _accept
+from services.ingest.signatures import SUPERDESK, verify_superdesk
+from shared.db import signing
+from shared.db.credentials import Partner
+from shared.db.signing import Signing
+from shared.errors import Forbidden, Unauthorized
+from shared.settings import Settings
+
+router = APIRouter()
+
+
+def _find(engine: Engine, slug: str) -> tuple[Partner, Signing]:
+    with engine.connect() as conn:
+        found = signing.by_slug(conn, slug)
+    if found is None or found[1].secret is None:
+        raise Unauthorized(
+            f"no partner {slug!r} with a signing secret: push to this URL needs one "
+            "(dateline signing set-secret)"
+        )
+    return found
+
+
+@router.post(
+    "/v1/push/{partner}",
+    status_code=201,
+    responses={**PUSH_RESPONSES, 429: {"description": "Too many requests"}},
+)
+async def superdesk_push(partner: str, request: Request) -> JSONResponse:
+    """Accept a ninjs item pushed by Superdesk. 201 once the bytes are stored."""
+    found, secrets = await run_in_threadpool(_find, request.app.state.engine, partner)
+    header = request.headers.get(SUPERDESK)
+    if not header:
+        detail = "x-superdesk-signature (sha1=<hex HMAC-SHA1 of the body>) is required here"
+        raise Unauthorized(detail, errors=[{"field": SUPERDESK, "message": detail}])
+    settings: Settings = request.app.state.settings
+    raw = await read_limited(request, settings.max_body_bytes)
+    verify_superdesk(header, raw, secrets.secret or "")
+    if found.disabled:
+        raise Forbidden(f"partner {found.slug!r} is disabled")
+    await run_in_threadpool(ratelimit.enforce, request, found.id)
+    response = await run_in_threadpool(_accept, request, found, raw)
+    if response.status_code == 202:
+        response.status_code = 201
+    return response

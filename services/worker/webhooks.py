@@ -1,0 +1,168 @@
+"""Webhook delivery: the ``dateline.deliver`` task sends due deliveries from the outbox.
+
+Each run claims due deliveries in small batches (``FOR UPDATE SKIP LOCKED`` and a lease, so
+two runs never send the same attempt), sends a batch concurrently and records every outcome:
+2xx sent; 410 Gone disables the subscription; anything else, a redirect, a timeout or a refused
+target is retried on the schedule of ``shared.db.subscriptions``. Delivery is at least once
+and unordered: receivers dedupe on ``webhook-id``.
+
+A request carries the Standard Webhooks headers (``webhook-id``: the delivery id,
+``webhook-timestamp``, ``webhook-signature``) and the body ``{"type", "timestamp", "data"}``
+(``data``: the contract item). The target is resolved and checked on every attempt, and the
+connection goes to the checked address (TLS still verifies the URL's host name).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from celery import Celery
+from sqlalchemy import Engine
+
+from services.queue import SWEEP_QUEUE
+from shared.db import subscriptions
+from shared.db.subscriptions import Due
+from shared.model import rfc3339
+from shared.webhooks import Target, UnsafeTarget, allow_private, check_url, sign
+
+logger = logging.getLogger(__name__)
+
+DELIVER = "dateline.deliver"
+TIMEOUT = 10.0  # seconds per connect, write and read
+BATCH = 10
+BUDGET = 5.0  # a run claims no new batch after this many seconds
+TIME_LIMIT = 45  # hard limit of one run
+LEASE = 60.0  # > TIME_LIMIT: a claimed attempt is never sent twice at once
+USER_AGENT = "Dateline-Webhooks/1"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What one attempt got: an HTTP status, or the reason there was none."""
+
+    status: int | None = None
+    error: str | None = None
+
+
+def register(app: Celery, engine_factory: Callable[[], Engine], settings: Any) -> Any:
+    """Define ``dateline.deliver`` on the app and schedule it on the sweep queue every
+    ``webhook_interval`` seconds (default 2) unless the schedule already has ``deliver``."""
+    interval = float(getattr(settings, "webhook_interval", 2.0))
+    app.conf.beat_schedule.setdefault("deliver", beat_entry(interval))
+
+    @app.task(name=DELIVER, time_limit=TIME_LIMIT, soft_time_limit=TIME_LIMIT - 5)
+    def deliver() -> int:
+        return run(engine_factory(), allow_private=allow_private(settings))
+
+    return deliver
+
+
+def beat_entry(interval: float) -> dict[str, Any]:
+    return {
+        "task": DELIVER,
+        "schedule": interval,
+        # A run not started within its interval is superseded by the next one.
+        "options": {"queue": SWEEP_QUEUE, "expires": interval},
+    }
+
+
+def run(
+    engine: Engine,
+    *,
+    allow_private: bool = False,
+    budget: float = BUDGET,
+    transport: httpx.BaseTransport | None = None,
+) -> int:
+    """Send due deliveries until none is due or ``budget`` seconds have passed; returns how
+    many were sent (2xx)."""
+    deadline = time.monotonic() + budget
+    sent = 0
+    while time.monotonic() < deadline:
+        with engine.begin() as conn:
+            batch = subscriptions.due_deliveries(conn, limit=BATCH, lease=LEASE)
+        if not batch:
+            break
+        with ThreadPoolExecutor(max_workers=len(batch)) as pool:
+            outcomes = list(
+                pool.map(
+                    lambda due: attempt(due, allow_private=allow_private, transport=transport),
+                    batch,
+                )
+            )
+        with engine.begin() as conn:
+            sent += sum(record(conn, due, out) for due, out in zip(batch, outcomes, strict=True))
+    return sent
+
+
+def attempt(
+    due: Due, *, allow_private: bool = False, transport: httpx.BaseTransport | None = None
+) -> Outcome:
+    """One signed POST to the pinned target; never raises for network or target errors."""
+    try:
+        target = check_url(due.url, allow_private=allow_private)
+    except UnsafeTarget as exc:
+        return Outcome(error=exc.errors[0]["message"])
+    body = encode(due)
+    request_headers = headers(due, body, int(time.time()))
+    url, extensions = pinned(target)
+    request_headers["host"] = httpx.URL(target.url).netloc.decode("ascii")
+    try:
+        with (
+            httpx.Client(
+                timeout=TIMEOUT, follow_redirects=False, trust_env=False, transport=transport
+            ) as client,
+            client.stream(
+                "POST", url, content=body, headers=request_headers, extensions=extensions
+            ) as response,
+        ):
+            return Outcome(status=response.status_code)  # the body is never read
+    except httpx.HTTPError as exc:
+        return Outcome(error=f"{type(exc).__name__}: {exc}"[:300])
+
+
+def encode(due: Due) -> bytes:
+    event = {"type": due.event, "timestamp": rfc3339(due.created_at), "data": due.payload}
+    return json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def headers(due: Due, body: bytes, timestamp: int) -> dict[str, str]:
+    """Standard Webhooks headers; a new timestamp and signature on every attempt."""
+    msg_id = str(due.id)
+    return {
+        "content-type": "application/json",
+        "user-agent": USER_AGENT,
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": sign(due.secret, msg_id, timestamp, body),
+    }
+
+
+def pinned(target: Target) -> tuple[httpx.URL, dict[str, Any]]:
+    """The URL with its host replaced by the checked address; for https, the TLS server name
+    (SNI and certificate check) stays the URL's host."""
+    url = httpx.URL(target.url).copy_with(host=target.address, port=target.port)
+    extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
+    return url, extensions
+
+
+def record(conn: Any, due: Due, outcome: Outcome) -> bool:
+    """Store an attempt's outcome; True when it was delivered."""
+    extra = {"delivery_id": due.id, "subscription_id": due.subscription_id, "attempt": due.attempt}
+    status = outcome.status
+    if status is not None and 200 <= status < 300:
+        return subscriptions.mark_sent(conn, due)
+    if status == 410:
+        if subscriptions.mark_gone(conn, due):
+            logger.warning("webhook receiver gone; subscription disabled", extra=extra)
+        return False
+    error = f"HTTP {status}" if status is not None else outcome.error or "no answer"
+    result = subscriptions.mark_failed(conn, due, error)
+    logger.warning("webhook delivery failed", extra={**extra, "error": error, "result": result})
+    return False

@@ -1,0 +1,245 @@
+"""Body signatures: Standard Webhooks and Superdesk's are checked before anything is stored, and
+``POST /v1/push/{partner}`` takes Superdesk HTTP Push with the signature as its only credential."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+from sqlalchemy import Engine, func, select
+
+from services.ingest.signatures import standard_webhooks_signature, superdesk_signature
+from shared.db import credentials, signing
+from shared.db.tables import submissions
+from tests.conftest import SAMPLES
+from tests.support import partner_key, push
+
+PAGE = b"Headline of a signed story\n\nMINSK, 7 January (BelTA) - Something happened today.\n"
+NINJS = (SAMPLES / "ninjs" / "superdesk-1x-text.json").read_bytes()
+JSON = "application/json"
+
+
+def _secret(db: Engine, slug: str, *, require: bool = False) -> str:
+    with db.begin() as conn:
+        return signing.set_secret(conn, slug, require=require)
+
+
+def _standard(
+    secret: str, body: bytes, *, webhook_id: str = "msg_2KWPBgLlAfxdpx2AI54pPJ85f4W", skew: int = 0
+) -> dict[str, str]:
+    stamp = int(time.time()) + skew
+    return {
+        "webhook-id": webhook_id,
+        "webhook-timestamp": str(stamp),
+        "webhook-signature": standard_webhooks_signature(secret, webhook_id, stamp, body),
+    }
+
+
+def _stored(db: Engine) -> int:
+    with db.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(submissions)).scalar_one())
+
+
+def _unauthorized(answer: httpx.Response, header: str, detail: str) -> None:
+    assert answer.status_code == 401, answer.text
+    assert answer.headers["content-type"].startswith("application/problem+json")
+    body = answer.json()
+    assert (body["status"], body["code"]) == (401, "unauthorized")
+    assert detail in body["detail"], body["detail"]
+    assert body["errors"] == [{"field": header, "message": body["detail"]}]
+
+
+def test_a_valid_standard_webhooks_signature_is_accepted(client: httpx.Client, db: Engine) -> None:
+    key = partner_key(db, "belta")
+    secret = _secret(db, "belta", require=True)
+    answer = push(client, key, PAGE, **_standard(secret, PAGE))
+    assert answer.status_code == 202, answer.text
+    assert _stored(db) == 1
+
+
+def test_one_matching_signature_among_several_is_enough(client: httpx.Client, db: Engine) -> None:
+    key = partner_key(db, "belta")
+    secret = _secret(db, "belta")
+    headers = _standard(secret, PAGE)
+    stale = standard_webhooks_signature(signing.new_secret(), "msg_x", 1, PAGE)
+    headers["webhook-signature"] = f"{stale} {headers['webhook-signature']}"
+    assert push(client, key, PAGE, **headers).status_code == 202
+
+
+def test_a_signature_made_with_another_secret_is_401_and_nothing_stored(
+    client: httpx.Client, db: Engine
+) -> None:
+    key = partner_key(db, "belta")
+    _secret(db, "belta")
+    answer = push(client, key, PAGE, **_standard(signing.new_secret(), PAGE))
+    _unauthorized(answer, "webhook-signature", "no webhook-signature matches HMAC-SHA256")
+    assert _stored(db) == 0
+
+
+def test_a_signature_over_other_bytes_is_401(client: httpx.Client, db: Engine) -> None:
+    key = partner_key(db, "belta")
+    secret = _secret(db, "belta")
+    answer = push(client, key, PAGE + b"tampered", **_standard(secret, PAGE))
+    _unauthorized(answer, "webhook-signature", "no webhook-signature matches")
+    assert _stored(db) == 0
+
+
+def test_an_expired_timestamp_is_401(client: httpx.Client, db: Engine) -> None:
+    key = partner_key(db, "belta")
+    secret = _secret(db, "belta")
+    answer = push(client, key, PAGE, **_standard(secret, PAGE, skew=-400))
+    _unauthorized(answer, "webhook-timestamp", "s in the past; at most 300 s are accepted")
+    assert _stored(db) == 0
+
+
+def test_a_timestamp_in_the_future_is_401(client: httpx.Client, db: Engine) -> None:
+    key = partner_key(db, "belta")
+    secret = _secret(db, "belta")
+    answer = push(client, key, PAGE, **_standard(secret, PAGE, skew=400))
+    _unauthorized(answer, "webhook-timestamp", "s in the future; at most 300 s are accepted")
+    assert _stored(db) == 0
+
+
+def test_a_timestamp_within_the_window_is_accepted(client: httpx.Client, db: Engine) -> None:
+    key = partner_key(db, "belta")
+    secret = _secret(db, "belta")
+    assert push(client, key, PAGE, **_standard(secret, PAGE, skew=-250)).status_code == 202
+
+
+def test_a_replayed_message_is_401(client: httpx.Client, db: Engine) -> None:
+    key = partner_key(db, "belta")
+    secret = _secret(db, "belta")
+    headers = _standard(secret, PAGE)
+    assert push(client, key, PAGE, **headers).status_code == 202
+    _unauthorized(push(client, key, PAGE, **headers), "webhook-id", "was already used")
+    assert _stored(db) == 1
+
+
+def test_a_failed_push_does_not_use_up_its_webhook_id(client: httpx.Client, db: Engine) -> None:
+    key = partner_key(db, "belta")
+    secret = _secret(db, "belta")
+    body = b'{"headline": "No id here"}'
+    headers = _standard(secret, body)
+    assert push(client, key, body, JSON, **headers).status_code == 422
+    assert push(client, key, body, JSON, **headers).status_code == 422  # the retry, not a replay
+
+
+def test_an_unsigned_push_is_401_when_the_partner_must_sign(
+    client: httpx.Client, db: Engine
+) -> None:
+    key = partner_key(db, "belta")
+    _secret(db, "belta", require=True)
+    _unauthorized(push(client, key, PAGE), "webhook-signature", "'belta' must sign its pushes")
+    assert _stored(db) == 0
+
+
+def test_an_unsigned_push_is_accepted_when_signing_is_optional(
+    client: httpx.Client, db: Engine
+) -> None:
+    key = partner_key(db, "belta")
+    _secret(db, "belta")
+    assert push(client, key, PAGE).status_code == 202
+
+
+def test_a_signed_push_from_a_partner_without_a_secret_is_401(
+    client: httpx.Client, db: Engine
+) -> None:
+    key = partner_key(db, "belta")
+    answer = push(client, key, PAGE, **_standard(signing.new_secret(), PAGE))
+    _unauthorized(answer, "webhook-signature", "'belta' has no signing secret")
+    assert _stored(db) == 0
+
+
+def test_incomplete_standard_webhooks_headers_are_401(client: httpx.Client, db: Engine) -> None:
+    key = partner_key(db, "belta")
+    secret = _secret(db, "belta")
+    headers = _standard(secret, PAGE)
+    del headers["webhook-timestamp"]
+    _unauthorized(push(client, key, PAGE, **headers), "webhook-timestamp", "missing: webhook-ti")
+    assert _stored(db) == 0
+
+
+def test_a_superdesk_signature_is_accepted_on_items(client: httpx.Client, db: Engine) -> None:
+    key = partner_key(db, "belta")
+    secret = _secret(db, "belta", require=True)
+    signature = superdesk_signature(secret, NINJS)
+    answer = push(client, key, NINJS, JSON, **{"x-superdesk-signature": signature})
+    assert answer.status_code == 202, answer.text
+
+
+def test_a_bad_superdesk_signature_is_401_on_items(client: httpx.Client, db: Engine) -> None:
+    key = partner_key(db, "belta")
+    _secret(db, "belta")
+    signature = superdesk_signature(signing.new_secret(), NINJS)
+    answer = push(client, key, NINJS, JSON, **{"x-superdesk-signature": signature})
+    _unauthorized(answer, "x-superdesk-signature", "does not match HMAC-SHA1 of the body")
+    assert _stored(db) == 0
+
+
+def _superdesk_push(
+    client: httpx.Client, slug: str, body: bytes, signature: str | None
+) -> httpx.Response:
+    headers = {"Content-Type": JSON}
+    if signature is not None:
+        headers["x-superdesk-signature"] = signature
+    return client.post(f"/v1/push/{slug}", content=body, headers=headers)
+
+
+def test_superdesk_push_is_201_then_200_for_the_same_bytes(
+    client: httpx.Client, db: Engine
+) -> None:
+    partner_key(db, "coral")
+    secret = _secret(db, "coral")
+    first = _superdesk_push(client, "coral", NINJS, superdesk_signature(secret, NINJS))
+    assert first.status_code == 201, first.text
+    body = first.json()
+    url = f"/v1/submissions/{body['submission_id']}"
+    assert body == {"submission_id": body["submission_id"], "status": "queued", "status_url": url}
+    assert first.headers["location"] == url
+    again = _superdesk_push(client, "coral", NINJS, superdesk_signature(secret, NINJS))
+    assert (again.status_code, again.json(), again.headers["location"]) == (200, body, url)
+    assert _stored(db) == 1
+
+
+def test_superdesk_push_needs_the_signature(client: httpx.Client, db: Engine) -> None:
+    partner_key(db, "coral")
+    _secret(db, "coral")
+    _unauthorized(_superdesk_push(client, "coral", NINJS, None), "x-superdesk-signature", "")
+    assert _stored(db) == 0
+
+
+def test_superdesk_push_with_a_bad_sha1_is_401(client: httpx.Client, db: Engine) -> None:
+    partner_key(db, "coral")
+    secret = _secret(db, "coral")
+    bad = superdesk_signature(secret, NINJS + b" ")
+    _unauthorized(
+        _superdesk_push(client, "coral", NINJS, bad), "x-superdesk-signature", "does not match"
+    )
+    malformed = _superdesk_push(client, "coral", NINJS, "md5=abc")
+    _unauthorized(malformed, "x-superdesk-signature", "must be sha1=<hex HMAC-SHA1")
+    assert _stored(db) == 0
+
+
+def test_superdesk_push_to_an_unknown_partner_or_one_without_a_secret_is_401(
+    client: httpx.Client, db: Engine
+) -> None:
+    partner_key(db, "coral")
+    signature = superdesk_signature(signing.new_secret(), NINJS)
+    for slug in ("nobody", "coral"):
+        answer = _superdesk_push(client, slug, NINJS, signature)
+        assert answer.status_code == 401
+        assert answer.json()["detail"] == (
+            f"no partner {slug!r} with a signing secret: push to this URL needs one "
+            "(dateline signing set-secret)"
+        )
+    assert _stored(db) == 0
+
+
+def test_superdesk_push_from_a_disabled_partner_is_403(client: httpx.Client, db: Engine) -> None:
+    partner_key(db, "coral")
+    secret = _secret(db, "coral")
+    with db.begin() as conn:
+        credentials.set_disabled(conn, "coral", True)
+    answer = _superdesk_push(client, "coral", NINJS, superdesk_signature(secret, NINJS))
+    assert (answer.status_code, answer.json()["code"]) == (403, "forbidden")
+    assert _stored(db) == 0

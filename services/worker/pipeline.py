@@ -9,11 +9,13 @@ submission back, so the caller retries with backoff; anything else is permanent.
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
+from services import metrics
 from shared.db import credentials, items, submissions, subscriptions
 from shared.db.credentials import Partner
 from shared.errors import InputError, TransientError
@@ -27,6 +29,7 @@ UNREACHABLE = (OperationalError, InterfaceError)
 
 
 def process_submission(engine: Engine, settings: Settings, submission_id: str) -> str:
+    started = time.perf_counter()
     try:
         with engine.begin() as conn:
             claim = submissions.claim(
@@ -59,6 +62,9 @@ def process_submission(engine: Engine, settings: Settings, submission_id: str) -
         return _fail(engine, claim, _describe("storage_error", exc))
     if verdicts is None:
         return "skipped"
+    for verdict in verdicts:
+        metrics.record_processed(verdict["verdict"])
+    metrics.observe_processing(time.perf_counter() - started)
     logger.info(
         "submission done",
         extra={"submission_id": submission_id, "partner": partner.slug, "items": len(verdicts)},

@@ -50,6 +50,7 @@ class Settings(BaseSettings):
 
     # Webhooks to publishing systems.
     webhook_allow_private: bool = False  # allow private, loopback, link-local targets
+    metrics_token: str | None = None  # when set, GET /metrics needs it as a bearer token
     webhook_interval: float = Field(default=2.0, gt=0)
 
     # Live stream (GET /v1/stream), seconds.

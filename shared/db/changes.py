@@ -31,6 +31,9 @@ class Change:
     item: dict[str, Any]  # the contract item (DESIGN §4)
 
 
+MAX_TRACKED = 10_000  # missing ids followed at once
+
+
 @dataclass(frozen=True, slots=True)
 class Filters:
     partner: str | None = None
@@ -80,13 +83,18 @@ class ChangeFeed:
         return settled
 
     def _walk(self, mark: int, seen: list[int], now: float) -> int:
-        settled = mark
-        for version_id in seen:
-            for hole in range(settled + 1, version_id):
-                if now - self._gaps.setdefault(hole, now) < self.gap_seconds:
-                    return settled
-                settled = hole
-            settled = version_id
+        """Every missing id up to the newest seen starts its wait now (one pass, so a run of
+        rolled-back ids costs one ``gap_seconds``, not one each); the mark stops before the
+        first id still waited for."""
+        present = set(seen)
+        settled, blocked = mark, False
+        top = min(seen[-1], mark + MAX_TRACKED) if seen else mark
+        for candidate in range(mark + 1, top + 1):
+            if candidate not in present:
+                waited = now - self._gaps.setdefault(candidate, now)
+                blocked = blocked or waited < self.gap_seconds
+            if not blocked:
+                settled = candidate
         return settled
 
 

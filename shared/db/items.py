@@ -246,6 +246,10 @@ def _record(
         values["pubstatus"] = CANCELED
         base = full if newer else current.doc
         values["doc"] = {**base, "pubstatus": CANCELED}
+    if item.pubstatus == CANCELED:
+        # The kill is the item's latest change, whatever its version: readers of the change
+        # feed (the stream) must see it.
+        values["current_version_id"] = version_id
     elif newer:
         values["pubstatus"] = item.pubstatus
     conn.execute(update(items).where(items.c.id == current.id).values(**values))

@@ -219,3 +219,15 @@ def test_batches_crossing_each_other_do_not_deadlock(db: Engine, wire) -> None: 
             text("SELECT count(*) FROM items WHERE duplicate_of IS NULL AND uri LIKE '_:_%'")
         ).scalar()
     assert canonical == 2 + 10  # the warm-ups and one of each pair per round
+
+
+def test_a_kill_of_an_older_version_reaches_the_change_feed(db: Engine, wire) -> None:  # type: ignore[no-untyped-def]
+    from shared.db.changes import ChangeFeed, Filters
+
+    store, _ = wire
+    store("alpha", item("a:1", STORY, version="3"))
+    with db.connect() as conn:
+        mark = conn.execute(text("SELECT max(id) FROM item_versions")).scalar()
+    store("alpha", item("a:1", STORY, version="1", pubstatus="canceled"))
+    [change] = ChangeFeed(engine=db, filters=Filters(), mark=mark).poll()
+    assert (change.item["pubstatus"], change.item["version"]) == ("canceled", "3")

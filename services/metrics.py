@@ -3,15 +3,24 @@
 Counters and the histogram live in prometheus-client's default registry; when
 ``PROMETHEUS_MULTIPROC_DIR`` is set (before this process first imports prometheus_client) every
 process writes them to that folder and a scrape adds up all processes' files. Submission counts
-by status come from PostgreSQL at scrape time, so they are right whichever process answers; when
-the database cannot be read the scrape still succeeds with ``dateline_database_up 0``.
+by status and the oldest pending submission come from PostgreSQL, so they are right whichever
+process answers; each process reads them at most once every ``GAUGE_TTL`` seconds (concurrent
+scrapes wait for one read), so a scrape storm cannot turn into table scans. The oldest pending
+age is computed at each scrape from the cached timestamp. When the database cannot be read the
+scrape still succeeds with ``dateline_database_up 0`` (a failure is not cached).
+
+``DATELINE_METRICS_TOKEN``, when set, makes ``GET /metrics`` require ``Authorization: Bearer
+<token>`` (compared in constant time; a ``401`` problem otherwise). Unset, the endpoint is open.
 """
 
 from __future__ import annotations
 
+import hmac
 import logging
 import os
-from collections.abc import Iterable, Iterator
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request, Response
@@ -30,12 +39,16 @@ from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from shared.db.tables import submissions
+from shared.errors import Unauthorized
 
 logger = logging.getLogger(__name__)
 router = APIRouter()
 
 STATUSES = ("queued", "processing", "done", "failed", "dead")
 PENDING = ("queued", "processing")
+GAUGE_TTL = 10.0
+
+Gauges = tuple[dict[str, int], datetime | None]
 
 ACCEPTED = Counter(
     "dateline_submissions_accepted", "Submissions stored and queued, by partner.", ["partner"]
@@ -67,6 +80,49 @@ def observe_processing(seconds: float) -> None:
     SUBMISSION_SECONDS.observe(seconds)
 
 
+def read_gauges(engine: Engine) -> Gauges:
+    """Submissions per status and the oldest pending ``enqueued_at``, read from PostgreSQL."""
+    with engine.begin() as conn:
+        conn.execute(text("SET LOCAL statement_timeout = '5s'"))
+        rows = conn.execute(
+            select(submissions.c.status, func.count()).group_by(submissions.c.status)
+        ).all()
+        oldest = conn.execute(
+            select(func.min(submissions.c.enqueued_at)).where(submissions.c.status.in_(PENDING))
+        ).scalar()
+    return {status: int(n) for status, n in rows}, oldest
+
+
+class GaugeCache:
+    """This process's last database read, reused for ``ttl`` seconds.
+
+    One read at a time: scrapes arriving while a read runs wait for it and use its result.
+    Errors propagate and are not remembered.
+    """
+
+    def __init__(self, ttl: float = GAUGE_TTL, clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl = ttl
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._entry: tuple[Engine, float, Gauges] | None = None
+
+    def get(self, engine: Engine) -> Gauges:
+        with self._lock:
+            entry = self._entry
+            if entry is not None and entry[0] is engine and self.clock() - entry[1] < self.ttl:
+                return entry[2]
+            value = read_gauges(engine)
+            self._entry = (engine, self.clock(), value)
+            return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entry = None
+
+
+GAUGES = GaugeCache()
+
+
 class SubmissionStatusCollector(Collector):
     """Gauges read at scrape time: submissions per status and the age of the oldest pending one."""
 
@@ -79,7 +135,7 @@ class SubmissionStatusCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         up = GaugeMetricFamily("dateline_database_up", "Whether the scrape could read PostgreSQL.")
         try:
-            counts, oldest = self._read()
+            counts, oldest = GAUGES.get(self.engine)
         except SQLAlchemyError as exc:
             logger.warning("metrics: database unavailable (%s)", type(exc).__name__)
             up.add_metric([], 0)
@@ -99,17 +155,6 @@ class SubmissionStatusCollector(Collector):
             "Age of the oldest queued or processing submission (0 when none).",
             value=max(age, 0.0),
         )
-
-    def _read(self) -> tuple[dict[str, int], datetime | None]:
-        with self.engine.begin() as conn:
-            conn.execute(text("SET LOCAL statement_timeout = '5s'"))
-            rows = conn.execute(
-                select(submissions.c.status, func.count()).group_by(submissions.c.status)
-            ).all()
-            oldest = conn.execute(
-                select(func.min(submissions.c.enqueued_at)).where(submissions.c.status.in_(PENDING))
-            ).scalar()
-        return {status: int(n) for status, n in rows}, oldest
 
 
 class _Registry(Collector):
@@ -135,6 +180,22 @@ def exposition(engine: Engine) -> bytes:
     return generate_latest(registry)
 
 
+def authorize(settings: object, authorization: str | None) -> None:
+    """Unauthorized unless ``DATELINE_METRICS_TOKEN`` is unset or sent as the bearer token."""
+    token: str | None = getattr(settings, "metrics_token", None)
+    if not token:
+        return
+    scheme, _, offered = (authorization or "").strip().partition(" ")
+    matches = scheme.lower() == "bearer" and hmac.compare_digest(
+        offered.strip().encode("utf-8", "surrogateescape"), token.encode()
+    )
+    if not matches:
+        detail = "GET /metrics needs Authorization: Bearer <DATELINE_METRICS_TOKEN>"
+        raise Unauthorized(detail, errors=[{"field": "authorization", "message": detail}])
+
+
 @router.get("/metrics", include_in_schema=False)
 def metrics(request: Request) -> Response:
+    """The exposition; behind a bearer token when ``DATELINE_METRICS_TOKEN`` is set."""
+    authorize(request.app.state.settings, request.headers.get("authorization"))
     return Response(exposition(request.app.state.engine), media_type=CONTENT_TYPE_LATEST)

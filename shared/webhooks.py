@@ -15,9 +15,13 @@ import ipaddress
 import os
 import secrets
 import socket
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
+
+import httpx
 
 from shared.errors import Invalid
 
@@ -26,6 +30,8 @@ MAX_URL = 2048
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 _TRUE = ("1", "true", "yes", "on")
+RESOLVE_TIMEOUT = 5.0  # seconds a DNS lookup may take before the target counts as unresolved
+_RESOLVER = ThreadPoolExecutor(max_workers=8, thread_name_prefix="webhook-dns")
 
 
 class UnsafeTarget(Invalid):
@@ -90,7 +96,9 @@ def refused(address: IPAddress) -> bool:
 
 def check_url(url: str, *, allow_private: bool = False) -> Target:
     """The URL's pinned target; raises ``UnsafeTarget`` (a 422 naming ``/url``) otherwise.
-    Every address the host resolves to must be acceptable, not just the first."""
+    Every address the host resolves to must be acceptable, not just the first. The host checked
+    is the one the sender connects to: the URL is parsed by ``httpx``, as the sender does, and
+    a URL ``httpx`` cannot read is refused here rather than at send time."""
     scheme, host, port = _parse(url)
     addresses = _resolve(host, port)
     if not allow_private:
@@ -105,6 +113,8 @@ def _parse(url: str) -> tuple[str, str, int]:
         raise UnsafeTarget(f"must be an http or https URL of at most {MAX_URL} characters")
     if any(ord(c) < 0x21 or c == "\x7f" for c in url):
         raise UnsafeTarget("must not contain spaces or control characters")
+    if not encodable(url):
+        raise UnsafeTarget("must be valid Unicode text (no lone surrogates)")
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -116,16 +126,42 @@ def _parse(url: str) -> tuple[str, str, int]:
         raise UnsafeTarget("must not carry credentials (user:password@)")
     if parts.fragment:
         raise UnsafeTarget("must not have a fragment")
-    return parts.scheme, parts.hostname, port or (443 if parts.scheme == "https" else 80)
+    return parts.scheme, _sent_host(url), port or (443 if parts.scheme == "https" else 80)
+
+
+def _sent_host(url: str) -> str:
+    """The host as ``httpx`` sends it (IDNA-encoded, ASCII), so the check and the send agree."""
+    try:
+        host = httpx.URL(url).raw_host.decode("ascii")
+    except Exception as exc:  # httpx raises InvalidURL, but also UnicodeError and others
+        raise UnsafeTarget(f"unreadable URL ({type(exc).__name__})") from exc
+    if not host:
+        raise UnsafeTarget("must be an absolute http or https URL")
+    return host
+
+
+def encodable(text: str) -> bool:
+    """Whether a string can be stored: valid UTF-8 once encoded, and no U+0000."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in text
 
 
 def _resolve(host: str, port: int) -> list[IPAddress]:
+    """The host's addresses; a lookup slower than ``RESOLVE_TIMEOUT`` counts as unresolved
+    (the lookup runs in a small shared pool, so a stuck resolver cannot hold the caller)."""
     try:
         return [ipaddress.ip_address(host)]
     except ValueError:
         pass
+    lookup = _RESOLVER.submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        infos = lookup.result(timeout=RESOLVE_TIMEOUT)
+    except FutureTimeout as exc:
+        lookup.cancel()
+        raise UnsafeTarget(f"{host} does not resolve within {RESOLVE_TIMEOUT:g} s") from exc
     except (OSError, UnicodeError) as exc:
         raise UnsafeTarget(f"{host} does not resolve") from exc
     found = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]

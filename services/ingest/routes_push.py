@@ -4,9 +4,12 @@ A Superdesk destination has only a URL and a secret token, so this route authent
 ``x-superdesk-signature`` alone (HMAC-SHA1 of the body with the partner's signing secret, set with
 ``dateline signing set-secret``); there is no ``Authorization`` header. Then the same accept path
 as ``POST /v1/items`` (rate limit, strict validation, the raw bytes committed before the answer),
-answered ``201 Created`` as Superdesk expects, or ``200`` for identical bytes sent again.
+always answered ``201 Created``: Superdesk counts anything else as a failed push, so identical
+bytes sent again are also ``201``, with the same submission in the body.
 
-An unknown partner and a partner without a secret get the same ``401``, so the route does not tell
+The signature header's presence and shape are checked before the partner is looked up, so a
+missing or malformed header gets byte-identical ``401`` bodies for every slug; an unknown partner
+and a partner without a secret get the same ``401`` wording. Either way the route does not tell
 which slugs exist; a disabled partner is a ``403`` only once its signature is verified.
 """
 
@@ -20,7 +23,7 @@ from sqlalchemy import Engine
 from services.ingest import ratelimit
 from services.ingest.body import read_limited
 from services.ingest.routes import PUSH_RESPONSES, _accept
-from services.ingest.signatures import SUPERDESK, verify_superdesk
+from services.ingest.signatures import SUPERDESK, superdesk_digest, verify_superdesk
 from shared.db import signing
 from shared.db.credentials import Partner
 from shared.db.signing import Signing
@@ -47,19 +50,16 @@ def _find(engine: Engine, slug: str) -> tuple[Partner, Signing]:
     responses={**PUSH_RESPONSES, 429: {"description": "Too many requests"}},
 )
 async def superdesk_push(partner: str, request: Request) -> JSONResponse:
-    """Accept a ninjs item pushed by Superdesk. 201 once the bytes are stored."""
-    found, secrets = await run_in_threadpool(_find, request.app.state.engine, partner)
+    """Accept a ninjs item pushed by Superdesk. 201 once the bytes are stored (also again)."""
     header = request.headers.get(SUPERDESK)
-    if not header:
-        detail = "x-superdesk-signature (sha1=<hex HMAC-SHA1 of the body>) is required here"
-        raise Unauthorized(detail, errors=[{"field": SUPERDESK, "message": detail}])
+    superdesk_digest(header)  # presence and shape first: the same 401 whatever the slug
+    found, secrets = await run_in_threadpool(_find, request.app.state.engine, partner)
     settings: Settings = request.app.state.settings
     raw = await read_limited(request, settings.max_body_bytes)
-    verify_superdesk(header, raw, secrets.secret or "")
+    verify_superdesk(header or "", raw, secrets.secret or "")
     if found.disabled:
         raise Forbidden(f"partner {found.slug!r} is disabled")
     await run_in_threadpool(ratelimit.enforce, request, found.id)
     response = await run_in_threadpool(_accept, request, found, raw)
-    if response.status_code == 202:
-        response.status_code = 201
+    response.status_code = 201  # Superdesk takes anything else, 200 included, as a failure
     return response

@@ -55,12 +55,18 @@ def _parse(raw: bytes) -> tuple[str, Any]:
         raise Invalid(
             "the body must be a JSON object", errors=[{"field": "", "message": "not an object"}]
         )
-    errors = [{"field": f"/{k}", "message": "unknown field"} for k in body if k not in _FIELDS]
+    errors = [{"field": _pointer(k), "message": "unknown field"} for k in body if k not in _FIELDS]
     if not isinstance(body.get("url"), str):
         errors.append({"field": "/url", "message": "required: an http or https URL"})
     if errors:
         raise Invalid("the subscription is invalid", errors=errors)
     return body["url"], body.get("filters")
+
+
+def _pointer(name: str) -> str:
+    """A JSON pointer to a top-level member, printable even if the name has lone surrogates."""
+    escaped = name.replace("~", "~0").replace("/", "~1")
+    return "/" + escaped.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _create(request: Request, url: str, filters: Any, key_id: str) -> dict[str, Any]:

@@ -14,11 +14,16 @@ The body is the decoded one (after ``Content-Encoding``): the payload the sender
 signature that is sent is always checked, also when the partner does not require one; a partner
 with ``require_signature`` must send one. Every failure is a ``401`` naming the header.
 
-Replays: an accepted ``webhook-id`` is remembered in Redis (``SET NX EX``) for twice the tolerance,
-the longest a message stays inside the window, and a second use is refused. If the push then fails
-(a ``4xx``, a ``429``, a ``503``) the id is forgotten, so the sender's retry is not taken for a
-replay. Redis being down skips the replay check (logged): the inbox is the truth, and identical
-bytes map to the same submission.
+Malformed headers (non-ASCII digits, non-hex digests, junk base64) are refused with a ``401``
+naming the header; they never raise anything else.
+
+Replays: an accepted ``webhook-id`` is remembered in Redis (``SET NX EX``) with the SHA-256 of the
+body, for twice the tolerance, the longest a message stays inside the window. A second use with the
+same body is the sender's retry (Standard Webhooks resends with the same id): it goes on to the
+accept path, which answers the same submission. A second use with another body is refused as
+replayed. If the first push fails (a ``4xx``, a ``429``, a ``503``) the id is forgotten, so the
+sender's retry is not taken for a replay. Redis being down skips the replay check (logged): the
+inbox is the truth, and identical bytes map to the same submission.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ import binascii
 import hashlib
 import hmac
 import logging
+import re
 import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -50,6 +56,10 @@ REPLAY_KEY = "dateline:webhook-id:{partner_id}:{webhook_id}"
 MAX_WEBHOOK_ID = 256
 STANDARD = ("webhook-id", "webhook-timestamp", "webhook-signature")
 SUPERDESK = "x-superdesk-signature"
+SHA1_HEX = re.compile(r"[0-9a-fA-F]{40}")
+SUPERDESK_SHAPE = (
+    "x-superdesk-signature must be sha1=<hex HMAC-SHA1 of the body> (40 hexadecimal digits)"
+)
 
 
 def _key(secret: str) -> bytes:
@@ -87,8 +97,10 @@ def verify_standard(headers: Mapping[str, str], body: bytes, secret: str, *, now
     if len(webhook_id) > MAX_WEBHOOK_ID or not webhook_id.isprintable():
         raise _refuse("webhook-id", f"webhook-id must be 1-{MAX_WEBHOOK_ID} printable characters")
     stamp = headers["webhook-timestamp"].strip()
-    if not stamp.isdigit() or len(stamp) > 12:
-        raise _refuse("webhook-timestamp", "webhook-timestamp must be whole Unix seconds")
+    if not (stamp.isascii() and stamp.isdigit()) or len(stamp) > 12:
+        raise _refuse(
+            "webhook-timestamp", "webhook-timestamp must be whole Unix seconds in ASCII digits 0-9"
+        )
     skew = int(now) - int(stamp)
     if abs(skew) > TOLERANCE:
         when = "in the past" if skew > 0 else "in the future"
@@ -111,19 +123,35 @@ def verify_standard(headers: Mapping[str, str], body: bytes, secret: str, *, now
 
 
 def _b64(text: str) -> bytes:
+    """The bytes of a base64 entry; ``b""`` (which matches nothing) for anything else."""
+    if not text.isascii():
+        return b""
     try:
         return base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
         return b""
 
 
-def verify_superdesk(header: str, body: bytes, secret: str) -> None:
-    """Check ``x-superdesk-signature``. Raises Unauthorized."""
+def superdesk_digest(header: str | None) -> bytes:
+    """The 20 bytes behind ``sha1=<40 hex digits>``. Unauthorized when missing or malformed.
+
+    Looks at the header alone, so a caller can check its shape before anything else.
+    """
+    if not header:
+        detail = "x-superdesk-signature (sha1=<hex HMAC-SHA1 of the body>) is required here"
+        raise _refuse(SUPERDESK, detail)
     scheme, _, digest = header.strip().partition("=")
-    if scheme.lower() != "sha1" or not digest:
-        raise _refuse(SUPERDESK, "x-superdesk-signature must be sha1=<hex HMAC-SHA1 of the body>")
-    expected = superdesk_signature(secret, body)[len("sha1=") :]
-    if not hmac.compare_digest(expected, digest.strip().lower()):
+    digest = digest.strip()
+    if scheme.lower() != "sha1" or not SHA1_HEX.fullmatch(digest):
+        raise _refuse(SUPERDESK, SUPERDESK_SHAPE)
+    return bytes.fromhex(digest)
+
+
+def verify_superdesk(header: str, body: bytes, secret: str) -> None:
+    """Check ``x-superdesk-signature``, comparing bytes in constant time. Raises Unauthorized."""
+    offered = superdesk_digest(header)
+    expected = hmac.new(secret.encode(), body, hashlib.sha1).digest()
+    if not hmac.compare_digest(expected, offered):
         raise _refuse(
             SUPERDESK,
             "x-superdesk-signature does not match HMAC-SHA1 of the body with the partner's secret",
@@ -176,22 +204,42 @@ class Claim:
             logger.warning("webhook-id not released", extra={"error": type(exc).__name__})
 
 
-def claim(client: redis.Redis, partner_id: int, webhook_id: str) -> Claim:
-    """Remember the id for twice the tolerance; Unauthorized if it was already used."""
+def claim(client: redis.Redis, partner_id: int, webhook_id: str, body: bytes) -> Claim:
+    """Remember the id with the body's SHA-256 for twice the tolerance.
+
+    A fresh id is claimed (``release`` forgets it). An id already seen with the same body is the
+    sender's retry: an empty Claim, so a failure of the retry never forgets the first delivery's
+    id. An id seen with another body is Unauthorized (replayed).
+    """
     key = REPLAY_KEY.format(partner_id=partner_id, webhook_id=webhook_id)
+    digest = hashlib.sha256(body).hexdigest().encode()
     try:
-        fresh = client.set(key, b"1", nx=True, ex=2 * TOLERANCE)
+        seen = _remember(client, key, digest)
     except redis.RedisError as exc:
         logger.warning(
             "replay check skipped: redis unavailable",
             extra={"partner_id": partner_id, "error": type(exc).__name__},
         )
         return Claim()
-    if not fresh:
-        raise _refuse(
-            "webhook-id", f"webhook-id {webhook_id!r} was already used: a replay is refused"
-        )
-    return Claim(client, key)
+    if seen is None:
+        return Claim(client, key)
+    if hmac.compare_digest(seen, digest):
+        return Claim()
+    raise _refuse(
+        "webhook-id",
+        f"webhook-id {webhook_id!r} was already used with a different body: refused as replayed",
+    )
+
+
+def _remember(client: redis.Redis, key: str, digest: bytes) -> bytes | None:
+    """Set ``key`` to ``digest`` unless it exists: None when set, else the value already there."""
+    for _ in range(3):  # the key can expire between SET NX and GET: then try to set it again
+        if client.set(key, digest, nx=True, ex=2 * TOLERANCE):
+            return None
+        seen = client.get(key)
+        if seen is not None:
+            return bytes(seen)
+    raise redis.RedisError("webhook-id kept expiring between SET NX and GET")  # pragma: no cover
 
 
 def verify_request(request: Request, partner: Partner, raw: bytes) -> Claim:
@@ -201,7 +249,7 @@ def verify_request(request: Request, partner: Partner, raw: bytes) -> Claim:
     webhook_id = check(request.headers, raw, signing, partner=partner.slug, now=time.time())
     if webhook_id is None:
         return Claim()
-    return claim(redis_client(request.app), partner.id, webhook_id)
+    return claim(redis_client(request.app), partner.id, webhook_id, raw)
 
 
 @asynccontextmanager

@@ -17,7 +17,7 @@ from services.logs import configure_logging
 from services.queue import PROCESS_SUBMISSION, PRUNE, QUEUE, SWEEP, make_celery
 from services.runtime import resolve
 from services.worker import pipeline, webhooks
-from shared.db import clusters, submissions
+from shared.db import clusters, submissions, subscriptions
 from shared.db.engine import make_engine
 from shared.errors import TransientError
 from shared.settings import Settings
@@ -86,11 +86,17 @@ def sweep() -> int:
 
 @app.task(name=PRUNE)
 def prune() -> int:
-    """Forget LSH buckets older than the dedupe window, in small batches."""
+    """Forget LSH buckets older than the dedupe window and finished webhook deliveries older
+    than a week, in small batches; returns how many rows went."""
     total = 0
-    while True:
-        with engine().begin() as conn:
-            gone = clusters.prune(conn, window_hours=settings.dedupe_window_hours)
-        total += gone
-        if gone == 0:
-            return total
+    for step in (
+        lambda conn: clusters.prune(conn, window_hours=settings.dedupe_window_hours),
+        subscriptions.prune_deliveries,
+    ):
+        while True:
+            with engine().begin() as conn:
+                gone = step(conn)
+            total += gone
+            if gone == 0:
+                break
+    return total

@@ -1,7 +1,10 @@
 """Webhook delivery: the ``dateline.deliver`` task sends due deliveries from the outbox.
 
-Each run claims due deliveries in small batches (``FOR UPDATE SKIP LOCKED`` and a lease, so
-two runs never send the same attempt), sends a batch concurrently and records every outcome:
+Only one run at a time delivers (a Redis lock held for at most the run's time limit), so
+delivery never occupies more than one sweep worker. Each run claims due deliveries in small
+batches, at most one per subscription (``FOR UPDATE SKIP LOCKED`` and a lease, so two runs
+never send the same attempt), sends a batch concurrently and records every outcome, each on
+its own (one that cannot be recorded never keeps the others from being recorded):
 2xx sent; 410 Gone disables the subscription; anything else, a redirect, a timeout or a refused
 target is retried on the schedule of ``shared.db.subscriptions``. Delivery is at least once
 and unordered: receivers dedupe on ``webhook-id``.
@@ -16,9 +19,11 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,6 +46,10 @@ BUDGET = 5.0  # a run claims no new batch after this many seconds
 TIME_LIMIT = 45  # hard limit of one run
 LEASE = 60.0  # > TIME_LIMIT: a claimed attempt is never sent twice at once
 USER_AGENT = "Dateline-Webhooks/1"
+LOCK_KEY = "dateline:deliver:lock"
+_RELEASE = (
+    "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,9 +68,28 @@ def register(app: Celery, engine_factory: Callable[[], Engine], settings: Any) -
 
     @app.task(name=DELIVER, time_limit=TIME_LIMIT, soft_time_limit=TIME_LIMIT - 5)
     def deliver() -> int:
-        return run(engine_factory(), allow_private=allow_private(settings))
+        with (
+            app.connection_for_write() as connection,
+            exclusive(connection.default_channel.client, LOCK_KEY, TIME_LIMIT) as mine,
+        ):
+            if not mine:
+                return 0  # another run is delivering
+            return run(engine_factory(), allow_private=allow_private(settings))
 
     return deliver
+
+
+@contextmanager
+def exclusive(client: Any, key: str, ttl: int) -> Iterator[bool]:
+    """Yield whether this caller holds ``key`` (SET NX EX ``ttl``): a crashed holder's lock
+    expires after ``ttl`` seconds; on exit the lock is released only if it is still ours."""
+    token = secrets.token_hex(16)
+    mine = bool(client.set(key, token, nx=True, ex=ttl))
+    try:
+        yield mine
+    finally:
+        if mine:
+            client.eval(_RELEASE, 1, key, token)
 
 
 def beat_entry(interval: float) -> dict[str, Any]:
@@ -96,15 +124,38 @@ def run(
                     batch,
                 )
             )
-        with engine.begin() as conn:
-            sent += sum(record(conn, due, out) for due, out in zip(batch, outcomes, strict=True))
+        sent += sum(
+            record_safely(engine, due, out) for due, out in zip(batch, outcomes, strict=True)
+        )
     return sent
+
+
+def record_safely(engine: Engine, due: Due, outcome: Outcome) -> bool:
+    """Record one outcome in its own transaction; a failure is logged, never raised (the
+    delivery's lease runs out and it is attempted again)."""
+    try:
+        with engine.begin() as conn:
+            return record(conn, due, outcome)
+    except Exception:
+        logger.exception(
+            "webhook outcome not recorded",
+            extra={"delivery_id": due.id, "subscription_id": due.subscription_id},
+        )
+        return False
 
 
 def attempt(
     due: Due, *, allow_private: bool = False, transport: httpx.BaseTransport | None = None
 ) -> Outcome:
-    """One signed POST to the pinned target; never raises for network or target errors."""
+    """One signed POST to the pinned target; never raises: any error is a failed outcome,
+    retried on the schedule."""
+    try:
+        return _attempt(due, allow_private=allow_private, transport=transport)
+    except Exception as exc:
+        return Outcome(error=f"{type(exc).__name__}: {exc}"[:300])
+
+
+def _attempt(due: Due, *, allow_private: bool, transport: httpx.BaseTransport | None) -> Outcome:
     try:
         target = check_url(due.url, allow_private=allow_private)
     except UnsafeTarget as exc:

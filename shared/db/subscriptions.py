@@ -1,9 +1,16 @@
 """Webhook subscriptions and their delivery outbox.
 
     pending ──claim (lease, attempts+1)──▶ sent
-       ▲            │
-       └── retry ◀──┤  after 5 s, 5 min, 30 min, 2 h, 5 h, then every 10 h (~3.2 days in all)
-                    └──▶ failed  (schedule exhausted, 410 Gone, or the subscription disabled)
+     │ ▲            │
+     │ └── retry ◀──┤  after 5 s, 5 min, 30 min, 2 h, 5 h, then every 10 h (~3.2 days in all)
+     │              └──▶ failed  (schedule exhausted, 410 Gone, or the subscription disabled)
+     └──▶ superseded  (a newer delivery of the same item to the same subscription; never sent)
+
+Payloads are snapshots of the item, so the newest delivery of an item always carries its
+current state: enqueueing one supersedes that (subscription, item)'s pending older ones, and a
+retried ``item.created`` can never land after the ``item.killed`` that followed it. A delivery
+of an embargoed item is not due before the embargo (a kill is due at once). Finished
+deliveries (sent, failed, superseded) are pruned after ``KEEP_DELIVERIES``.
 
 Deliveries are written in the worker's store transaction (``enqueue_deliveries``), so an item is
 announced if and only if it is stored. Which stored items are announced: a new item
@@ -23,18 +30,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, literal, select, tuple_, update
 
 from shared.db import items
 from shared.db.tables import deliveries, partners, subscriptions
 from shared.errors import Invalid, NotFound
 from shared.ids import new_id
 from shared.model import Verdict, rfc3339
-from shared.webhooks import check_url, new_secret
+from shared.webhooks import check_url, encodable, new_secret
 
 FILTERS = ("partner", "language", "subject", "pubstatus")
 PUBSTATUS = ("usable", "withheld", "canceled")
@@ -46,6 +53,8 @@ EVENTS = {
 _PRIORITY = ("item.killed", "item.created", "item.updated")
 RETRY_DELAYS = (5, 300, 1800, 7200, 18000, *(36000,) * 7)  # seconds after attempt n fails
 DISABLE_AFTER = timedelta(days=3)
+KEEP_DELIVERIES = timedelta(days=7)
+FINISHED = ("sent", "failed", "superseded")
 MAX_FILTER = 200
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$")
 _PUBLIC = (
@@ -106,6 +115,8 @@ def _filter_problem(name: str, value: Any) -> str | None:
         return None
     if not isinstance(value, str) or not value.strip() or len(value) > MAX_FILTER:
         return f"must be a non-empty string of at most {MAX_FILTER} characters"
+    if not encodable(value):
+        return "must be valid Unicode text (no lone surrogates, no NUL)"
     if any(ord(c) < 0x20 for c in value):
         return "must not contain control characters"
     if name == "pubstatus" and value not in PUBSTATUS:
@@ -117,6 +128,7 @@ def _filter_problem(name: str, value: Any) -> str | None:
 
 def _error(name: str, message: str) -> dict[str, str]:
     pointer = name.replace("~", "~0").replace("/", "~1")
+    pointer = pointer.encode("utf-8", "backslashreplace").decode("utf-8")  # lone surrogates
     return {"field": f"/filters/{pointer}" if name else "/filters", "message": message}
 
 
@@ -176,14 +188,57 @@ def enqueue_deliveries(conn: Connection, item_events: Sequence[tuple[str, str]])
         item = items.get(conn, item_id)
         if item is None or (event != "item.killed" and item["duplicate_of"] is not None):
             continue
+        due = _not_before(item, event)
         rows += [
-            {"subscription_id": s.id, "item_id": item_id, "event": event, "payload": item}
+            {
+                "subscription_id": s.id, "item_id": item_id, "event": event, "payload": item,
+                "next_attempt_at": due,
+            }
             for s in active
             if matches(s.filters, item, event)
-        ]
+        ]  # fmt: skip
     if rows:
+        supersede(conn, [(r["subscription_id"], r["item_id"]) for r in rows])
         conn.execute(insert(deliveries), rows)
     return len(rows)
+
+
+def _not_before(item: dict[str, Any], event: str) -> Any:
+    """When a delivery is first due: now, or the item's embargo if later (kills never wait)."""
+    embargoed = item.get("embargoed")
+    if event == "item.killed" or not embargoed:
+        return func.now()
+    return func.greatest(func.now(), literal(datetime.fromisoformat(embargoed)))
+
+
+def supersede(conn: Connection, pairs: Sequence[tuple[str, str]]) -> int:
+    """Mark the pending deliveries of these (subscription, item) pairs ``superseded``: they are
+    never sent (a sender holding one cannot record it: the status fences it out)."""
+    done = conn.execute(
+        update(deliveries)
+        .where(
+            deliveries.c.status == "pending",
+            tuple_(deliveries.c.subscription_id, deliveries.c.item_id).in_(pairs),
+        )
+        .values(status="superseded", last_error="superseded by a newer delivery")
+    )
+    return int(done.rowcount or 0)
+
+
+def prune_deliveries(conn: Connection, *, batch: int = 10_000) -> int:
+    """Delete up to ``batch`` finished deliveries (sent, failed, superseded) created more than
+    ``KEEP_DELIVERIES`` ago; returns how many went. Pending ones are never pruned."""
+    cutoff = func.now() - literal(KEEP_DELIVERIES)
+    doomed = (
+        select(deliveries.c.id)
+        .where(
+            deliveries.c.status.in_(FINISHED),
+            deliveries.c.next_attempt_at < cutoff,  # deliveries_due_idx; <= its last attempt
+            deliveries.c.created_at < cutoff,
+        )
+        .limit(batch)
+    )
+    return int(conn.execute(delete(deliveries).where(deliveries.c.id.in_(doomed))).rowcount or 0)
 
 
 def _strongest(item_events: Sequence[tuple[str, str]]) -> dict[str, str]:
@@ -231,7 +286,7 @@ class Due:
     id: int
     subscription_id: str
     url: str
-    secret: str
+    secret: str = field(repr=False)
     event: str
     payload: dict[str, Any]
     created_at: datetime
@@ -239,17 +294,26 @@ class Due:
 
 
 def due_deliveries(conn: Connection, *, limit: int, lease: float) -> list[Due]:
-    """Claim up to ``limit`` due deliveries of active subscriptions, oldest due first: each is
-    hidden from other claims for ``lease`` seconds and its ``attempts`` incremented."""
+    """Claim up to ``limit`` due deliveries of active subscriptions, at most one per
+    subscription (a slow receiver holds one sender thread, not a batch), oldest due first: each
+    is hidden from other claims for ``lease`` seconds and its ``attempts`` incremented."""
+    due = (
+        deliveries.c.status == "pending",
+        deliveries.c.next_attempt_at <= func.now(),
+        subscriptions.c.disabled_at.is_(None),
+    )
+    first_per_subscription = (
+        select(deliveries.c.id)
+        .join(subscriptions, subscriptions.c.id == deliveries.c.subscription_id)
+        .where(*due)
+        .distinct(deliveries.c.subscription_id)
+        .order_by(deliveries.c.subscription_id, deliveries.c.next_attempt_at, deliveries.c.id)
+    )
     ids = (
         conn.execute(
             select(deliveries.c.id)
             .join(subscriptions, subscriptions.c.id == deliveries.c.subscription_id)
-            .where(
-                deliveries.c.status == "pending",
-                deliveries.c.next_attempt_at <= func.now(),
-                subscriptions.c.disabled_at.is_(None),
-            )
+            .where(deliveries.c.id.in_(first_per_subscription), *due)
             .order_by(deliveries.c.next_attempt_at, deliveries.c.id)
             .limit(limit)
             .with_for_update(skip_locked=True, of=deliveries)

@@ -51,6 +51,19 @@ def _scrape(api: httpx.Client) -> dict[tuple[str, tuple[tuple[str, str], ...]], 
     return _samples(answer.text)
 
 
+def _fresh_scrape(api: httpx.Client) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """A scrape that reads PostgreSQL again instead of the process's 10 s gauge cache."""
+    metrics.GAUGES.clear()
+    return _scrape(api)
+
+
+def _by_status(samples: dict[tuple[str, tuple[tuple[str, str], ...]], float]) -> dict[str, float]:
+    return {
+        status: samples[("dateline_submissions_by_status", (("status", status),))]
+        for status in metrics.STATUSES
+    }
+
+
 ACCEPTED = "dateline_submissions_accepted_total"
 
 
@@ -61,12 +74,9 @@ def test_a_push_shows_in_the_accepted_counter_and_the_status_gauges(
     before = _scrape(api).get(accepted, 0.0)
     answer = push(api, partner_key(db, "metrics-alpha"), b"Headline\n\nBody of the story.\n")
     assert answer.status_code == 202
-    after = _scrape(api)
+    after = _fresh_scrape(api)
     assert after[accepted] == before + 1
-    assert {
-        status: after[("dateline_submissions_by_status", (("status", status),))]
-        for status in metrics.STATUSES
-    } == {"queued": 1, "processing": 0, "done": 0, "failed": 0, "dead": 0}
+    assert _by_status(after) == {"queued": 1, "processing": 0, "done": 0, "failed": 0, "dead": 0}
     assert after[("dateline_database_up", ())] == 1
     assert 0 <= after[("dateline_oldest_pending_seconds", ())] < 60
 
@@ -111,3 +121,61 @@ def test_multiprocess_mode_adds_up_every_process_and_survives_a_database_outage(
     assert samples[(ACCEPTED, (("partner", "gamma"),))] == 2
     assert samples[("dateline_database_up", ())] == 0
     assert not any(name == "dateline_submissions_by_status" for name, _ in samples)
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_database_gauges_are_read_at_most_once_every_10_seconds(
+    api: httpx.Client, db: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = FakeClock()
+    monkeypatch.setattr(metrics.GAUGES, "clock", clock)
+    metrics.GAUGES.clear()
+    none = {"queued": 0, "processing": 0, "done": 0, "failed": 0, "dead": 0}
+    assert _by_status(_scrape(api)) == none
+    assert push(api, partner_key(db, "metrics-delta"), b"Headline\n\nBody.\n").status_code == 202
+    clock.now += 9.9
+    assert _by_status(_scrape(api)) == none  # the cached read
+    clock.now += 0.2
+    assert _by_status(_scrape(api)) == {**none, "queued": 1}
+
+
+@pytest.fixture(scope="module")
+def guarded_url(settings, engine: Engine, servers) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    guarded = settings.model_copy(update={"metrics_token": "scrape-secret"})
+    app = create_app(guarded, engine, make_celery(guarded, servers.redis_url))
+    with serve(with_routers(app, metrics.router)) as url:
+        yield url
+
+
+def test_with_a_metrics_token_a_scrape_needs_it_as_a_bearer_token(guarded_url: str) -> None:
+    wrong: list[dict[str, str | bytes]] = [
+        {},
+        {"Authorization": "Bearer not-it"},
+        {"Authorization": "Basic scrape-secret"},
+        {"Authorization": b"Bearer \xe9\xe9"},
+        {"Authorization": "Bearer"},
+    ]
+    with httpx.Client(base_url=guarded_url, timeout=10) as c:
+        for headers in wrong:
+            answer = c.get("/metrics", headers=headers)
+            assert answer.status_code == 401, (headers, answer.text)
+            assert answer.headers["content-type"].startswith("application/problem+json")
+            detail = "GET /metrics needs Authorization: Bearer <DATELINE_METRICS_TOKEN>"
+            assert answer.json() == {
+                "type": "https://dateline.dev/problems/unauthorized",
+                "title": "Unauthorized",
+                "status": 401,
+                "detail": detail,
+                "code": "unauthorized",
+                "errors": [{"field": "authorization", "message": detail}],
+            }
+        right = c.get("/metrics", headers={"Authorization": "Bearer scrape-secret"})
+    assert right.status_code == 200
+    assert ("dateline_database_up", ()) in _samples(right.text)

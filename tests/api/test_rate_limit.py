@@ -156,3 +156,27 @@ def test_redis_down_lets_the_push_through(settings, caplog) -> None:  # type: ig
 def test_a_rate_of_zero_turns_the_limit_off() -> None:
     assert not ratelimit.limits(SimpleNamespace(rate_limit_per_minute=0)).enabled
     assert ratelimit.limits(SimpleNamespace()) == ratelimit.Limits(600, 120)
+
+
+def test_a_rate_limited_retry_of_an_accepted_message_keeps_its_webhook_id_used(
+    client: httpx.Client, db: Engine, redis_client: redis.Redis, settings
+) -> None:  # type: ignore[no-untyped-def]
+    key = partner_key(db, "belta")
+    with db.begin() as conn:
+        secret = signing.set_secret(conn, "belta", require=True)
+
+    def signed(body: bytes) -> dict[str, str]:
+        stamp = int(time.time())
+        return {
+            "webhook-id": "msg_1",
+            "webhook-timestamp": str(stamp),
+            "webhook-signature": standard_webhooks_signature(secret, "msg_1", stamp, body),
+        }
+
+    assert push(client, key, PAGE, **signed(PAGE)).status_code == 202
+    _drain(redis_client, _partner_id(db, "belta"), ratelimit.limits(settings))
+    assert push(client, key, PAGE, **signed(PAGE)).status_code == 429  # the retry, not a replay
+    other = PAGE + b"Another paragraph.\n"
+    replayed = push(client, key, other, **signed(other))
+    assert (replayed.status_code, replayed.json()["errors"][0]["field"]) == (401, "webhook-id")
+    assert _stored(db) == 1

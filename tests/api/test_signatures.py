@@ -12,7 +12,7 @@ from services.ingest.signatures import standard_webhooks_signature, superdesk_si
 from shared.db import credentials, signing
 from shared.db.tables import submissions
 from tests.conftest import SAMPLES
-from tests.support import partner_key, push
+from tests.support import TEXT, bearer, partner_key, push
 
 PAGE = b"Headline of a signed story\n\nMINSK, 7 January (BelTA) - Something happened today.\n"
 NINJS = (SAMPLES / "ninjs" / "superdesk-1x-text.json").read_bytes()
@@ -106,13 +106,54 @@ def test_a_timestamp_within_the_window_is_accepted(client: httpx.Client, db: Eng
     assert push(client, key, PAGE, **_standard(secret, PAGE, skew=-250)).status_code == 202
 
 
-def test_a_replayed_message_is_401(client: httpx.Client, db: Engine) -> None:
+def test_a_retry_with_the_same_webhook_id_and_body_is_200_with_the_same_submission(
+    client: httpx.Client, db: Engine
+) -> None:
     key = partner_key(db, "belta")
     secret = _secret(db, "belta")
     headers = _standard(secret, PAGE)
-    assert push(client, key, PAGE, **headers).status_code == 202
-    _unauthorized(push(client, key, PAGE, **headers), "webhook-id", "was already used")
+    first = push(client, key, PAGE, **headers)
+    assert first.status_code == 202, first.text
+    again = push(client, key, PAGE, **headers)
+    assert (again.status_code, again.json()) == (200, first.json())
     assert _stored(db) == 1
+
+
+def test_a_webhook_id_used_again_with_another_body_is_401_replayed(
+    client: httpx.Client, db: Engine
+) -> None:
+    key = partner_key(db, "belta")
+    secret = _secret(db, "belta")
+    assert push(client, key, PAGE, **_standard(secret, PAGE)).status_code == 202
+    other = PAGE + b"A second paragraph.\n"
+    answer = push(client, key, other, **_standard(secret, other))
+    _unauthorized(
+        answer, "webhook-id", "was already used with a different body: refused as replayed"
+    )
+    assert _stored(db) == 1
+
+
+def test_a_timestamp_in_non_ascii_digits_is_401(client: httpx.Client, db: Engine) -> None:
+    key = partner_key(db, "belta")
+    secret = _secret(db, "belta")
+    headers: dict[str, str | bytes] = {**_standard(secret, PAGE), "webhook-timestamp": b"\xb2"}
+    answer = client.post(
+        "/v1/items", content=PAGE, headers={**bearer(key), "Content-Type": TEXT, **headers}
+    )
+    _unauthorized(answer, "webhook-timestamp", "whole Unix seconds in ASCII digits 0-9")
+    assert _stored(db) == 0
+
+
+def test_junk_standard_webhooks_signatures_are_401(client: httpx.Client, db: Engine) -> None:
+    key = partner_key(db, "belta")
+    secret = _secret(db, "belta")
+    for junk in (b"v1,\xe9\xe9", b"v1,!!!not-base64", b"v1,", b"v1,QUJD"):
+        headers: dict[str, str | bytes] = {**_standard(secret, PAGE), "webhook-signature": junk}
+        answer = client.post(
+            "/v1/items", content=PAGE, headers={**bearer(key), "Content-Type": TEXT, **headers}
+        )
+        _unauthorized(answer, "webhook-signature", "no webhook-signature matches")
+    assert _stored(db) == 0
 
 
 def test_a_failed_push_does_not_use_up_its_webhook_id(client: httpx.Client, db: Engine) -> None:
@@ -176,16 +217,39 @@ def test_a_bad_superdesk_signature_is_401_on_items(client: httpx.Client, db: Eng
     assert _stored(db) == 0
 
 
+def test_a_non_ascii_or_non_hex_superdesk_signature_is_401_on_items(
+    client: httpx.Client, db: Engine
+) -> None:
+    key = partner_key(db, "belta")
+    _secret(db, "belta")
+    for junk in (b"sha1=\xe9", b"sha1=" + b"\xe9" * 40, b"sha1=" + b"g" * 40, b"sha1=abc"):
+        answer = client.post(
+            "/v1/items",
+            content=NINJS,
+            headers={**bearer(key), "Content-Type": JSON, "x-superdesk-signature": junk},
+        )
+        _unauthorized(answer, "x-superdesk-signature", "(40 hexadecimal digits)")
+    assert _stored(db) == 0
+
+
+def test_an_uppercase_hex_superdesk_signature_is_accepted(client: httpx.Client, db: Engine) -> None:
+    key = partner_key(db, "belta")
+    secret = _secret(db, "belta")
+    signature = "sha1=" + superdesk_signature(secret, NINJS)[len("sha1=") :].upper()
+    answer = push(client, key, NINJS, JSON, **{"x-superdesk-signature": signature})
+    assert answer.status_code == 202, answer.text
+
+
 def _superdesk_push(
-    client: httpx.Client, slug: str, body: bytes, signature: str | None
+    client: httpx.Client, slug: str, body: bytes, signature: str | bytes | None
 ) -> httpx.Response:
-    headers = {"Content-Type": JSON}
+    headers: dict[str, str | bytes] = {"Content-Type": JSON}
     if signature is not None:
         headers["x-superdesk-signature"] = signature
     return client.post(f"/v1/push/{slug}", content=body, headers=headers)
 
 
-def test_superdesk_push_is_201_then_200_for_the_same_bytes(
+def test_superdesk_push_is_201_also_for_the_same_bytes_again(
     client: httpx.Client, db: Engine
 ) -> None:
     partner_key(db, "coral")
@@ -197,7 +261,7 @@ def test_superdesk_push_is_201_then_200_for_the_same_bytes(
     assert body == {"submission_id": body["submission_id"], "status": "queued", "status_url": url}
     assert first.headers["location"] == url
     again = _superdesk_push(client, "coral", NINJS, superdesk_signature(secret, NINJS))
-    assert (again.status_code, again.json(), again.headers["location"]) == (200, body, url)
+    assert (again.status_code, again.json(), again.headers["location"]) == (201, body, url)
     assert _stored(db) == 1
 
 
@@ -217,6 +281,19 @@ def test_superdesk_push_with_a_bad_sha1_is_401(client: httpx.Client, db: Engine)
     )
     malformed = _superdesk_push(client, "coral", NINJS, "md5=abc")
     _unauthorized(malformed, "x-superdesk-signature", "must be sha1=<hex HMAC-SHA1")
+    assert _stored(db) == 0
+
+
+def test_a_missing_or_malformed_signature_gets_the_same_401_for_known_and_unknown_slugs(
+    client: httpx.Client, db: Engine
+) -> None:
+    partner_key(db, "coral")
+    _secret(db, "coral")
+    for signature in (None, "", "md5=abc", b"sha1=\xe9", "sha1=" + "0" * 39):
+        known = _superdesk_push(client, "coral", NINJS, signature)
+        unknown = _superdesk_push(client, "nobody", NINJS, signature)
+        _unauthorized(known, "x-superdesk-signature", "x-superdesk-signature")
+        assert (unknown.status_code, unknown.content) == (401, known.content)
     assert _stored(db) == 0
 
 

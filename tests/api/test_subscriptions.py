@@ -162,3 +162,28 @@ def test_unknown_fields_and_non_objects_are_refused(
     assert filters["errors"] == [{"field": "/filters", "message": "must be an object"}]
     broken = client.post("/v1/subscriptions", content=b"{url", headers=admin)
     assert _problem(broken, 400)["code"] == "malformed"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (b'{"url": "http://8.8.8.8/\\ud800"}', "/url"),
+        (b'{"url": "http://8.8.8.8/a\\u0000"}', "/url"),
+        (b'{"url": "%s", "filters": {"subject": "\\ud800"}}', "/filters/subject"),
+        (b'{"url": "%s", "filters": {"subject": "a\\u0000"}}', "/filters/subject"),
+        (b'{"url": "%s", "filters": {"\\udc00": "x"}}', "/filters/\\udc00"),
+        (b'{"url": "%s", "\\ud800": 1}', "/\\ud800"),
+    ],
+)
+def test_text_that_cannot_be_stored_is_a_422_naming_the_field(
+    client: httpx.Client, admin: dict[str, str], body: bytes, field: str
+) -> None:
+    raw = body.replace(b"%s", PUBLIC.encode())
+    answer = client.post(
+        "/v1/subscriptions",
+        content=raw,
+        headers={**admin, "content-type": "application/json"},
+    )
+    problem = _problem(answer, 422)
+    assert [e["field"] for e in problem["errors"]] == [field]  # type: ignore[attr-defined]
+    assert client.get("/v1/subscriptions", headers=admin).json() == {"subscriptions": []}

@@ -1,16 +1,21 @@
-"""Webhook signatures, the SSRF guard, the retry schedule and subscription filters (no I/O)."""
+"""Webhook signatures, the SSRF guard, the retry schedule, subscription filters and the
+sender's error handling (no I/O but loopback)."""
 
 from __future__ import annotations
 
 import ipaddress
 import socket
+import time
+from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 import pytest
 
-from services.worker.webhooks import pinned
+import shared.webhooks as shared_webhooks
+from services.worker.webhooks import Outcome, attempt, pinned
 from shared.db.items import Stored
-from shared.db.subscriptions import RETRY_DELAYS, events, matches, retry_delay
+from shared.db.subscriptions import RETRY_DELAYS, Due, events, matches, retry_delay
 from shared.model import Verdict
 from shared.webhooks import Target, UnsafeTarget, check_url, new_secret, refused, sign
 
@@ -143,3 +148,75 @@ def test_filters_mean_what_they_mean_on_the_item_list(
     filters: dict[str, str], event: str, expected: bool
 ) -> None:
     assert matches(filters, ITEM, event) is expected
+
+
+def _resolving_to(monkeypatch: pytest.MonkeyPatch, address: str) -> list[str]:
+    """Make every DNS lookup answer ``address``; returns the hosts looked up."""
+    asked: list[str] = []
+
+    def fake(host: str, port: int, *args: Any, **kwargs: Any) -> list[Any]:
+        asked.append(host)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", fake)
+    return asked
+
+
+def test_a_host_the_sender_cannot_parse_is_refused_by_the_check(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _resolving_to(monkeypatch, "93.184.215.14")
+    with pytest.raises(UnsafeTarget) as caught:
+        check_url("http://ex\u00adample.com/")  # a soft hyphen: Python's IDNA drops it
+    assert caught.value.errors == [{"field": "/url", "message": "unreadable URL (InvalidURL)"}]
+
+
+def test_the_host_checked_is_the_ascii_host_the_sender_connects_to(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    asked = _resolving_to(monkeypatch, "93.184.215.14")
+    target = check_url("https://Bücher.example/in")
+    assert asked == ["xn--bcher-kva.example"]
+    assert (target.host, target.address) == ("xn--bcher-kva.example", "93.184.215.14")
+
+
+@pytest.mark.parametrize("url", ["http://8.8.8.8/\ud800", "http://8.8.8.8/a\x00"])
+def test_a_url_that_cannot_be_stored_is_refused(url: str) -> None:
+    with pytest.raises(UnsafeTarget) as caught:
+        check_url(url)
+    assert [e["field"] for e in caught.value.errors] == ["/url"]
+
+
+def test_a_slow_dns_answer_counts_as_unresolved(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(shared_webhooks, "RESOLVE_TIMEOUT", 0.1)
+    monkeypatch.setattr(socket, "getaddrinfo", lambda *a, **k: time.sleep(1))
+    started = time.monotonic()
+    with pytest.raises(UnsafeTarget) as caught:
+        check_url("https://slow.example/in")
+    assert time.monotonic() - started < 0.8
+    assert caught.value.errors == [
+        {"field": "/url", "message": "slow.example does not resolve within 0.1 s"}
+    ]
+
+
+class _Exploding(httpx.BaseTransport):
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        raise RuntimeError("boom")
+
+
+def _due(url: str) -> Due:
+    return Due(
+        id=7, subscription_id="s1", url=url, secret=new_secret(), event="item.created",
+        payload={}, created_at=datetime(2024, 1, 1, tzinfo=UTC), attempt=1,
+    )  # fmt: skip
+
+
+def test_an_attempt_turns_any_error_into_a_failed_outcome() -> None:
+    outcome = attempt(_due("http://127.0.0.1:9/in"), allow_private=True, transport=_Exploding())
+    assert outcome == Outcome(status=None, error="RuntimeError: boom")
+
+
+def test_a_claimed_delivery_does_not_show_its_secret() -> None:
+    due = _due("http://127.0.0.1:9/in")
+    assert due.secret not in repr(due)
+    assert "secret" not in repr(due)

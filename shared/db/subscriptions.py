@@ -35,6 +35,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, literal, select, tuple_, update
+from sqlalchemy.dialects.postgresql import distinct_on
 
 from shared.db import items
 from shared.db.tables import deliveries, partners, subscriptions
@@ -184,11 +185,12 @@ def enqueue_deliveries(conn: Connection, item_events: Sequence[tuple[str, str]])
     if not active:
         return 0
     rows = []
+    now = conn.execute(select(func.now())).scalar_one()
     for item_id, event in _strongest(item_events).items():
         item = items.get(conn, item_id)
         if item is None or (event != "item.killed" and item["duplicate_of"] is not None):
             continue
-        due = _not_before(item, event)
+        due = _not_before(item, event, now)
         rows += [
             {
                 "subscription_id": s.id, "item_id": item_id, "event": event, "payload": item,
@@ -203,12 +205,12 @@ def enqueue_deliveries(conn: Connection, item_events: Sequence[tuple[str, str]])
     return len(rows)
 
 
-def _not_before(item: dict[str, Any], event: str) -> Any:
+def _not_before(item: dict[str, Any], event: str, now: datetime) -> datetime:
     """When a delivery is first due: now, or the item's embargo if later (kills never wait)."""
     embargoed = item.get("embargoed")
     if event == "item.killed" or not embargoed:
-        return func.now()
-    return func.greatest(func.now(), literal(datetime.fromisoformat(embargoed)))
+        return now
+    return max(now, datetime.fromisoformat(embargoed))
 
 
 def supersede(conn: Connection, pairs: Sequence[tuple[str, str]]) -> int:
@@ -306,7 +308,7 @@ def due_deliveries(conn: Connection, *, limit: int, lease: float) -> list[Due]:
         select(deliveries.c.id)
         .join(subscriptions, subscriptions.c.id == deliveries.c.subscription_id)
         .where(*due)
-        .distinct(deliveries.c.subscription_id)
+        .ext(distinct_on(deliveries.c.subscription_id))
         .order_by(deliveries.c.subscription_id, deliveries.c.next_attempt_at, deliveries.c.id)
     )
     ids = (

@@ -1,5 +1,6 @@
-"""Webhook deliveries on real PostgreSQL and a real receiver on 127.0.0.1: the outbox written
-with the items, signed sends, the retry schedule, disabling, claims and fencing."""
+"""Webhook deliveries on real PostgreSQL, Redis and a real receiver on 127.0.0.1: the outbox
+written with the items, signed sends, the retry schedule, disabling, claims and fencing,
+superseding, embargoes, pruning and the one-run-at-a-time lock."""
 
 from __future__ import annotations
 
@@ -9,11 +10,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import redis
 from sqlalchemy import Engine, text
 
 from services.worker import webhooks
 from services.worker.pipeline import process_submission
 from shared.db import credentials, items, submissions, subscriptions
+from shared.embedded import redis_client_url
 from tests.receiver import Receiver, clean_subscriptions, verify
 
 
@@ -99,8 +102,8 @@ def test_new_updated_and_killed_items_are_announced_to_matching_subscriptions(
     item_id = new["item_id"]
     assert [(d["subscription_id"], d["item_id"], d["event"], d["status"], d["attempts"])
             for d in _deliveries(db)] == [
-        (everything["id"], item_id, "item.created", "pending", 0),
-        (everything["id"], item_id, "item.updated", "pending", 0),
+        (everything["id"], item_id, "item.created", "superseded", 0),
+        (everything["id"], item_id, "item.updated", "superseded", 0),
         (everything["id"], item_id, "item.killed", "pending", 0),
     ]  # fmt: skip
     with db.connect() as conn:
@@ -293,3 +296,155 @@ def test_deleting_a_subscription_drops_its_pending_deliveries(db: Engine, wire: 
     with db.begin() as conn:
         subscriptions.delete_one(conn, sub["id"])
     assert _deliveries(db) == []
+
+
+def test_a_kill_supersedes_the_pending_announcements_of_its_item_which_are_never_sent(
+    db: Engine, wire: Any
+) -> None:
+    with Receiver(200) as receiver:
+        _subscribe(db, receiver.url)
+        wire("alpha", version="1")
+        wire("alpha", version="2", pubstatus="canceled")
+        _make_due(db)
+        assert webhooks.run(db, allow_private=True) == 1
+        assert webhooks.run(db, allow_private=True) == 0
+        assert [r.json()["type"] for r in receiver.received] == ["item.killed"]
+    assert [(d["event"], d["status"]) for d in _deliveries(db)] == [
+        ("item.created", "superseded"), ("item.killed", "sent"),
+    ]  # fmt: skip
+
+
+def test_a_retried_announcement_is_superseded_even_while_it_waits_for_its_retry(
+    db: Engine, wire: Any
+) -> None:
+    with Receiver(500) as receiver:
+        _subscribe(db, receiver.url)
+        wire("alpha", version="1")
+        webhooks.run(db, allow_private=True)  # fails: retried in 5 s
+        wire("alpha", version="2", pubstatus="canceled")
+        receiver.status = 200
+        _make_due(db)
+        webhooks.run(db, allow_private=True)
+        assert [r.json()["type"] for r in receiver.received] == ["item.created", "item.killed"]
+    assert [(d["event"], d["status"], d["attempts"]) for d in _deliveries(db)] == [
+        ("item.created", "superseded", 1), ("item.killed", "sent", 1),
+    ]  # fmt: skip
+
+
+def _insert_subscription(db: Engine, sub_id: str, url: str) -> None:
+    """A subscription stored as-is, bypassing the checks of ``create`` (an older row)."""
+    with db.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO subscriptions (id, url, secret, filters) VALUES (:id, :url, :s, '{}')"
+            ),
+            {"id": sub_id, "url": url, "s": "whsec_" + "A" * 43 + "="},
+        )
+
+
+def test_a_target_the_sender_cannot_parse_fails_alone_and_the_batch_is_recorded(
+    db: Engine, wire: Any
+) -> None:
+    with Receiver(200) as receiver:
+        _insert_subscription(db, "bad", "http://ex\u00adample.com/in")
+        good = _subscribe(db, receiver.url)
+        wire("alpha")
+        assert webhooks.run(db, allow_private=True) == 1
+        assert webhooks.run(db, allow_private=True) == 0  # nothing is sent twice
+        assert len(receiver.received) == 1
+    found = {d["subscription_id"]: d for d in _deliveries(db)}
+    assert {k: (d["status"], d["attempts"], d["last_error"]) for k, d in found.items()} == {
+        "bad": ("pending", 1, "unreadable URL (InvalidURL)"),
+        good["id"]: ("sent", 1, None),
+    }
+    assert found["bad"]["due_in"] == 5  # retried on the schedule, not looping every lease
+
+
+def test_an_outcome_that_cannot_be_recorded_does_not_keep_the_others_from_being_recorded(
+    db: Engine, wire: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = subscriptions.mark_sent
+
+    def flaky(conn: Any, due: subscriptions.Due) -> bool:
+        if due.id == 1:
+            raise RuntimeError("database hiccup")
+        return real(conn, due)
+
+    monkeypatch.setattr(subscriptions, "mark_sent", flaky)
+    with Receiver(200) as receiver:
+        _subscribe(db, receiver.url)
+        _subscribe(db, receiver.url)
+        wire("alpha")
+        assert webhooks.run(db, allow_private=True) == 1
+    assert [(d["id"], d["status"], d["attempts"]) for d in _deliveries(db)] == [
+        (1, "pending", 1), (2, "sent", 1),
+    ]  # fmt: skip
+
+
+def test_a_claim_takes_at_most_one_delivery_per_subscription(db: Engine, wire: Any) -> None:
+    first = _subscribe(db, "http://127.0.0.1:9/a")
+    second = _subscribe(db, "http://127.0.0.1:9/b")
+    wire("alpha")
+    wire(
+        "alpha", uri="urn:example:2", headline="Ferry timetable changes",
+        body_text="A different story about ferries and their new summer timetable.",
+    )  # fmt: skip
+    assert len(_deliveries(db)) == 4
+    with db.begin() as conn:
+        claimed = subscriptions.due_deliveries(conn, limit=10, lease=60)
+    assert sorted(d.subscription_id for d in claimed) == sorted([first["id"], second["id"]])
+    assert sorted(d.id for d in claimed) == [1, 2]  # the first story's: the oldest of each
+
+
+def test_an_embargoed_story_is_not_due_before_its_embargo_but_its_kill_is_due_at_once(
+    db: Engine, wire: Any
+) -> None:
+    _subscribe(db, "http://127.0.0.1:9/in")
+    with db.connect() as conn:
+        soon = conn.execute(text("SELECT now() + interval '2 hours'")).scalar_one()
+    embargo = soon.strftime("%Y-%m-%dT%H:%M:%SZ")
+    wire("alpha", version="1", embargoed=embargo)
+    [created] = _deliveries(db)
+    assert (created["status"], 7100 < created["due_in"] <= 7200) == ("pending", True)
+    with db.begin() as conn:
+        assert subscriptions.due_deliveries(conn, limit=10, lease=60) == []
+    wire("alpha", version="2", embargoed=embargo, pubstatus="canceled")
+    assert [(d["event"], d["status"], d["due_in"]) for d in _deliveries(db)] == [
+        ("item.created", "superseded", created["due_in"]), ("item.killed", "pending", 0),
+    ]  # fmt: skip
+
+
+def test_finished_deliveries_older_than_a_week_are_pruned_pending_ones_never(
+    db: Engine, wire: Any
+) -> None:
+    _subscribe(db, "http://127.0.0.1:9/in")
+    for n in range(6):
+        wire(
+            "alpha", uri=f"urn:example:{n}", headline=f"Story number {n}",
+            body_text=f"Story {n} about entirely unrelated matter number {n * 7919}.",
+        )  # fmt: skip
+    with db.begin() as conn:
+        conn.execute(
+            text(
+                "UPDATE deliveries SET status = (ARRAY['sent','failed','superseded','pending',"
+                "'sent','sent'])[id], created_at = now() - CASE WHEN id = 6 THEN interval '6 days' "
+                "ELSE interval '8 days' END, next_attempt_at = now() - interval '8 days'"
+            )
+        )
+        assert subscriptions.prune_deliveries(conn, batch=2) == 2
+        assert subscriptions.prune_deliveries(conn, batch=2) == 2
+        assert subscriptions.prune_deliveries(conn, batch=2) == 0
+    assert [(d["id"], d["status"]) for d in _deliveries(db)] == [(4, "pending"), (6, "sent")]
+
+
+def test_only_one_delivery_run_holds_the_lock_until_it_ends(servers: Any) -> None:
+    client = redis.Redis.from_url(redis_client_url(servers.redis_url))
+    key = "test:deliver:lock"
+    client.delete(key)
+    with webhooks.exclusive(client, key, 45) as first:
+        with webhooks.exclusive(client, key, 45) as second:
+            assert (first, second) == (True, False)
+        assert 40 < client.ttl(key) <= 45  # the loser did not release the winner's lock
+    assert client.exists(key) == 0
+    with webhooks.exclusive(client, key, 45) as third:
+        assert third is True

@@ -29,8 +29,16 @@ CONTENT_TYPES = {
     "iptc7901": "text/plain",
     "text": "text/plain; charset=utf-8",
 }
-SERVER_FIELDS = ("id", "partner", "received_at", "processed_at", "duplicate_of", "cluster",
-                 "versions", "submission_id")
+SERVER_FIELDS = (
+    "id",
+    "partner",
+    "received_at",
+    "processed_at",
+    "duplicate_of",
+    "cluster",
+    "versions",
+    "submission_id",
+)
 CASES = [
     pytest.param(path, CONTENT_TYPES[folder], id=f"{folder}/{path.name}")
     for folder in CONTENT_TYPES
@@ -48,8 +56,9 @@ def _is_utf8(raw: bytes) -> bool:
 
 
 @pytest.mark.parametrize(("path", "content_type"), CASES)
-def test_sample_round_trips_through_the_api(client: httpx.Client, db: Engine, settings,
-                                            path: Path, content_type: str) -> None:
+def test_sample_round_trips_through_the_api(
+    client: httpx.Client, db: Engine, settings, path: Path, content_type: str
+) -> None:
     key = partner_key(db, "wire", "Europe/Berlin", ("en",))
     token = editor_token(db)
     raw = path.read_bytes()
@@ -62,8 +71,13 @@ def test_sample_round_trips_through_the_api(client: httpx.Client, db: Engine, se
     submission = client.get(f"/v1/submissions/{submission_id}", headers=bearer(token)).json()
     with db.connect() as conn:
         profile = credentials.get_partner(conn, "wire").profile
-    offline = prepare(raw, content_type, namespace="wire", profile=profile,
-                      received_at=datetime.fromisoformat(submission["received_at"]))
+    offline = prepare(
+        raw,
+        content_type,
+        namespace="wire",
+        profile=profile,
+        received_at=datetime.fromisoformat(submission["received_at"]),
+    )
     assert len(submission["items"]) == len(offline)
     for entry, expected in zip(submission["items"], offline, strict=True):
         stored = client.get(f"/v1/items/{entry['item_id']}", headers=bearer(token)).json()

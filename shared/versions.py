@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import TypeVar
 
 _NUMERIC = re.compile(r"^\d{1,30}(?:\.\d{1,10})?$")
 
@@ -24,8 +25,11 @@ class VersionStamp:
     received_at: datetime
 
 
-def _sign(a: object, b: object) -> int:
-    return (a > b) - (a < b)  # type: ignore[operator]
+_Ordered = TypeVar("_Ordered", Decimal, datetime)
+
+
+def _sign(a: _Ordered, b: _Ordered) -> int:
+    return (a > b) - (a < b)
 
 
 def compare(new: VersionStamp, current: VersionStamp) -> int:

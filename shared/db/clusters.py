@@ -12,7 +12,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import Connection, Integer, Text, bindparam, delete, func, literal, select, text
+from sqlalchemy import (
+    BindParameter,
+    Connection,
+    Integer,
+    Text,
+    bindparam,
+    delete,
+    func,
+    literal,
+    select,
+    text,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, BIGINT
 
 from shared.db.tables import items, lsh_buckets
@@ -43,7 +54,7 @@ def sketch(item: NormalisedItem) -> Sketch:
     return Sketch(sig, band_keys(sig), len(body.split()))
 
 
-def _keys(values: Iterable[int]) -> object:
+def _keys(values: Iterable[int]) -> BindParameter[Sequence[int]]:
     return bindparam("keys", list(values), type_=ARRAY(BIGINT))
 
 

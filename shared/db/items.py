@@ -86,10 +86,10 @@ def store_batch(
         record = records[index]
         item_id = record.stored.item_id
         later.discard(item_id)
+        also = owners.get(item_id, ()) if item_id is not None else ()
         cands = clusters.candidates(
-            conn, found[index], prepared[index], also=owners.get(item_id, ()),
-            window_hours=window_hours,
-        )  # fmt: skip
+            conn, found[index], prepared[index], also=also, window_hours=window_hours
+        )
         cands = [c for c in cands if c.item_id != item_id and c.item_id not in later]
         out[index] = _link(conn, partner_id, prepared[index], record, cands, thresholds)
     return out

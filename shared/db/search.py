@@ -30,7 +30,8 @@ def _regconfig(name: str) -> ColumnElement[object]:
 def document(item: NormalisedItem) -> ColumnElement[object]:
     """The SQL expression that builds an item's search vector."""
     config = _regconfig(config_for(item.language))
-    weight_a, weight_b = literal_column("'A'"), literal_column("'B'")  # setweight takes "char"
+    weight_a: ColumnElement[str] = literal_column("'A'")  # setweight takes "char"
+    weight_b: ColumnElement[str] = literal_column("'B'")
     return func.setweight(func.to_tsvector(config, item.headline or ""), weight_a).op("||")(
         func.setweight(func.to_tsvector(config, item.body_text or ""), weight_b)
     )

@@ -166,7 +166,8 @@ class _Story:
 
 
 def _read_story(frame: wire.Frame, header_keyword: str) -> _Story:
-    story, block = _Story(header_keyword), []
+    story = _Story(header_keyword)
+    block: list[str] = []
     for _, raw in frame.text_lines():
         line = wire.clean(raw)
         story.raw_lines.append(line.rstrip())

@@ -22,6 +22,7 @@ failing item with its ``index``. The tree is read as given: nothing is fetched o
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from copy import deepcopy
 from datetime import datetime
 
@@ -72,7 +73,11 @@ def parse(root: etree._Element, ctx: ParseContext) -> list[ParsedItem]:
     return _batch(items, lambda i: _rss_item(i, channel, ctx), root)
 
 
-def _batch(members: list[etree._Element], read, root: etree._Element) -> list[ParsedItem]:  # type: ignore[no-untyped-def]
+def _batch(
+    members: Sequence[etree._Element],
+    read: Callable[[etree._Element], ParsedItem],
+    root: etree._Element,
+) -> list[ParsedItem]:
     if not 1 <= len(members) <= MAX_ITEMS:
         raise _at(Invalid, root, f"a feed holds 1 to {MAX_ITEMS} items, not {len(members)}")
     return read_members(members, read, noun="feed item")

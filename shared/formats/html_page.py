@@ -126,14 +126,17 @@ def _words(element: lxml.html.HtmlElement) -> str:
 def _container(root: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
     """``itemprop=articleBody``, else the ``<article>`` with the most text, else ``<main>``,
     else the body."""
-    marked = root.xpath('//*[@itemprop="articleBody"]')
+    marked: list[lxml.html.HtmlElement] = root.xpath('//*[@itemprop="articleBody"]')
     if marked:
         return marked[0]
     articles = [a for a in root.iter("article") if not _in_chrome(a)]
     if articles:
         return max(articles, key=lambda a: len(_words(a)))
-    main = root.xpath('//main | //*[@role="main"]')
-    return main[0] if main else root.find("body") if root.find("body") is not None else root
+    main: list[lxml.html.HtmlElement] = root.xpath('//main | //*[@role="main"]')
+    if main:
+        return main[0]
+    body = root.find("body")
+    return body if body is not None else root
 
 
 def _in_chrome(element: lxml.html.HtmlElement) -> bool:
@@ -267,11 +270,11 @@ def _uri(meta: Meta) -> str | None:
     candidates.append(meta.ld_text("mainEntityOfPage"))
     present = [c for c in candidates if c]
     absolute = [c for c in present if c.lower().startswith(("http://", "https://"))]
-    return (absolute or present or [None])[0]
+    return next(iter(absolute or present), None)
 
 
 def _language(root: lxml.html.HtmlElement, meta: Meta) -> str | None:
-    lang = (
+    lang: str | None = (
         root.get("lang") or root.get("{http://www.w3.org/XML/1998/namespace}lang") or ""
     ).strip()
     lang = lang or meta.ld_text("inLanguage") or meta.first("content-language", "og:locale")

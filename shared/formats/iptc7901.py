@@ -109,7 +109,8 @@ class _Text:
 
 def _paragraphs(lines: list[str]) -> list[str]:
     """Blocks separated by blank lines; an indented line opens a new paragraph."""
-    paragraphs, block = [], []
+    paragraphs: list[str] = []
+    block: list[str] = []
     for line in [*lines, ""]:
         if not line.strip() or line[:1] in " \t":
             if block:

@@ -92,8 +92,8 @@ def lang_of(element: etree._Element) -> str | None:
 
 def name_in(element: etree._Element | None, lang: str | None) -> str | None:
     """The concept's ``<name>`` in ``lang`` (exact tag, then primary subtag), else the first."""
-    names = [(lang_of(n), line_text(n)) for n in every(element, "name")]
-    names = [(tag or "", text) for tag, text in names if text]
+    pairs = [(lang_of(n), line_text(n)) for n in every(element, "name")]
+    names = [(tag or "", text) for tag, text in pairs if text]
     want = (lang or "").lower()
     tiers = (want, want.split("-")[0], "") if want else ("",)
     for tier, test in zip(tiers, (str.__eq__, _primary, str.__eq__), strict=False):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import codecs
 import functools
 import re
+from typing import TypedDict
 
 from lxml import etree
 
@@ -158,7 +159,18 @@ def _entities(line: int) -> Invalid:
     )
 
 
-_PARSER_OPTIONS = {
+class _ParserOptions(TypedDict):
+    resolve_entities: bool
+    no_network: bool
+    load_dtd: bool
+    dtd_validation: bool
+    huge_tree: bool
+    recover: bool
+    remove_comments: bool
+    remove_pis: bool
+
+
+_PARSER_OPTIONS: _ParserOptions = {
     "resolve_entities": False,
     "no_network": True,
     "load_dtd": False,
@@ -176,7 +188,7 @@ def parse_xml(raw: bytes, charset: str | None = None) -> etree._Element:
     _check_doctype(text)
     # Re-encode as UTF-8 with the declaration dropped, so libxml2 cannot decode differently.
     without_prolog = re.sub(r"^\s*<\?xml[^>]*\?>", "", text, count=1)
-    parser = etree.XMLParser(**_PARSER_OPTIONS)  # type: ignore[arg-type]
+    parser = etree.XMLParser(**_PARSER_OPTIONS)
     try:
         root = etree.fromstring(without_prolog.encode("utf-8"), parser)
     except etree.XMLSyntaxError as exc:

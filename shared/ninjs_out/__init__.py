@@ -17,7 +17,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
+from referencing.jsonschema import DRAFT202012, SchemaRegistry
 
 from shared.ninjs_out import mapping
 
@@ -84,11 +84,12 @@ def _schema(name: str) -> dict[str, Any]:
 
 
 @functools.cache
-def _registry() -> Registry:
+def _registry() -> SchemaRegistry:
     """Only local resources: anything else is unresolvable rather than fetched."""
     stub = _schema(GEOJSON_STUB)
     resource = Resource.from_contents(stub, default_specification=DRAFT202012)
-    return Registry().with_resource(stub["$id"], resource)
+    registry: SchemaRegistry = Registry().with_resource(stub["$id"], resource)
+    return registry
 
 
 @functools.cache

@@ -75,12 +75,13 @@ def ninjs3(item: dict[str, Any], standard: dict[str, str]) -> dict[str, Any]:
         "associations": [_association(item, a) for a in item.get("associations") or ()],
         "altIds": _alt_ids(("dateline-id", item.get("id")), ("provider-uri", provider_uri)),
     }
-    return _pruned(doc)
+    pruned: dict[str, Any] = _pruned(doc)
+    return pruned
 
 
 def ninjs2(doc3: dict[str, Any], standard: dict[str, str]) -> dict[str, Any]:
     """The same object in ninjs 2.x spelling; what 2.x cannot hold is left out."""
-    doc = _respelled(doc3)
+    doc: dict[str, Any] = _respelled(doc3)
     doc["standard"] = standard
     if doc.get("type") not in TYPES2:
         doc.pop("type", None)

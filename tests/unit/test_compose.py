@@ -69,3 +69,13 @@ def test_every_dateline_variable_is_a_setting() -> None:
         for variable in svc.get("environment", {}):
             if variable.startswith("DATELINE_"):
                 assert variable in fields, f"{name}: {variable}"
+
+
+def test_every_setting_is_documented_in_the_readme() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    missing = [
+        f"DATELINE_{n.upper()}"
+        for n in Settings.model_fields
+        if f"`DATELINE_{n.upper()}`" not in readme
+    ]
+    assert missing == []

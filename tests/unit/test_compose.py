@@ -79,3 +79,13 @@ def test_every_setting_is_documented_in_the_readme() -> None:
         if f"`DATELINE_{n.upper()}`" not in readme
     ]
     assert missing == []
+
+
+def test_every_cli_command_is_in_the_readme() -> None:
+    import argparse
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    block = readme[readme.index("## CLI at a glance") : readme.index("## Configuration")]
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    missing = [name for name in sub.choices if f"  {name} " not in block]
+    assert missing == []

@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select
 
-from shared.db.items import language_matches, server_fields
+from shared.db.items import ITEM_COLUMNS, language_matches, server_fields
 from shared.db.tables import item_versions, items, partners
 from shared.serialise import contract_item
 
@@ -101,15 +101,7 @@ class ChangeFeed:
 
 def _changed(filters: Filters, low: int, high: int) -> Any:
     stmt = (
-        select(
-            items.c.id,
-            partners.c.slug,
-            items.c.duplicate_of,
-            items.c.cluster,
-            items.c.versions,
-            items.c.doc,
-            items.c.current_version_id,
-        )
+        select(*ITEM_COLUMNS, items.c.current_version_id)
         .join(partners, partners.c.id == items.c.partner_id)
         .where(items.c.current_version_id > low, items.c.current_version_id <= high)
     )

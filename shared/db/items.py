@@ -293,7 +293,8 @@ def server_fields(row: Any) -> dict[str, Any]:
     }
 
 
-_COLUMNS = (
+# What every read of an API item selects (with the partner joined for its slug).
+ITEM_COLUMNS = (
     items.c.id,
     partners.c.slug,
     items.c.duplicate_of,
@@ -306,7 +307,7 @@ _COLUMNS = (
 
 def get(conn: Connection, item_id: str) -> dict[str, Any] | None:
     row = conn.execute(
-        select(*_COLUMNS)
+        select(*ITEM_COLUMNS)
         .join(partners, partners.c.id == items.c.partner_id)
         .where(items.c.id == item_id)
     ).first()
@@ -316,7 +317,7 @@ def get(conn: Connection, item_id: str) -> dict[str, Any] | None:
 def versions(conn: Connection, item_id: str) -> list[dict[str, Any]] | None:
     """Every recorded version of an item, newest first by version order; None if unknown."""
     head = conn.execute(
-        select(*_COLUMNS, items.c.current_version_id)
+        select(*ITEM_COLUMNS, items.c.current_version_id)
         .join(partners, partners.c.id == items.c.partner_id)
         .where(items.c.id == item_id)
     ).first()
@@ -390,7 +391,7 @@ def language_matches(language: str) -> ColumnElement[bool]:
 
 def search(conn: Connection, query: ItemQuery) -> tuple[list[dict[str, Any]], str | None]:
     """Items newest first (versioncreated, then id), with a cursor for the next page."""
-    stmt = select(*_COLUMNS).join(partners, partners.c.id == items.c.partner_id)
+    stmt = select(*ITEM_COLUMNS).join(partners, partners.c.id == items.c.partner_id)
     if query.partner:
         stmt = stmt.where(partners.c.slug == query.partner)
     if query.language:

@@ -81,6 +81,14 @@ class Profile:
     dateline_patterns: tuple[str, ...] = ()
     strip_lines: tuple[str, ...] = ()
     category_subjects: dict[str, Subject] = field(default_factory=dict)
+    # The charset of 8-bit copy sent without one (ANPA 1312, IPTC 7901, plain text): used when
+    # the bytes are not valid UTF-8 (the default guess is then Windows-1252).
+    charset: str | None = None
+    # A text/plain e-mail body with a house layout: "aap-formatted" (a JSON object of arrays).
+    email_format: str | None = None
+    # The partner's own urgency and priority labels (e.g. AAP's "News Value") to numbers.
+    urgency_labels: dict[str, int] = field(default_factory=dict)
+    priority_labels: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Profile:
@@ -96,6 +104,12 @@ class Profile:
             dateline_patterns=tuple(data.get("dateline_patterns") or ()),
             strip_lines=tuple(data.get("strip_lines") or ()),
             category_subjects=subjects,
+            charset=data.get("charset") or None,
+            email_format=data.get("email_format") or None,
+            urgency_labels={str(k): int(v) for k, v in (data.get("urgency_labels") or {}).items()},
+            priority_labels={
+                str(k): int(v) for k, v in (data.get("priority_labels") or {}).items()
+            },
         )
 
     def mapped_subject(self, label: str | None) -> Subject | None:
@@ -110,6 +124,18 @@ class Profile:
             )
         return found
 
+    def label_number(self, kind: str, label: str | None) -> int | None:
+        """The number a partner's ``urgency`` or ``priority`` label stands for (a number given
+        as a label is itself), or None. Case-insensitive."""
+        if label is None or not str(label).strip():
+            return None
+        text = str(label).strip()
+        if text.isdigit():
+            return int(text)
+        labels = self.urgency_labels if kind == "urgency" else self.priority_labels
+        folded = text.casefold()
+        return next((v for k, v in labels.items() if k.casefold() == folded), None)
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "timezone": self.timezone,
@@ -119,6 +145,10 @@ class Profile:
             "category_subjects": {
                 k: dataclasses.asdict(v) for k, v in self.category_subjects.items()
             },
+            "charset": self.charset,
+            "email_format": self.email_format,
+            "urgency_labels": dict(self.urgency_labels),
+            "priority_labels": dict(self.priority_labels),
         }
 
 
@@ -203,6 +233,8 @@ class NormalisedItem:
     associations: list[Association]
     fingerprint: str
     uri_derived: bool = False
+    # Repairs made on the way in: [{code, field|line, message}] (shared.repairs).
+    warnings: list[dict[str, Any]] = field(default_factory=list)
 
 
 @overload

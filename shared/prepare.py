@@ -9,6 +9,7 @@ from shared.errors import Invalid
 from shared.formats import parse_body
 from shared.model import NormalisedItem, ParseContext, Profile
 from shared.normalise import normalise
+from shared.repairs import collecting, for_member, of_submission
 
 
 def prepare(
@@ -21,7 +22,8 @@ def prepare(
     max_items: int = 1000,
 ) -> list[NormalisedItem]:
     ctx = ParseContext(profile=profile, received_at=received_at)
-    parsed = parse_body(raw, content_type, ctx)
+    with collecting() as body_warnings:
+        parsed = parse_body(raw, content_type, ctx)
     if not parsed:
         raise Invalid("the body holds no item")
     if len(parsed) > max_items:
@@ -32,11 +34,19 @@ def prepare(
     out = []
     for index, item in enumerate(parsed):
         try:
-            out.append(normalise(item, ctx, namespace=namespace))
+            with collecting() as own:
+                normalised = normalise(item, ctx, namespace=namespace)
         except Invalid as exc:
             if len(parsed) > 1:
                 exc.errors = [{"index": index, **e} for e in exc.errors] or [
                     {"index": index, "message": exc.detail}
                 ]
             raise
+        normalised.warnings = [*for_member(body_warnings, index), *own]
+        out.append(normalised)
     return out
+
+
+def warnings_of(items: list[NormalisedItem]) -> list[dict[str, object]]:
+    """The submission's warnings: every item's, with its ``index`` in a batch."""
+    return of_submission([item.warnings for item in items])

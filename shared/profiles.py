@@ -6,10 +6,22 @@ import re
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from shared.errors import Invalid
+from shared.errors import Invalid, UnsupportedMediaType
+from shared.formats.charsets import text_charset
 from shared.model import Profile
 
-_KEYS = {"timezone", "languages", "dateline_patterns", "strip_lines", "category_subjects"}
+_KEYS = {
+    "timezone",
+    "languages",
+    "dateline_patterns",
+    "strip_lines",
+    "category_subjects",
+    "charset",
+    "email_format",
+    "urgency_labels",
+    "priority_labels",
+}
+EMAIL_FORMATS = {"aap-formatted"}
 _GROUPS = {"located", "date", "source"}
 
 
@@ -60,4 +72,21 @@ def load_profile(data: object) -> Profile:
     subjects = data.get("category_subjects") or {}
     if not isinstance(subjects, dict) or not all(isinstance(v, dict) for v in subjects.values()):
         raise _fail("category_subjects", "must map labels to {scheme, code, name} objects")
+    charset = data.get("charset")
+    if charset is not None:
+        if not isinstance(charset, str):
+            raise _fail("charset", "must be a string")
+        try:
+            text_charset(charset)
+        except UnsupportedMediaType as exc:
+            raise _fail("charset", exc.detail) from exc
+    email_format = data.get("email_format")
+    if email_format is not None and email_format not in EMAIL_FORMATS:
+        raise _fail("email_format", f"must be one of {', '.join(sorted(EMAIL_FORMATS))}")
+    for key in ("urgency_labels", "priority_labels"):
+        labels = data.get(key) or {}
+        if not isinstance(labels, dict) or not all(
+            isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 9 for v in labels.values()
+        ):
+            raise _fail(key, "must map labels to numbers 0 to 9")
     return Profile.from_dict(data)

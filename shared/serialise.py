@@ -15,7 +15,7 @@ ITEM_FIELDS = (
     "firstcreated", "versioncreated", "embargoed", "received_at", "processed_at",
     "urgency", "priority", "subjects", "keywords", "places", "genre", "source",
     "copyrightholder", "usageterms", "renditions", "associations",
-    "fingerprint", "duplicate_of", "cluster", "versions", "submission_id",
+    "fingerprint", "duplicate_of", "cluster", "versions", "submission_id", "warnings",
 )  # fmt: skip
 
 
@@ -63,10 +63,11 @@ def item_doc(item: NormalisedItem) -> dict[str, Any]:
         "renditions": [dataclasses.asdict(r) for r in item.renditions],
         "associations": [{**dataclasses.asdict(a), "item_id": None} for a in item.associations],
         "fingerprint": item.fingerprint,
+        "warnings": list(item.warnings),
     }
 
 
 def contract_item(doc: dict[str, Any], server: dict[str, Any]) -> dict[str, Any]:
     """The API item: the stored document completed by server fields, in contract order."""
-    merged = {**doc, **server}
+    merged = {"warnings": [], **doc, **server}
     return {name: merged.get(name) for name in ITEM_FIELDS}

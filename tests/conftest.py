@@ -21,6 +21,7 @@ import uvicorn
 from sqlalchemy import Engine, text
 
 from services.queue import WORKER_QUEUES
+from tests.support import PATIENCE
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = Path(__file__).parent / "samples"
@@ -137,7 +138,7 @@ def api_url(settings, engine: Engine, servers: Servers) -> Iterator[str]:  # typ
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + PATIENCE
     while not server.started:
         assert time.monotonic() < deadline, "API did not start"
         time.sleep(0.05)

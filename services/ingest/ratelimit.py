@@ -29,13 +29,17 @@ DEFAULT_PER_MINUTE = 600
 DEFAULT_BURST = 120
 KEY = "dateline:ratelimit:{partner_id}"
 
-# KEYS[1] the bucket; ARGV[1] tokens per millisecond, ARGV[2] burst. Returns the milliseconds to
-# wait for a token: 0 when one was taken.
+# KEYS[1] the bucket; ARGV[1] tokens per millisecond, ARGV[2] burst, ARGV[3] (optional) the time
+# in milliseconds, for tests; by default Redis's own clock. Returns the milliseconds to wait for a
+# token: 0 when one was taken.
 _BUCKET = """
 local rate = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
-local clock = redis.call('TIME')
-local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+local now = tonumber(ARGV[3])
+if now == nil then
+  local clock = redis.call('TIME')
+  now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+end
 local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
 local tokens = tonumber(state[1])
 local at = tonumber(state[2])
@@ -83,14 +87,20 @@ def redis_client(app: Any) -> redis.Redis:
     return client
 
 
-def take(client: redis.Redis, partner_id: int, limits: Limits) -> float:
+def take(
+    client: redis.Redis, partner_id: int, limits: Limits, *, now_ms: int | None = None
+) -> float:
     """Take one token from the partner's bucket: 0.0 if taken, else seconds until one is free.
 
-    Redis errors propagate; ``enforce`` decides what they mean.
+    ``now_ms`` replaces Redis's clock (tests drive time by hand). Redis errors propagate;
+    ``enforce`` decides what they mean.
     """
     script = client.register_script(_BUCKET)
     rate_per_ms = limits.per_minute / 60_000
-    wait_ms = script(keys=[KEY.format(partner_id=partner_id)], args=[rate_per_ms, limits.burst])
+    args: list[float | int] = [rate_per_ms, limits.burst]
+    if now_ms is not None:
+        args.append(now_ms)
+    wait_ms = script(keys=[KEY.format(partner_id=partner_id)], args=args)
     return int(wait_ms) / 1000
 
 

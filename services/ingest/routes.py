@@ -21,7 +21,7 @@ from shared.db import clusters, credentials, items, submissions
 from shared.db.credentials import Principal
 from shared.errors import Forbidden, NotFound
 from shared.model import rfc3339
-from shared.prepare import prepare
+from shared.prepare import prepare, warnings_of
 from shared.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -83,7 +83,7 @@ def _accept(request: Request, partner: credentials.Partner, raw: bytes) -> JSONR
     engine: Engine = request.app.state.engine
     content_type = request.headers.get("content-type")
     # Strict validation at the edge: what is accepted can be processed.
-    prepare(
+    prepared = prepare(
         raw,
         content_type,
         namespace=partner.slug,
@@ -91,6 +91,7 @@ def _accept(request: Request, partner: credentials.Partner, raw: bytes) -> JSONR
         received_at=datetime.now(UTC),
         max_items=settings.max_batch_items,
     )
+    warnings = warnings_of(prepared)
     with engine.begin() as conn:
         accepted = submissions.accept(
             conn,
@@ -99,6 +100,7 @@ def _accept(request: Request, partner: credentials.Partner, raw: bytes) -> JSONR
             content_type=content_type or "",
             idempotency_key=request.headers.get("idempotency-key"),
             request_id=getattr(request.state, "request_id", None),
+            warnings=warnings,
         )
     if accepted.created:
         metrics.record_accepted(partner.slug)
@@ -109,7 +111,12 @@ def _accept(request: Request, partner: credentials.Partner, raw: bytes) -> JSONR
         )
     url = f"/v1/submissions/{accepted.id}"
     return JSONResponse(
-        {"submission_id": accepted.id, "status": accepted.status, "status_url": url},
+        {
+            "submission_id": accepted.id,
+            "status": accepted.status,
+            "status_url": url,
+            "warnings": warnings,
+        },
         status_code=202 if accepted.created else 200,
         headers={"Location": url},
     )

@@ -3,7 +3,9 @@
 Outcomes: ``done`` (verdicts recorded); ``failed`` (a permanent error with its code and detail,
 kept for ``dateline replay``); ``skipped`` (not ours: already finished, or another worker holds
 a live lease). A database that cannot be reached raises ``TransientError`` after handing the
-submission back, so the caller retries with backoff; anything else is permanent.
+submission back, so the caller retries with backoff; so does a task that ran out of time
+(Celery's soft time limit): slow is not failed, and only exhausted attempts end ``dead``.
+Anything else is permanent.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import logging
 import time
 from typing import Any
 
+from celery.exceptions import SoftTimeLimitExceeded
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
@@ -20,7 +23,7 @@ from shared.db import credentials, items, submissions, subscriptions
 from shared.db.credentials import Partner
 from shared.errors import InputError, TransientError
 from shared.model import NormalisedItem
-from shared.prepare import prepare
+from shared.prepare import prepare, warnings_of
 from shared.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -47,6 +50,9 @@ def process_submission(engine: Engine, settings: Settings, submission_id: str) -
             claim.raw, claim.content_type, namespace=partner.slug, profile=partner.profile,
             received_at=claim.received_at, max_items=settings.max_batch_items,
         )  # fmt: skip
+    except SoftTimeLimitExceeded as exc:
+        _release(engine, claim, {"code": "time_limit", "detail": "parsing ran out of time"})
+        raise TransientError("parsing ran out of time") from exc
     except InputError as exc:
         # Accepted bytes that no longer parse: a parser changed. Kept for replay.
         return _fail(engine, claim, exc.as_dict())
@@ -55,8 +61,11 @@ def process_submission(engine: Engine, settings: Settings, submission_id: str) -
 
     try:
         verdicts = _store(engine, claim, partner, normalised, settings)
+    except SoftTimeLimitExceeded as exc:
+        _release(engine, claim, {"code": "time_limit", "detail": "storing ran out of time"})
+        raise TransientError("storing ran out of time") from exc
     except UNREACHABLE as exc:
-        _release(engine, claim, exc)
+        _release(engine, claim, {"code": "transient", "detail": str(exc.orig)})
         raise TransientError(f"storing failed: {exc.orig}") from exc
     except Exception as exc:  # constraint or data errors do not heal by retrying
         return _fail(engine, claim, _describe("storage_error", exc))
@@ -99,7 +108,7 @@ def _store(
             for s, item in zip(stored, normalised, strict=True)
         ]
         subscriptions.enqueue_deliveries(conn, subscriptions.events(stored))
-        submissions.finish(conn, claim, verdicts)
+        submissions.finish(conn, claim, verdicts, warnings_of(normalised))
     return verdicts
 
 
@@ -115,10 +124,12 @@ def _fail(engine: Engine, claim: submissions.Claim, error: dict[str, Any]) -> st
     return "failed"
 
 
-def _release(engine: Engine, claim: submissions.Claim, exc: DBAPIError) -> None:
+def _release(engine: Engine, claim: submissions.Claim, error: dict[str, Any]) -> None:
+    """Hand the submission back (queued, the cause recorded) for a retry; if even that fails,
+    its lease runs out and the sweeper reclaims it."""
     try:
         with engine.begin() as conn:
-            submissions.release(conn, claim, {"code": "transient", "detail": str(exc.orig)})
+            submissions.release(conn, claim, error)
     except DBAPIError:
         logger.warning(
             "could not release submission; the sweeper will reclaim it",

@@ -53,6 +53,7 @@ def accept(
     content_type: str,
     idempotency_key: str | None,
     request_id: str | None,
+    warnings: list[dict[str, Any]] | None = None,
 ) -> Accepted:
     """Store the raw bytes, or find the submission they already are (same bytes or same key)."""
     if idempotency_key is not None and not 0 < len(idempotency_key) <= MAX_IDEMPOTENCY_KEY:
@@ -77,6 +78,7 @@ def accept(
             size=len(raw),
             idempotency_key=idempotency_key,
             request_id=request_id,
+            warnings=warnings or [],
         )
         .on_conflict_do_nothing()
         .returning(submissions.c.id)
@@ -185,8 +187,14 @@ def fence(conn: Connection, claim_: Claim) -> bool:
     return owner is not None
 
 
-def finish(conn: Connection, claim_: Claim, verdicts: list[dict[str, Any]]) -> None:
-    """Record the verdicts (replacing a replayed submission's earlier ones) and mark it done."""
+def finish(
+    conn: Connection,
+    claim_: Claim,
+    verdicts: list[dict[str, Any]],
+    warnings: list[dict[str, Any]] | None = None,
+) -> None:
+    """Record the verdicts and warnings (replacing a replayed submission's earlier ones) and
+    mark it done."""
     conn.execute(delete(submission_items).where(submission_items.c.submission_id == claim_.id))
     if verdicts:
         conn.execute(
@@ -196,7 +204,13 @@ def finish(conn: Connection, claim_: Claim, verdicts: list[dict[str, Any]]) -> N
     conn.execute(
         update(submissions)
         .where(submissions.c.id == claim_.id)
-        .values(status=SubmissionStatus.DONE, lease_until=None, finished_at=func.now(), error=None)
+        .values(
+            status=SubmissionStatus.DONE,
+            lease_until=None,
+            finished_at=func.now(),
+            error=None,
+            warnings=warnings or [],
+        )
     )
 
 
@@ -289,6 +303,7 @@ def read(conn: Connection, submission_id: str) -> dict[str, Any] | None:
             submissions.c.received_at,
             submissions.c.attempts,
             submissions.c.error,
+            submissions.c.warnings,
         )
         .join(partners, partners.c.id == submissions.c.partner_id)
         .where(submissions.c.id == submission_id)
@@ -313,5 +328,6 @@ def read(conn: Connection, submission_id: str) -> dict[str, Any] | None:
         "received_at": row.received_at,
         "attempts": row.attempts,
         "error": row.error,
+        "warnings": row.warnings,
         "items": [dict(v._mapping) for v in verdicts],
     }

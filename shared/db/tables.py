@@ -71,6 +71,7 @@ submissions = Table(
     Column("lease_until", DateTime(timezone=True), nullable=True),
     Column("finished_at", DateTime(timezone=True), nullable=True),
     Column("error", JSONB, nullable=True),
+    Column("warnings", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
     UniqueConstraint("partner_id", "sha256", name="submissions_partner_sha256_key"),
     UniqueConstraint("partner_id", "idempotency_key", name="submissions_partner_idem_key"),
     Index(

@@ -12,6 +12,8 @@ from contextlib import contextmanager
 import uvicorn
 from fastapi import APIRouter, FastAPI
 
+from tests.support import PATIENCE
+
 
 def with_routers(app: FastAPI, *routers: APIRouter) -> FastAPI:
     """Include each router whose paths the app does not serve already."""
@@ -34,7 +36,7 @@ def serve(app: FastAPI) -> Iterator[str]:
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + PATIENCE
     while not server.started:
         assert time.monotonic() < deadline, "API did not start"
         time.sleep(0.05)

@@ -21,7 +21,7 @@ from services.worker.pipeline import process_submission
 from shared.formats import parse_body
 from shared.model import ParseContext
 from tests.api.served import serve, with_routers
-from tests.support import bearer, editor_token, partner_key, push
+from tests.support import PATIENCE, bearer, editor_token, partner_key, push
 
 NINJS = "application/json"
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -208,7 +208,7 @@ class Events:
             event[name] = value.removeprefix(" ")
         raise AssertionError(f"the stream ended: {event}")
 
-    def items(self, count: int, timeout: float = 8.0) -> list[dict[str, Any]]:
+    def items(self, count: int, timeout: float = PATIENCE) -> list[dict[str, Any]]:
         deadline = time.monotonic() + timeout
         found: list[dict[str, Any]] = []
         while len(found) < count:
@@ -281,7 +281,7 @@ def test_the_stream_stops_when_the_client_goes_away(api: httpx.Client, db: Engin
     with api.stream("GET", "/v1/stream", headers=_editor(db)) as response:
         Events(response).next()
         assert routes_feeds.open_streams() == 1
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + PATIENCE
     while routes_feeds.open_streams() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert routes_feeds.open_streams() == 0

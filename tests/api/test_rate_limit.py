@@ -1,5 +1,10 @@
 """The per-partner rate limit: a token bucket in the real Redis, a 429 with Retry-After when it is
-empty, nothing stored, and pushes again once it refills."""
+empty, nothing stored, and pushes again once it refills.
+
+No test waits for real time to pass: the bucket's own tests drive its clock by hand (``now_ms``),
+and the HTTP tests refill so slowly (one token a minute) that no token can arrive between
+draining a bucket and the push that must be refused, then "advance the clock" by moving the
+bucket's last-refill time back."""
 
 from __future__ import annotations
 
@@ -26,6 +31,17 @@ PAGE = b"Headline of a busy day\n\nMINSK, 7 January (BelTA) - Something happened
 @pytest.fixture
 def redis_client(servers, redis_flush: None) -> redis.Redis:  # type: ignore[no-untyped-def]
     return redis.Redis.from_url(redis_client_url(servers.redis_url))
+
+
+@pytest.fixture
+def slow_refill(settings, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """One token a minute: a drained bucket stays empty however slow the machine is."""
+    monkeypatch.setattr(settings, "rate_limit_per_minute", 1.0)
+
+
+def _advance(client: redis.Redis, partner_id: int, seconds: float) -> None:
+    """As if ``seconds`` had passed since the bucket was last refilled."""
+    client.hincrby(ratelimit.KEY.format(partner_id=partner_id), "at", -int(seconds * 1000))
 
 
 def _partner_id(db: Engine, slug: str) -> int:
@@ -59,24 +75,28 @@ def _assert_rate_limited(answer: httpx.Response, limits: ratelimit.Limits) -> No
 def test_the_bucket_grants_the_burst_then_refuses_until_it_refills(
     redis_client: redis.Redis,
 ) -> None:
-    limits = ratelimit.Limits(per_minute=600, burst=3)  # a token every 0.1 s
-    assert [ratelimit.take(redis_client, 7, limits) for _ in range(3)] == [0.0, 0.0, 0.0]
-    wait = ratelimit.take(redis_client, 7, limits)
-    assert 0 < wait <= 0.1
-    time.sleep(wait + 0.02)
-    assert ratelimit.take(redis_client, 7, limits) == 0.0
-    assert ratelimit.take(redis_client, 7, limits) > 0
+    limits = ratelimit.Limits(per_minute=15_000, burst=3)  # a token every 4 ms (exact in binary)
+    t0 = 1_000_000
+
+    def take(at_ms: int) -> float:
+        return ratelimit.take(redis_client, 7, limits, now_ms=at_ms)
+
+    assert [take(t0) for _ in range(3)] == [0.0, 0.0, 0.0]
+    assert take(t0) == 0.004
+    assert take(t0 + 2) == 0.002  # a refusal takes nothing: the token is still 2 ms away
+    assert take(t0 + 4) == 0.0
+    assert take(t0 + 4) == 0.004
 
 
 def test_the_bucket_never_holds_more_than_the_burst(redis_client: redis.Redis) -> None:
-    limits = ratelimit.Limits(per_minute=6000, burst=2)
-    ratelimit.take(redis_client, 7, limits)
-    time.sleep(0.1)  # ten tokens' worth of time, but the bucket holds two
-    assert [ratelimit.take(redis_client, 7, limits) > 0 for _ in range(3)] == [False, False, True]
+    limits = ratelimit.Limits(per_minute=6000, burst=2)  # a token every 10 ms
+    ratelimit.take(redis_client, 7, limits, now_ms=0)
+    later = [ratelimit.take(redis_client, 7, limits, now_ms=100) for _ in range(3)]
+    assert [w > 0 for w in later] == [False, False, True]  # ten tokens' worth, two held
 
 
 def test_an_empty_bucket_is_429_with_retry_after_and_nothing_stored(
-    client: httpx.Client, db: Engine, redis_client: redis.Redis, settings
+    client: httpx.Client, db: Engine, redis_client: redis.Redis, settings, slow_refill: None
 ) -> None:  # type: ignore[no-untyped-def]
     key = partner_key(db, "belta")
     limits = ratelimit.limits(settings)
@@ -86,18 +106,18 @@ def test_an_empty_bucket_is_429_with_retry_after_and_nothing_stored(
 
 
 def test_the_limit_refills(
-    client: httpx.Client, db: Engine, redis_client: redis.Redis, settings
+    client: httpx.Client, db: Engine, redis_client: redis.Redis, settings, slow_refill: None
 ) -> None:  # type: ignore[no-untyped-def]
-    key = partner_key(db, "belta")
-    _drain(redis_client, _partner_id(db, "belta"), ratelimit.limits(settings))
+    key, partner_id = partner_key(db, "belta"), _partner_id(db, "belta")
+    _drain(redis_client, partner_id, ratelimit.limits(settings))
     refused = push(client, key, PAGE)
     assert refused.status_code == 429
-    time.sleep(int(refused.headers["retry-after"]))
+    _advance(redis_client, partner_id, int(refused.headers["retry-after"]))
     assert push(client, key, PAGE).status_code == 202
 
 
 def test_partners_have_separate_buckets(
-    client: httpx.Client, db: Engine, redis_client: redis.Redis, settings
+    client: httpx.Client, db: Engine, redis_client: redis.Redis, settings, slow_refill: None
 ) -> None:  # type: ignore[no-untyped-def]
     busy, quiet = partner_key(db, "belta"), partner_key(db, "coral")
     _drain(redis_client, _partner_id(db, "belta"), ratelimit.limits(settings))
@@ -106,7 +126,7 @@ def test_partners_have_separate_buckets(
 
 
 def test_superdesk_push_is_rate_limited_too(
-    client: httpx.Client, db: Engine, redis_client: redis.Redis, settings
+    client: httpx.Client, db: Engine, redis_client: redis.Redis, settings, slow_refill: None
 ) -> None:  # type: ignore[no-untyped-def]
     partner_key(db, "coral")
     with db.begin() as conn:
@@ -127,9 +147,9 @@ def test_superdesk_push_is_rate_limited_too(
 
 
 def test_a_rate_limited_message_can_be_sent_again_with_its_webhook_id(
-    client: httpx.Client, db: Engine, redis_client: redis.Redis, settings
+    client: httpx.Client, db: Engine, redis_client: redis.Redis, settings, slow_refill: None
 ) -> None:  # type: ignore[no-untyped-def]
-    key = partner_key(db, "belta")
+    key, partner_id = partner_key(db, "belta"), _partner_id(db, "belta")
     with db.begin() as conn:
         secret = signing.set_secret(conn, "belta", require=True)
     stamp = int(time.time())
@@ -138,10 +158,10 @@ def test_a_rate_limited_message_can_be_sent_again_with_its_webhook_id(
         "webhook-timestamp": str(stamp),
         "webhook-signature": standard_webhooks_signature(secret, "msg_1", stamp, PAGE),
     }
-    _drain(redis_client, _partner_id(db, "belta"), ratelimit.limits(settings))
+    _drain(redis_client, partner_id, ratelimit.limits(settings))
     refused = push(client, key, PAGE, **headers)
     assert refused.status_code == 429
-    time.sleep(int(refused.headers["retry-after"]))
+    _advance(redis_client, partner_id, int(refused.headers["retry-after"]))
     assert push(client, key, PAGE, **headers).status_code == 202
 
 
@@ -159,7 +179,7 @@ def test_a_rate_of_zero_turns_the_limit_off() -> None:
 
 
 def test_a_rate_limited_retry_of_an_accepted_message_keeps_its_webhook_id_used(
-    client: httpx.Client, db: Engine, redis_client: redis.Redis, settings
+    client: httpx.Client, db: Engine, redis_client: redis.Redis, settings, slow_refill: None
 ) -> None:  # type: ignore[no-untyped-def]
     key = partner_key(db, "belta")
     with db.begin() as conn:

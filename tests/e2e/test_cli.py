@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import Engine
 
 from tests.conftest import ROOT, SAMPLES, _free_port
+from tests.support import PATIENCE
 
 pytestmark = pytest.mark.e2e
 
@@ -204,7 +205,7 @@ def test_up_runs_everything_and_demo_shows_the_samples(tmp_path: Path) -> None:
         assert httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200
         worker = _child(up.pid, " worker ")
         os.kill(worker, signal.SIGKILL)  # `up` must start a new worker
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + PATIENCE
         while _child(up.pid, " worker ") in (None, worker):
             assert time.monotonic() < deadline, "the killed worker was not restarted"
             time.sleep(0.2)

@@ -1,6 +1,9 @@
 """Never lose an accepted item: lost Redis messages and killed workers cost seconds, not data.
 
-Timings come from ``FAST`` in conftest: lease 4 s, sweep every 1 s, re-send after 2 s.
+Timings come from ``FAST`` in conftest: lease 4 s, sweep every 1 s, re-send after 2 s. The
+bound each recovery is held to is lease + sweep plus a generous slack for polling and for starting
+a replacement worker on a busy machine; what it rules out is waiting for Redis's one-hour
+visibility timeout, or for a backlog to drain. The measured figure is printed.
 """
 
 from __future__ import annotations
@@ -19,13 +22,13 @@ from sqlalchemy import Connection, Engine, func, select, text
 from shared.db.tables import item_versions, items
 from shared.embedded import redis_client_url
 from tests.conftest import SAMPLES
-from tests.support import editor_token, partner_key, push, wait_done
+from tests.support import PATIENCE, editor_token, partner_key, push, wait_done
 
 pytestmark = pytest.mark.e2e
 
 PAGE = (SAMPLES / "e2e" / "potash-2022-03-14.txt").read_bytes()
 LEASE, SWEEP = 4.0, 1.0
-SLACK = 3.0  # polling, and a replacement worker's start-up
+SLACK = 60.0  # polling, and a replacement worker's start-up on a loaded 2-core machine
 BOUND = LEASE + SWEEP + SLACK
 
 
@@ -41,7 +44,9 @@ def items_locked(engine: Engine) -> Iterator[Connection]:
             trans.rollback()
 
 
-def wait_status(engine: Engine, submission_id: str, status: str, timeout: float = 20) -> None:
+def wait_status(
+    engine: Engine, submission_id: str, status: str, timeout: float = PATIENCE
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with engine.connect() as conn:

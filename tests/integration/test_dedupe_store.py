@@ -14,6 +14,7 @@ from sqlalchemy import Engine, text
 from shared.db import credentials, items, submissions
 from shared.model import ParseContext, ParsedItem, Verdict
 from shared.normalise import normalise
+from tests.support import PATIENCE
 
 STORY = (
     "The national rail operator will add forty new regional trains to its timetable from "
@@ -164,14 +165,14 @@ def test_a_store_waiting_on_an_uncommitted_copy_sees_it_once_committed(db: Engin
     result: list = []  # type: ignore[type-arg]
     racer = threading.Thread(target=lambda: result.extend(store("beta", item("b:1", STORY))))
     racer.start()
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + PATIENCE
     with db.connect() as watch:  # wait until the racer blocks on our keys
         while not watch.execute(text("SELECT count(*) FROM pg_locks WHERE NOT granted")).scalar():
             assert time.monotonic() < deadline, "the racer never waited"
             time.sleep(0.02)
     trans.commit()
     first.close()
-    racer.join(10)
+    racer.join(PATIENCE)
     [theirs] = result
     assert theirs.verdict == Verdict.NEAR_DUPLICATE
     assert row(theirs.item_id).duplicate_of == mine.item_id

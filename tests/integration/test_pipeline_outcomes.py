@@ -108,3 +108,28 @@ def test_a_claim_whose_lease_was_taken_over_cannot_finish(
         assert not submissions.fence(conn, stale)
         submissions.fail(conn, stale, {"code": "late", "detail": "too late"})
     assert _status(client, db, submission_id)["status"] == "done"
+
+
+@pytest.mark.parametrize("stage", ["prepare", "_store"])
+def test_a_soft_time_limit_hands_the_submission_back_for_a_retry(
+    client: httpx.Client, db: Engine, settings, monkeypatch: pytest.MonkeyPatch, stage: str
+) -> None:  # type: ignore[no-untyped-def]
+    """Slow is not failed: a task that runs out of time is retried, its cause recorded."""
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    from services.worker import pipeline
+
+    submission_id = _accepted(client, db)
+
+    def out_of_time(*_: object, **__: object) -> None:
+        raise SoftTimeLimitExceeded()
+
+    with monkeypatch.context() as patch:
+        patch.setattr(pipeline, stage, out_of_time)
+        with pytest.raises(TransientError, match="ran out of time"):
+            process_submission(db, settings, submission_id)
+    slow = _status(client, db, submission_id)
+    assert (slow["status"], slow["error"]["code"], slow["attempts"]) == ("queued", "time_limit", 1)
+    assert process_submission(db, settings, submission_id) == "done"
+    done = _status(client, db, submission_id)
+    assert (done["status"], done["error"], done["attempts"]) == ("done", None, 2)

@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     stream_poll_seconds: float = Field(default=1.0, gt=0)
     stream_heartbeat_seconds: float = Field(default=15.0, gt=0)
     stream_gap_seconds: float = Field(default=10.0, gt=0)
+    # An open stream checks its token again this often: a revoked token stops receiving.
+    stream_recheck_seconds: float = Field(default=30.0, gt=0)
 
     # Pages.
     default_page_size: int = 50

@@ -46,8 +46,10 @@ def create_app(settings: Settings, engine: Engine, celery: Celery) -> FastAPI:
     async def refuse_nul(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
-        # PostgreSQL text cannot hold U+0000; refuse it before it reaches a query.
-        if "\x00" in request.url.path or "\x00" in str(request.query_params):
+        # PostgreSQL text cannot hold U+0000; refuse it before it reaches a query. The query is
+        # checked decoded: "%00" is the NUL a client sends.
+        params = request.query_params.multi_items()
+        if "\x00" in request.url.path or any("\x00" in k + v for k, v in params):
             return problems.problem(
                 400, "malformed", "Malformed request", "the path or query contains a NUL character"
             )

@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 
 from services import metrics
 from shared.errors import DatelineError, RateLimited
@@ -87,6 +88,12 @@ def install(app: FastAPI) -> None:
             str(exc.detail),
             headers=getattr(exc, "headers", None),
         )
+
+    @app.exception_handler(ClientDisconnect)
+    async def _gone(request: Request, exc: ClientDisconnect) -> JSONResponse:
+        # The client went away mid-upload: nothing was stored and nobody reads the answer.
+        logger.info("client disconnected mid-request", extra={"path": request.url.path})
+        return problem(400, "malformed", "Client disconnected", "the request body was cut short")
 
     @app.exception_handler(OperationalError)
     async def _database_down(request: Request, exc: OperationalError) -> JSONResponse:

@@ -19,8 +19,8 @@ from sqlalchemy.exc import OperationalError
 from services.ingest.filters import ItemFilters, page_url
 from services.ingest.routes import EditorPrincipal
 from shared import atom_out
-from shared.db import changes, items
-from shared.errors import Invalid
+from shared.db import changes, credentials, items
+from shared.errors import InputError, Invalid
 
 logger = logging.getLogger(__name__)
 router = APIRouter()
@@ -67,7 +67,8 @@ async def stream(
 ) -> StreamingResponse:
     """``event: item`` per new or updated item (``id`` its current version id, ``data`` the
     contract item), in id order, from now on or after ``Last-Event-ID``; a comment line when
-    nothing else was sent for the heartbeat interval. Ends when the client goes away."""
+    nothing else was sent for the heartbeat interval. Ends when the client goes away, or when
+    its token, checked again every ``DATELINE_STREAM_RECHECK_SECONDS``, is no longer good."""
     engine: Engine = request.app.state.engine
     mark = _resume_from(last_event_id)
     if mark is None:
@@ -106,15 +107,35 @@ def _setting(request: Request, name: str, default: float) -> float:
     return float(getattr(request.app.state.settings, name, default))
 
 
+def _still_an_editor(engine: Engine, bearer: str | None) -> bool:
+    """Whether the stream's credential still grants reading (not revoked, still an editor)."""
+    try:
+        with engine.connect() as conn:
+            return credentials.authenticate(conn, bearer).has_role("editor")
+    except InputError:
+        return False
+    except OperationalError:
+        return True  # the database is away: the next check decides
+
+
 async def _events(request: Request, feed: changes.ChangeFeed) -> AsyncIterator[str]:
     global _open_streams
     poll = _setting(request, "stream_poll_seconds", POLL_SECONDS)
     heartbeat = _setting(request, "stream_heartbeat_seconds", HEARTBEAT_SECONDS)
+    recheck = _setting(request, "stream_recheck_seconds", 30.0)
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    bearer = token.strip() if scheme.lower() == "bearer" else None
     _open_streams += 1
     try:
         yield f"retry: {int(poll * 1000) + 1000}\n\n"
-        quiet_since = time.monotonic()
+        quiet_since = checked_at = time.monotonic()
         while not await request.is_disconnected():
+            if time.monotonic() - checked_at >= recheck:
+                checked_at = time.monotonic()
+                engine = request.app.state.engine
+                if not await anyio.to_thread.run_sync(_still_an_editor, engine, bearer):
+                    yield ": credential revoked\n\n"
+                    return
             found = await _poll(feed)
             for change in found:
                 yield _event(change)

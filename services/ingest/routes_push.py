@@ -8,9 +8,10 @@ always answered ``201 Created``: Superdesk counts anything else as a failed push
 bytes sent again are also ``201``, with the same submission in the body.
 
 The signature header's presence and shape are checked before the partner is looked up, so a
-missing or malformed header gets byte-identical ``401`` bodies for every slug; an unknown partner
-and a partner without a secret get the same ``401`` wording. Either way the route does not tell
-which slugs exist; a disabled partner is a ``403`` only once its signature is verified.
+missing or malformed header gets byte-identical ``401`` bodies for every slug. For an unknown
+partner, or one without a secret, the body is read (and dropped, never held) and the answer is
+the very ``401`` a wrong signature gets: the route does not tell which slugs exist. A disabled
+partner is a ``403`` only once its signature is verified.
 """
 
 from __future__ import annotations
@@ -21,27 +22,29 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 
 from services.ingest import ratelimit
-from services.ingest.body import read_limited
+from services.ingest.body import discard_limited, read_limited
 from services.ingest.routes import PUSH_RESPONSES, _accept
-from services.ingest.signatures import SUPERDESK, superdesk_digest, verify_superdesk
+from services.ingest.signatures import (
+    SUPERDESK,
+    superdesk_digest,
+    superdesk_mismatch,
+    verify_superdesk,
+)
 from shared.db import signing
 from shared.db.credentials import Partner
 from shared.db.signing import Signing
-from shared.errors import Forbidden, Unauthorized
+from shared.errors import Forbidden
 from shared.settings import Settings
 
 router = APIRouter()
 
 
-def _find(engine: Engine, slug: str) -> tuple[Partner, Signing]:
+def _find(engine: Engine, slug: str) -> tuple[Partner, Signing] | None:
+    """The partner and its signing settings, or None for an unknown slug or one without a
+    secret (which must not be told apart from a wrong signature)."""
     with engine.connect() as conn:
         found = signing.by_slug(conn, slug)
-    if found is None or found[1].secret is None:
-        raise Unauthorized(
-            f"no partner {slug!r} with a signing secret: push to this URL needs one "
-            "(dateline signing set-secret)"
-        )
-    return found
+    return None if found is None or found[1].secret is None else found
 
 
 @router.post(
@@ -53,8 +56,12 @@ async def superdesk_push(partner: str, request: Request) -> JSONResponse:
     """Accept a ninjs item pushed by Superdesk. 201 once the bytes are stored (also again)."""
     header = request.headers.get(SUPERDESK)
     superdesk_digest(header)  # presence and shape first: the same 401 whatever the slug
-    found, secrets = await run_in_threadpool(_find, request.app.state.engine, partner)
+    known = await run_in_threadpool(_find, request.app.state.engine, partner)
     settings: Settings = request.app.state.settings
+    if known is None:
+        await discard_limited(request, settings.max_body_bytes)
+        raise superdesk_mismatch()
+    found, secrets = known
     raw = await read_limited(request, settings.max_body_bytes)
     verify_superdesk(header or "", raw, secrets.secret or "")
     if found.disabled:

@@ -372,7 +372,12 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         stamp, item_id = raw.split("|", 1)
-        return datetime.fromisoformat(stamp), item_id
+        if "\x00" in item_id or not item_id:  # PostgreSQL text cannot hold U+0000
+            raise ValueError("no item id")
+        found = datetime.fromisoformat(stamp)
+        if found.tzinfo is None:
+            raise ValueError("a naive stamp")
+        return found, item_id
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
         raise Invalid(
             "the cursor is not one this API issued",

@@ -18,6 +18,7 @@ from services.ingest import routes_feeds
 from services.ingest.app import create_app
 from services.queue import make_celery
 from services.worker.pipeline import process_submission
+from shared.db import credentials
 from shared.formats import parse_body
 from shared.model import ParseContext
 from tests.api.served import serve, with_routers
@@ -25,7 +26,12 @@ from tests.support import PATIENCE, bearer, editor_token, partner_key, push
 
 NINJS = "application/json"
 ATOM = "{http://www.w3.org/2005/Atom}"
-FAST = {"stream_poll_seconds": 0.1, "stream_heartbeat_seconds": 0.5, "stream_gap_seconds": 2.0}
+FAST = {
+    "stream_poll_seconds": 0.1,
+    "stream_heartbeat_seconds": 0.5,
+    "stream_gap_seconds": 2.0,
+    "stream_recheck_seconds": 1.0,
+}
 
 
 @pytest.fixture(scope="module")
@@ -277,14 +283,20 @@ def test_an_idle_stream_sends_heartbeat_comments(api: httpx.Client, db: Engine) 
     assert second == {"comment": "heartbeat"}
 
 
-def test_the_stream_stops_when_the_client_goes_away(api: httpx.Client, db: Engine) -> None:
-    with api.stream("GET", "/v1/stream", headers=_editor(db)) as response:
-        Events(response).next()
-        assert routes_feeds.open_streams() == 1
+def _no_open_streams() -> None:
+    """Wait until the server has noticed every earlier client go (at its next poll)."""
     deadline = time.monotonic() + PATIENCE
     while routes_feeds.open_streams() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert routes_feeds.open_streams() == 0
+
+
+def test_the_stream_stops_when_the_client_goes_away(api: httpx.Client, db: Engine) -> None:
+    _no_open_streams()  # earlier tests' streams
+    with api.stream("GET", "/v1/stream", headers=_editor(db)) as response:
+        Events(response).next()
+        assert routes_feeds.open_streams() == 1
+    _no_open_streams()
 
 
 @pytest.mark.parametrize("value", ["abc", "-1", "1.5", "99999999999999999999"])
@@ -296,3 +308,18 @@ def test_a_last_event_id_the_stream_never_sent_is_a_422(
     assert answer.json()["errors"] == [
         {"field": "last-event-id", "message": "not a non-negative integer"}
     ]
+
+
+def test_a_revoked_token_stops_its_open_stream(api: httpx.Client, db: Engine) -> None:
+    token = editor_token(db)
+    with api.stream("GET", "/v1/stream", headers=bearer(token)) as response:
+        events = Events(response)
+        assert events.next() == {"retry": "1100"}
+        with db.begin() as conn:
+            credentials.revoke(conn, token.split("_")[1])
+        seen = []
+        while (event := events.next()) != {"comment": "credential revoked"}:
+            seen.append(event)  # heartbeats until the next check
+        assert all(e == {"comment": "heartbeat"} for e in seen)
+        with pytest.raises(AssertionError, match="the stream ended"):
+            events.next()

@@ -190,3 +190,32 @@ def test_a_body_of_another_kind_than_its_content_type_is_415(
     problem = _problem(answer, 415, "unsupported_media_type")
     assert content_type in problem["detail"]
     _nothing_stored(db, servers)
+
+
+def test_a_client_gone_mid_upload_is_one_quiet_log_line_and_nothing_stored(
+    client: httpx.Client, api_url: str, db: Engine, servers, caplog: pytest.LogCaptureFixture
+) -> None:  # type: ignore[no-untyped-def]
+    import logging
+    import socket
+    import time
+    from urllib.parse import urlsplit
+
+    from tests.support import PATIENCE
+
+    key = partner_key(db, "belta")
+    where = urlsplit(api_url)
+    head = (
+        f"POST /v1/items HTTP/1.1\r\nHost: {where.hostname}\r\nAuthorization: Bearer {key}\r\n"
+        f"Content-Type: {TEXT}\r\nContent-Length: 100000\r\n\r\n"
+    ).encode()
+    with caplog.at_level(logging.INFO):
+        with socket.create_connection((where.hostname, where.port)) as sock:
+            sock.sendall(head + PAGE)  # far fewer bytes than announced, then gone
+        deadline = time.monotonic() + PATIENCE
+        while not any("disconnected" in r.getMessage() for r in caplog.records):
+            assert time.monotonic() < deadline, "the disconnect was never logged"
+            time.sleep(0.05)
+    gone = [r for r in caplog.records if "disconnected" in r.getMessage()]
+    assert [r.levelname for r in gone] == ["INFO"]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+    _nothing_stored(db, servers)

@@ -51,7 +51,9 @@ def test_partner_reads_its_own_submission_but_not_anothers(client: httpx.Client,
     mine = client.get(f"/v1/submissions/{submission_id}", headers=bearer(keys["alpha"]))
     assert mine.status_code == 200
     body = mine.json()
-    assert set(body) == {"id", "partner", "status", "received_at", "attempts", "error", "items"}
+    assert set(body) == {
+        "id", "partner", "status", "received_at", "attempts", "error", "warnings", "items"
+    }  # fmt: skip
     assert (body["id"], body["partner"], body["status"], body["attempts"]) == (
         submission_id,
         "alpha",
@@ -119,6 +121,9 @@ def test_items_filter_by_partner_language_and_time(
         ("limit=0", "limit"),
         ("since=yesterday", "since"),
         ("cursor=%%%", "cursor"),
+        # a tampered cursor: base64 of "2022-01-07T10:00:00+00:00|a\x00b" and of a naive stamp
+        ("cursor=MjAyMi0wMS0wN1QxMDowMDowMCswMDowMHxhAGI", "cursor"),
+        ("cursor=MjAyMi0wMS0wN1QxMDowMDowMHxhYmM", "cursor"),
         ("since=2022-01-07T10:00:00", "since"),
     ],
 )
@@ -239,3 +244,22 @@ def test_item_as_ninjs_3_and_2_validates_against_the_iptc_schemas(
     assert two["versioncreated"] == "2022-01-07T10:01:00Z"
     assert client.get(url, headers=bearer(token)).json()["headline"] == "Story number 1"
     assert client.get(f"{url}?format=xml", headers=bearer(token)).status_code == 422
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/v1/items?q=a%00b",
+        "/v1/items?partner=%00",
+        "/v1/items?subject=x&language=e%00n",
+        "/v1/items/abc%00def",
+        "/v1/feed.atom?q=%00",
+        "/v1/submissions/%00",
+    ],
+)
+def test_a_nul_anywhere_in_the_path_or_query_is_a_400(
+    client: httpx.Client, db: Engine, url: str
+) -> None:
+    answer = client.get(url, headers=bearer(editor_token(db)))
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["code"] == "malformed"

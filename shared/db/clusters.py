@@ -23,6 +23,7 @@ from sqlalchemy import (
     literal,
     select,
     text,
+    update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, BIGINT
 
@@ -144,6 +145,29 @@ def claim_many(
 def forget(conn: Connection, item_id: str) -> None:
     """A killed item gives up its band keys, so copies of the story can still find each other."""
     conn.execute(delete(lsh_buckets).where(lsh_buckets.c.item_id == item_id))
+
+
+def hand_over(conn: Connection, killed_id: str) -> None:
+    """A killed item stops hiding its copies: the oldest live copy takes its place (visible, or
+    a copy of what the killed item copied), and the other copies follow it. Otherwise one
+    partner could suppress another's story by pushing its text first and then killing it. The
+    cluster id, the id of the item that started it, does not change."""
+    parent = conn.execute(select(items.c.duplicate_of).where(items.c.id == killed_id)).scalar()
+    heirs = list(conn.execute(
+        select(items.c.id)
+        .where(items.c.duplicate_of == killed_id, items.c.pubstatus != CANCELED)
+        .order_by(items.c.received_at, items.c.id)
+        .with_for_update()
+    ).scalars())  # fmt: skip
+    if not heirs:
+        return
+    heir = heirs[0] if parent is None else parent
+    conn.execute(update(items).where(items.c.id == heirs[0]).values(duplicate_of=parent))
+    conn.execute(
+        update(items)
+        .where(items.c.duplicate_of == killed_id, items.c.id != heirs[0])
+        .values(duplicate_of=heir)
+    )
 
 
 def prune(conn: Connection, *, window_hours: float, batch: int = 10_000) -> int:

@@ -255,6 +255,8 @@ def _record(
     conn.execute(update(items).where(items.c.id == current.id).values(**values))
     if killed:
         clusters.forget(conn, current.id)
+    if item.pubstatus == CANCELED and current.pubstatus != CANCELED:
+        clusters.hand_over(conn, current.id)
     if item.pubstatus == CANCELED:
         return Recorded(Stored(current.id, Verdict.KILLED, item.uri), created, False)
     if created:

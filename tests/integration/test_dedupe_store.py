@@ -232,3 +232,27 @@ def test_a_kill_of_an_older_version_reaches_the_change_feed(db: Engine, wire) ->
     store("alpha", item("a:1", STORY, version="1", pubstatus="canceled"))
     [change] = ChangeFeed(engine=db, filters=Filters(), mark=mark).poll()
     assert (change.item["pubstatus"], change.item["version"]) == ("canceled", "3")
+
+
+def test_a_killed_original_hands_its_place_to_its_oldest_live_copy(wire) -> None:  # type: ignore[no-untyped-def]
+    """Partner beta pushes alpha's text first, then kills it: alpha's story must not stay
+    hidden behind a killed item."""
+    store, row = wire
+    [squatter] = store("beta", item("b:1", STORY))
+    [real] = store("alpha", item("a:1", STORY))
+    [late] = store("gamma", item("c:1", STORY.replace("forty", "40")))
+    assert row(real.item_id).duplicate_of == squatter.item_id
+    assert row(late.item_id).duplicate_of == squatter.item_id
+    [kill] = store("beta", item("b:1", STORY, version="2", pubstatus="canceled"))
+    assert kill.verdict == Verdict.KILLED
+    assert tuple(row(real.item_id)) == (None, squatter.item_id, "usable")  # visible, same cluster
+    assert row(late.item_id).duplicate_of == real.item_id
+
+
+def test_a_killed_copy_leaves_its_original_as_it_was(wire) -> None:  # type: ignore[no-untyped-def]
+    store, row = wire
+    [original] = store("alpha", item("a:1", STORY))
+    [copy] = store("beta", item("b:1", STORY))
+    assert row(copy.item_id).duplicate_of == original.item_id
+    store("beta", item("b:1", STORY, version="2", pubstatus="canceled"))
+    assert row(original.item_id).duplicate_of is None

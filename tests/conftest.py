@@ -123,7 +123,7 @@ def api_url(settings, engine: Engine, servers: Servers) -> Iterator[str]:  # typ
     from services.ingest.app import create_app
     from services.queue import make_celery
 
-    app = create_app(settings, engine, make_celery(settings, servers.redis_url))
+    app = create_app(settings, engine, make_celery(settings, servers.redis_url, sender=True))
     port = _free_port()
     server = uvicorn.Server(
         uvicorn.Config(

@@ -182,7 +182,7 @@ def _requeue(ids: list[str]) -> int:
         with engine.begin() as conn:
             done = [i for i in ids if submissions.requeue(conn, i)]
         if runtime.redis_url:
-            celery = make_celery(runtime.settings, runtime.redis_url)
+            celery = make_celery(runtime.settings, runtime.redis_url, sender=True)
             for i in done:
                 enqueue(celery, i)
     for i in done:

@@ -132,7 +132,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         supervisor = Supervisor(
             [celery_command(kind, settings, args.concurrency) for kind in ("worker", "beat")], env
         )
-        app = create_app(settings, engine, make_celery(settings, runtime.redis_url))
+        app = create_app(settings, engine, make_celery(settings, runtime.redis_url, sender=True))
         server = uvicorn.Server(
             uvicorn.Config(
                 app,
@@ -175,7 +175,7 @@ def cmd_api(args: argparse.Namespace) -> int:
     if runtime.redis_url is None:
         raise UsageError("no Redis: set DATELINE_REDIS_URL or run `dateline up`")
     engine = make_engine(runtime.database_url)
-    app = create_app(settings, engine, make_celery(settings, runtime.redis_url))
+    app = create_app(settings, engine, make_celery(settings, runtime.redis_url, sender=True))
     uvicorn.run(
         app,
         http="h11",

@@ -19,7 +19,7 @@ from functools import lru_cache
 
 from shared.errors import TimestampError
 from shared.model import Dateline
-from shared.timestamps import DAY_MONTH_PATTERN, MONTHS, nearest_year
+from shared.timestamps import DAY_MONTH_PATTERN, MONTHS, recent_date
 
 _WORD = r"[^\W\d_](?:[^\W_]|['’.])*(?:-[^\W\d_](?:[^\W_]|['’.])*)*"
 _DAY_MONTH_YEAR = rf"(?P<date>{DAY_MONTH_PATTERN})(?:,?\s+(?P<year>\d{{4}}))?"
@@ -28,11 +28,11 @@ _LEAD = re.compile(
     (?:\s*,\s*(?P<region>{_WORD}(?:[ \t]+{_WORD})?))??
     (?:\s*,\s*{_DAY_MONTH_YEAR})?
     (?:\s*\((?P<source>[^()\n]{{2,40}})\))?
-    (?P<dash>\s*(?:--|[-–—_])\s*)""",
+    (?P<dash>\s*(?:\.-|--|[-–—_])\s*)""",
     re.VERBOSE | re.IGNORECASE,
 )
 _DATE_ONLY = re.compile(_DAY_MONTH_YEAR, re.IGNORECASE)
-_DASH = re.compile(r"\s*(?:--|[-–—_])(?:\s+|$)")
+_DASH = re.compile(r"\s*(?:\.-|--|[-–—_])(?:\s+|$)")
 _CONNECTORS = frozenset(
     (
         "de",
@@ -100,14 +100,15 @@ def _plausible_source(source: str) -> bool:
 
 
 def _date(m: re.Match[str], near: date | None) -> date | None:
-    """The date of a match of ``_DAY_MONTH_YEAR``: its own year if written, else the nearest."""
+    """The date of a match of ``_DAY_MONTH_YEAR``: its own year if written, else the latest
+    not after ``near`` + ``AHEAD`` (``recent_date``): a dateline names the past."""
     day, month = int(m["d1"] or m["d2"]), MONTHS[(m["m1"] or m["m2"]).lower()]
     if m["year"]:
         try:
             return date(int(m["year"]), month, day)
         except ValueError:
             raise TimestampError(f"impossible date in dateline: {m[0]!r}") from None
-    return None if near is None else nearest_year(day, month, near)
+    return None if near is None else recent_date(day, month, near)
 
 
 def _date_text(raw: str | None, near: date | None) -> date | None:
@@ -115,7 +116,7 @@ def _date_text(raw: str | None, near: date | None) -> date | None:
         return None
     numeric = re.fullmatch(r"(\d{1,2})\.(\d{1,2})\.?", raw.strip())  # "7.1" = 7 January
     if numeric:
-        return None if near is None else nearest_year(int(numeric[1]), int(numeric[2]), near)
+        return None if near is None else recent_date(int(numeric[1]), int(numeric[2]), near)
     m = _DATE_ONLY.fullmatch(" ".join(raw.split()))
     if m is None:
         raise TimestampError(f"unreadable date in dateline: {raw!r}")
@@ -178,9 +179,10 @@ def find_dateline(
     """The dateline lead at the start of ``text`` and the offset where the story after it begins.
 
     ``patterns`` (a partner profile's regexes with named groups ``located``/``date``/``source``)
-    are tried first, anchored at the start. ``date`` is the local calendar date with the year
-    nearest to ``near`` (None without a day and month, or without ``near``). Returns None when
-    the text does not start with a lead.
+    are tried first, anchored at the start. ``date`` is the local calendar date, a yearless one in
+    the year ``recent_date`` picks for ``near`` (the past, or at most three days ahead; None
+    without a day and month, or without ``near``). Returns None when the text does not start with
+    a lead.
     """
     for pattern in patterns:
         found = _from_pattern(text, pattern, near)

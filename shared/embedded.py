@@ -54,6 +54,22 @@ class EmbeddedPostgres:
             server.psql(f"CREATE DATABASE {DATABASE};")
         return str(server.get_uri(DATABASE))
 
+    def alive(self) -> bool:
+        """Whether the postmaster this object started (or joined) is still running."""
+        from pgserver.utils import PostmasterInfo
+
+        try:
+            found = PostmasterInfo.read_from_pgdata(self.pgdata)
+        except (AssertionError, ValueError, OSError):
+            return True  # postmaster.pid is being written: the server is starting
+        return found is not None and found.is_running()
+
+    def restart(self) -> None:
+        """Start the server again in the same folder (same socket, same URL)."""
+        if self._server is None:
+            raise EmbeddedError("this PostgreSQL was not started here")
+        self._server.ensure_postgres_running()
+
     def stop(self) -> None:
         if self._server is not None:
             self._server.cleanup()
@@ -135,6 +151,17 @@ class EmbeddedRedis:
                 raise EmbeddedError(f"redis did not start; see {self.dir / 'redis.log'}")
             time.sleep(0.05)
         return self.url_for(socket)
+
+    def alive(self) -> bool:
+        """Whether the server this object started still answers on its socket."""
+        return (
+            self._process is not None and self._process.poll() is None and bool(self.running_url())
+        )
+
+    def restart(self) -> None:
+        """Start the server again on the same socket (same URL); the AOF brings its data back."""
+        self.stop()
+        self.start()
 
     def stop(self) -> None:
         if self._process is not None and self._process.poll() is None:

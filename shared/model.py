@@ -68,8 +68,15 @@ class Rendition:
 
 @dataclass(frozen=True, slots=True)
 class Association:
+    """A linked item (an attached picture, a sidebar), never fetched: its identifier and what a
+    publisher shows with it when the partner embeds it (headline, caption, renditions)."""
+
     rel: str | None = None
     uri: str | None = None
+    type: str | None = None
+    headline: str | None = None
+    caption: str | None = None
+    renditions: tuple[Rendition, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

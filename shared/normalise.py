@@ -2,7 +2,8 @@
 dateline, source, timestamps and fingerprint.
 
 ``normalise`` is deterministic for the same input and context, raises ``Invalid`` for content
-that cannot be stored (over-long fields), and never returns naive datetimes.
+that cannot be stored (over-long fields, a control character inside an identifier), and never
+returns naive datetimes or a creation time more than a day after arrival.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import hashlib
 import html
 import re
 import unicodedata
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import lxml.html
 import nh3
@@ -19,11 +20,23 @@ import nh3
 from shared.dateline import find_dateline
 from shared.errors import Invalid
 from shared.language import detect_language, normalise_tag
-from shared.model import Dateline, NormalisedItem, ParseContext, ParsedItem
+from shared.model import (
+    Association,
+    Dateline,
+    NormalisedItem,
+    ParseContext,
+    ParsedItem,
+    Rendition,
+    rfc3339,
+)
+from shared.repairs import warn
+from shared.timestamps import local_date
 from shared.vocab import enrich
 
 MAX_LINE_FIELD = 1000
 MAX_URI = 1024
+# A creation time later than this after arrival is a partner's clock or template error.
+FUTURE_SLACK = timedelta(days=1)
 
 ALLOWED_TAGS = {
     "p",
@@ -94,6 +107,7 @@ BLOCK_TAGS = {
 
 # Control characters (except tab/newline), bidi overrides and isolates, zero-width space, BOM.
 _UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u202a-\u202e\u2066-\u2069\ufeff]")
+_UNSAFE_IN_ID = re.compile(f"[\t\n\r{_UNSAFE.pattern[1:-1]}]")
 _SPACES = re.compile(r"\s+")
 _WORD = re.compile(r"\S*\w\S*")  # a whitespace-separated token with a letter or digit
 _QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "‘": "'", "’": "'"})
@@ -110,6 +124,20 @@ def clean_line(value: str | None, *, field: str, limit: int = MAX_LINE_FIELD) ->
             errors=[{"field": f"/{field}", "message": f"longer than {limit} characters"}],
         )
     return text or None
+
+
+def clean_identifier(value: str | None, *, field: str, limit: int) -> str | None:
+    """An identifier (uri, version) trimmed, else as given. A control or invisible character
+    inside one (CR/LF smuggled into a uri, a bidi override) is a 422 naming the field: removing
+    it would silently make the identifier name another item."""
+    if value is None:
+        return None
+    found = _UNSAFE_IN_ID.search(value.strip())
+    if found is not None:
+        character = f"U+{ord(found[0]):04X} at offset {found.start()}"
+        message = f"contains the control or invisible character {character}"
+        raise Invalid(f"{field} {message}", errors=[{"field": f"/{field}", "message": message}])
+    return clean_line(value, field=field, limit=limit)
 
 
 def clean_block(value: str | None) -> str | None:
@@ -189,7 +217,7 @@ def _dateline(
     if body_text:
         found = find_dateline(
             body_text.split("\n\n", 1)[0],
-            near=stamp.astimezone(ctx.tz).date(),
+            near=local_date(stamp, ctx.tz),
             patterns=ctx.profile.dateline_patterns,
         )
     if parsed.dateline is None:
@@ -206,10 +234,139 @@ def _dateline(
     )
 
 
+def _created(parsed: ParsedItem, ctx: ParseContext) -> tuple[datetime, datetime]:
+    """(firstcreated, versioncreated), received_at when the partner gives neither.
+
+    A creation time more than ``FUTURE_SLACK`` after arrival (a wrong clock, year 9999 in a
+    template) would pin the item to the top of every desk and feed: it becomes received_at, and
+    the ``time_in_future`` warning keeps the partner's value, and firstcreated is never later.
+    """
+    latest = ctx.received_at + FUTURE_SLACK
+    firstcreated, versioncreated = parsed.firstcreated, parsed.versioncreated
+    if firstcreated is not None and firstcreated > latest:
+        _future("firstcreated", firstcreated, ctx)
+        firstcreated = None  # so versioncreated (or received_at) below
+    if versioncreated is not None and versioncreated > latest:
+        _future("versioncreated", versioncreated, ctx)
+        versioncreated = ctx.received_at
+        firstcreated = min(firstcreated or versioncreated, versioncreated)
+    versioncreated = versioncreated or firstcreated or ctx.received_at
+    return firstcreated or versioncreated, versioncreated
+
+
+def _future(field: str, stamp: datetime, ctx: ParseContext) -> None:
+    warn(
+        "time_in_future",
+        f"{field} {rfc3339(stamp)} is more than a day after the item arrived "
+        f"({rfc3339(ctx.received_at)}) and was not used",
+        field=f"/{field}",
+    )
+
+
+MAX_DERIVED_HEADLINE = 120
+# Words a period follows inside a sentence: "Gov. Ellen Marsh", "Jan. 7", "Sen. Ruiz".
+# fmt: off
+_ABBREVIATIONS = frozenset({
+    "mr", "mrs", "ms", "dr", "st", "sen", "rep", "gov", "gen", "lt", "col", "capt", "sgt", "maj",
+    "adm", "prof", "rev", "jr", "sr", "no", "vs", "inc", "corp", "co", "ltd", "jan", "feb", "mar",
+    "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "mt", "ft", "ave",
+})
+# fmt: on
+_SENTENCE_END = re.compile(r"[.!?…][\"'”’)]*(?=\s|$)")
+_AFTER_LEAD = re.compile(r"\s*(?:\([^()\n]{1,40}\)\s*)?(?:--|[-–—_])\s+")
+
+
+def headline_from_body(body_text: str | None, dateline: Dateline | None) -> str | None:
+    """For an item sent without a headline (an agency's one-sentence urgent), the first sentence
+    of its text after the dateline lead, as desks title such items: at most 120 characters, cut
+    at a word with "…". Warns ``headline_derived``; None without text."""
+    first = (body_text or "").split("\n\n", 1)[0].strip()
+    lead = dateline.text if dateline else None
+    after = _AFTER_LEAD.match(first, len(lead)) if lead and first.startswith(lead) else None
+    story = first[after.end() :] if after else first
+    sentence = _first_sentence(story[: MAX_DERIVED_HEADLINE + 2])  # longer ones are cut anyway
+    if not sentence:
+        return None
+    if len(sentence) > MAX_DERIVED_HEADLINE:
+        cut = sentence[: MAX_DERIVED_HEADLINE - 1].rsplit(" ", 1)[0]
+        sentence = cut.rstrip(" ,;:-–—") + "…"
+    message = "no headline: the first sentence of the text is used"
+    warn("headline_derived", message, field="/headline")
+    return sentence
+
+
+def _first_sentence(text: str) -> str:
+    """Up to the first full stop, question or exclamation mark that ends a sentence (not one
+    after an initial, an abbreviation or inside "U.S.")."""
+    for end in _SENTENCE_END.finditer(text):
+        word = text[text.rfind(" ", 0, end.start()) + 1 : end.start()].lstrip("(\"'“‘")
+        short = (len(word) == 1 and word.isalpha()) or "." in word
+        if text[end.start()] == "." and (short or word.casefold() in _ABBREVIATIONS):
+            continue
+        return text[: end.end()].strip()
+    return text.strip()
+
+
 def derive_uri(namespace: str, headline: str | None, stamp: datetime) -> str:
     """An opaque, stable uri for an item without an id: partner, stamp and headline."""
     basis = f"{stamp.astimezone(UTC).isoformat()}|{_SPACES.sub(' ', (headline or '').casefold())}"
     return f"urn:dateline:{namespace}:{hashlib.sha256(basis.encode()).hexdigest()[:24]}"
+
+
+# Links handed on to publishers (renditions' href, associations' uri): http(s) or relative only.
+# Browsers ignore ASCII controls and spaces inside a scheme ("java\tscript:"), so we do too.
+WEB_SCHEMES = {"http", "https"}
+ID_SCHEMES = {"urn", "tag"}  # an association's uri may be an identifier rather than a link
+HOSTILE_SCHEMES = {"javascript", "vbscript", "data", "file"}
+_LINK_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):(//)?")
+_LINK_IGNORED = re.compile("[\x00-\x20\x7f]")
+
+
+def _link_scheme(link: str | None) -> tuple[str, bool]:
+    """(scheme, whether ``//`` follows it) as a browser would read it; ("", False) if relative."""
+    found = _LINK_SCHEME.match(_LINK_IGNORED.sub("", link or ""))
+    return (found[1].lower(), found[2] is not None) if found else ("", False)
+
+
+def _safe_renditions(
+    renditions: list[Rendition] | tuple[Rendition, ...], field: str
+) -> list[Rendition]:
+    """The renditions whose href is http(s) or relative: whatever the format, a ``javascript:``
+    or ``file:`` link never reaches a publishing system; such a rendition is dropped."""
+    kept = []
+    for index, rendition in enumerate(renditions):
+        scheme, _ = _link_scheme(rendition.href)
+        if not scheme or scheme in WEB_SCHEMES:
+            kept.append(rendition)
+        else:
+            message = f"a rendition linking to a {scheme}: URL was dropped"
+            warn("href_dropped", message, field=f"{field}/{index}/href")
+    return kept
+
+
+def _safe_associations(associations: list[Association]) -> list[Association]:
+    """The associations whose uri is a web link, relative, or an identifier (``urn:``,
+    ``tag:``, an agency's ``AFP:123``): a hostile scheme or another scheme's URL (``ftp://``)
+    is dropped. Their renditions are checked and their headline and caption cleaned too."""
+    kept = []
+    for index, link in enumerate(associations):
+        field = f"/associations/{index}"
+        scheme, url = _link_scheme(link.uri)
+        if scheme not in WEB_SCHEMES | ID_SCHEMES and (scheme in HOSTILE_SCHEMES or url):
+            message = f"an association linking to a {scheme}: URL was dropped"
+            warn("href_dropped", message, field=f"{field}/uri")
+            continue
+        kept.append(
+            Association(
+                rel=link.rel,
+                uri=link.uri,
+                type=link.type,
+                headline=clean_line(link.headline, field=f"{field[1:]}/headline"),
+                caption=clean_line(link.caption, field=f"{field[1:]}/caption", limit=10_000),
+                renditions=tuple(_safe_renditions(link.renditions, f"{field}/renditions")),
+            )
+        )
+    return kept
 
 
 def normalise(parsed: ParsedItem, ctx: ParseContext, *, namespace: str) -> NormalisedItem:
@@ -222,18 +379,20 @@ def normalise(parsed: ParsedItem, ctx: ParseContext, *, namespace: str) -> Norma
     if body_html is None and body_text is not None:
         body_html = text_to_html(body_text)
     headline = clean_line(parsed.headline, field="headline")
-    versioncreated = parsed.versioncreated or parsed.firstcreated or ctx.received_at
-    firstcreated = parsed.firstcreated or versioncreated
+    firstcreated, versioncreated = _created(parsed, ctx)
     dateline = _dateline(parsed, body_text, ctx, firstcreated)
+    headline = headline or headline_from_body(body_text, dateline)
     language = normalise_tag(parsed.language) or detect_language(
-        body_text or headline or "", hints=ctx.profile.languages
+        "\n".join(filter(None, (headline, body_text))), hints=ctx.profile.languages
     )
-    uri = clean_line(parsed.uri, field="uri", limit=MAX_URI)
+    uri = clean_identifier(parsed.uri, field="uri", limit=MAX_URI)
+    # the partner's own stamp, even one too far ahead to keep: resends derive the same uri
+    sent = parsed.firstcreated or parsed.versioncreated or firstcreated
     return NormalisedItem(
         format=parsed.format,
-        uri=uri or derive_uri(namespace, headline, firstcreated),
+        uri=uri or derive_uri(namespace, headline, sent),
         uri_derived=uri is None,
-        version=clean_line(parsed.version, field="version", limit=64),
+        version=clean_identifier(parsed.version, field="version", limit=64),
         type=parsed.type or "text",
         pubstatus=parsed.pubstatus or "usable",
         headline=headline,
@@ -258,7 +417,7 @@ def normalise(parsed: ParsedItem, ctx: ParseContext, *, namespace: str) -> Norma
         source=clean_line(parsed.source, field="source") or (dateline.source if dateline else None),
         copyrightholder=clean_line(parsed.copyrightholder, field="copyrightholder"),
         usageterms=clean_line(parsed.usageterms, field="usageterms", limit=10_000),
-        renditions=parsed.renditions,
-        associations=parsed.associations,
+        renditions=_safe_renditions(parsed.renditions, "/renditions"),
+        associations=_safe_associations(parsed.associations),
         fingerprint=fingerprint(headline, body_text),
     )

@@ -61,7 +61,14 @@ def item_doc(item: NormalisedItem) -> dict[str, Any]:
         "copyrightholder": item.copyrightholder,
         "usageterms": item.usageterms,
         "renditions": [dataclasses.asdict(r) for r in item.renditions],
-        "associations": [{**dataclasses.asdict(a), "item_id": None} for a in item.associations],
+        "associations": [
+            {
+                **dataclasses.asdict(a),
+                "renditions": [dataclasses.asdict(r) for r in a.renditions],
+                "item_id": None,
+            }
+            for a in item.associations
+        ],
         "fingerprint": item.fingerprint,
         "warnings": list(item.warnings),
     }

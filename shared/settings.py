@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     max_attempts: int = 5
     retry_backoff_max: float = 300.0
     task_time_limit: float = 50.0
+    # `dateline up` pings its workers this often; three pings unanswered restart a worker.
+    worker_ping_seconds: float = Field(default=10.0, gt=0)
 
     # Deduplication (see docs/dedupe.md for how the defaults were chosen).
     dedupe_near_threshold: float = Field(default=0.45, gt=0, le=1)

@@ -1,10 +1,14 @@
 """Reading timestamps from wire copy (DESIGN §4).
 
 Guarantees: every function returns an aware UTC ``datetime`` (or a ``date``) or raises
-``TimestampError`` with a message naming the text and the impossible part; nothing returns None on
-failure and nothing guesses. Naive times are read in the partner's ``tz`` with zoneinfo semantics
-(``fold=0`` in DST gaps and overlaps). Cheap parsers run first (ISO 8601 / RFC 3339, RFC 2822,
-English/Russian/French human formats); dateparser is a capped last resort.
+``TimestampError`` with a message naming the text and the impossible part; nothing guesses, and
+only ``optional_timestamp`` returns None on failure (an optional date is dropped with a warning).
+An instant outside ``datetime``'s range (year 9999 moved across an offset) is a ``TimestampError``
+too, never an ``OverflowError``. Naive times are read in the partner's ``tz`` with zoneinfo
+semantics (``fold=0`` in DST gaps and overlaps). Cheap parsers run first (ISO 8601 / RFC 3339 in
+extended or basic form, RFC 2822, English/Russian/French human formats); dateparser is a capped
+last resort. A date written without a year is in the past, or at most ``AHEAD`` after its
+reference (see ``recent_date``).
 """
 
 from __future__ import annotations
@@ -12,15 +16,19 @@ from __future__ import annotations
 import email.utils
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo
 
 from shared.errors import TimestampError
+from shared.repairs import warn
 
 MAX_FALLBACK_CHARS = 80
+# How far after its reference (the item's stamp, else its arrival) a yearless date may fall: a day
+# for time zones, two more for previews sent ahead under embargo.
+AHEAD = timedelta(days=3)
 FALLBACK_SECONDS = 1.0
 # dateparser runs here so a slow parse can be abandoned; a few threads so one stuck parse
 # does not stall the others.
@@ -169,8 +177,8 @@ def _year(
         return int(raw)
     if near is None:
         raise _fail(text, "no year given and no reference date to choose one")
-    local = near.astimezone(tz) if near.tzinfo else near
-    return nearest_year(day, month, local.date()).year
+    reference = local_date(near, tz) if near.tzinfo else near.date()
+    return recent_date(day, month, reference).year
 
 
 def _iso(text: str, tz: tzinfo) -> datetime | None:
@@ -258,7 +266,7 @@ def parse_timestamp(
 ) -> datetime:
     """Return the aware UTC instant ``text`` names, or raise ``TimestampError``.
 
-    ``near`` supplies a missing year (the nearest one) and dateparser's relative base. Input longer
+    ``near`` supplies a missing year (``recent_date``) and dateparser's relative base. Input longer
     than ``MAX_FALLBACK_CHARS`` is not given to dateparser.
     """
     text = " ".join(text.split())
@@ -277,29 +285,65 @@ def parse_timestamp(
     raise _fail(text, "no known date format matches")
 
 
-def nearest_year(day: int, month: int, near: date) -> date:
-    """The date ``day``/``month`` in near.year-1, near.year or near.year+1 closest to ``near``.
+def optional_timestamp(read: Callable[[], datetime | None], *, field: str) -> datetime | None:
+    """``read()`` for an optional date (embargo, expiry, release), or None with a ``date_dropped``
+    warning when it raises ``TimestampError``.
 
-    29 February is skipped in non-leap candidates (ties go to the earlier date); raises
-    ``TimestampError`` for an impossible day/month, or 29 February with no leap year in range.
+    Agencies send optional dates as unfilled templates (``YYYYMMDDTHHMMSS+0000``, ``{{embargo}}``);
+    such a date must not cost the story. ``read`` is the format's own strict reader, so the warning
+    names the JSON Pointer or line its error names (``field`` otherwise). Creation dates are read
+    directly: an impossible one stays a 422.
+    """
+    try:
+        return read()
+    except TimestampError as exc:
+        where = exc.errors[0] if exc.errors else {}
+        warn(
+            "date_dropped",
+            f"{exc.detail}; the optional date was left out",
+            field=where.get("field", field),
+            line=where.get("line"),
+        )
+        return None
+
+
+def local_date(stamp: datetime, tz: tzinfo) -> date:
+    """The calendar date of the aware ``stamp`` in ``tz``; ``TimestampError`` when that lies
+    outside ``datetime``'s range (9999-12-31T23:30Z is already year 10000 at +03:00)."""
+    try:
+        return stamp.astimezone(tz).date()
+    except OverflowError:
+        raise TimestampError(
+            f"cannot use timestamp {stamp.isoformat()}: in {tz} it falls outside the "
+            "representable range"
+        ) from None
+
+
+def recent_date(day: int, month: int, reference: date) -> date:
+    """The latest date ``day``/``month`` no later than ``reference`` + ``AHEAD``.
+
+    Datelines and yearless stamps name the past (a dateline is written when the story is), or a
+    day or two ahead across time zones or under embargo: "3 May" read on 2 December is this
+    year's, not next year's. Only the year before the reference, its own year and the next are
+    tried, so 29 February three years back is not reached for: ``TimestampError`` then, as for
+    an impossible day/month.
     """
     if not 1 <= month <= 12 or not 1 <= day <= 31:
         raise TimestampError(f"impossible date: day {day} of month {month}")
-    candidates = []
-    for year in (near.year - 1, near.year, near.year + 1):
+    for year in (reference.year + 1, reference.year, reference.year - 1):
         try:
-            candidates.append(date(year, month, day))
-        except ValueError:
+            candidate = date(year, month, day)
+        except ValueError:  # no 29 February that year, or beyond year 1..9999
             continue
-    if not candidates:
-        raise TimestampError(f"impossible date: day {day} of month {month} near {near}")
-    return min(candidates, key=lambda c: (abs((c - near).days), c))
+        if candidate - reference <= AHEAD:  # a difference: no overflow at 9999-12-31
+            return candidate
+    raise TimestampError(f"impossible date: day {day} of month {month} near {reference}")
 
 
 def parse_day_month(text: str, *, near: date) -> date:
-    """Read "7 January", "7 января", "Jan. 7", "January 7" with the year nearest to ``near``."""
+    """Read "7 January", "7 января", "Jan. 7", "January 7" with its year from ``recent_date``."""
     m = re.fullmatch(DAY_MONTH_PATTERN, " ".join(text.split()), re.IGNORECASE)
     if m is None:
         raise TimestampError(f"unreadable day and month {text!r}")
     day, month = int(m["d1"] or m["d2"]), MONTHS[(m["m1"] or m["m2"]).lower()]
-    return nearest_year(day, month, near)
+    return recent_date(day, month, near)

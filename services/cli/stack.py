@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import uvicorn
+from celery import Celery
 
 from services.cli import UsageError
 from services.ingest.app import create_app
@@ -34,7 +38,10 @@ def register(sub: Any) -> None:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--data-dir", dest="up_data_dir", type=Path, default=None)
-    p.add_argument("--concurrency", type=int, default=2, help="worker processes")
+    p.add_argument(
+        "--workers", type=int, default=2, help="Celery workers (one death never halts processing)"
+    )
+    p.add_argument("--concurrency", type=int, default=1, help="pool processes per worker")
     p.set_defaults(handler=cmd_up)
 
     api = sub.add_parser("api", help="run only the API (servers from DATELINE_*_URL)")
@@ -44,7 +51,14 @@ def register(sub: Any) -> None:
     api.set_defaults(handler=cmd_api)
 
 
-def celery_command(kind: str, settings: Settings, concurrency: int = 2) -> list[str]:
+def worker_name(number: int) -> str:
+    """The Celery node name of ``up``'s worker ``number`` (what its liveness ping addresses)."""
+    return f"dateline-{os.getpid()}-{number}@{socket.gethostname()}"
+
+
+def celery_command(
+    kind: str, settings: Settings, concurrency: int = 2, number: int = 1
+) -> list[str]:
     base = [sys.executable, "-m", "celery", "-A", WORKER_APP]
     if kind == "worker":
         return [
@@ -55,7 +69,7 @@ def celery_command(kind: str, settings: Settings, concurrency: int = 2) -> list[
             "-c",
             str(concurrency),
             "-n",
-            f"dateline-{os.getpid()}@%h",
+            worker_name(number),
             "--without-gossip",
             "--without-mingle",
             "-l",
@@ -74,14 +88,49 @@ def _on_sigterm(signum: int, frame: object) -> None:
     raise _Terminated
 
 
-class Supervisor:
-    """Keeps the worker and beat running: a child that dies is logged and started again."""
+class Server(Protocol):
+    """An embedded server ``up`` started: it can tell whether it runs and start again."""
 
-    def __init__(self, commands: list[list[str]], env: dict[str, str]) -> None:
-        self.commands, self.env = commands, env
-        self.children = [self._spawn(c) for c in commands]
+    def alive(self) -> bool: ...
+    def restart(self) -> None: ...
+
+
+@dataclass
+class Child:
+    name: str
+    command: list[str]
+    node: str | None = None  # a worker's Celery node name, for its liveness ping
+    process: subprocess.Popen[bytes] | None = None
+    silent: int = 0  # liveness checks in a row without an answer
+
+
+class Supervisor:
+    """Keeps the stack running as compose would: a worker or beat that exits, a worker that
+    stops answering Celery's ping, and an embedded PostgreSQL or Redis that dies are each
+    logged and started again."""
+
+    CHECK_SECONDS = 1.0
+    PING_MISSES = 3  # pings in a row without an answer before a worker is taken as hung
+
+    def __init__(
+        self,
+        children: list[Child],
+        env: dict[str, str],
+        *,
+        servers: dict[str, Server] | None = None,
+        celery: Celery | None = None,
+        ping_seconds: float = 10.0,
+    ) -> None:
+        self.children, self.env = children, env
+        self.ping_seconds = ping_seconds
+        self.servers = servers or {}
+        self.celery = celery
         self.stopping = threading.Event()
+        for child in children:
+            child.process = self._spawn(child.command)
         threading.Thread(target=self._watch, daemon=True).start()
+        if celery is not None:
+            threading.Thread(target=self._ping_workers, daemon=True).start()
 
     def _spawn(self, command: list[str]) -> subprocess.Popen[bytes]:
         return subprocess.Popen(
@@ -89,22 +138,58 @@ class Supervisor:
         )
 
     def _watch(self) -> None:
-        while not self.stopping.wait(1.0):
-            for i, child in enumerate(self.children):
-                if child.poll() is not None and not self.stopping.is_set():
+        while not self.stopping.wait(self.CHECK_SECONDS):
+            for name, server in self.servers.items():
+                try:
+                    if not self.stopping.is_set() and not server.alive():
+                        logger.error("%s is not running; starting it again", name)
+                        server.restart()
+                except Exception:  # the watch must outlive any one failure: check again
+                    logger.exception("%s could not be checked or started; trying again", name)
+            for child in self.children:
+                assert child.process is not None
+                if child.process.poll() is not None and not self.stopping.is_set():
                     logger.error(
-                        "%s exited with %s; starting it again",
-                        self.commands[i][5],
-                        child.returncode,
+                        "%s exited with %s; starting it again", child.name, child.process.returncode
                     )
-                    self.children[i] = self._spawn(self.commands[i])
+                    child.silent = 0
+                    child.process = self._spawn(child.command)
+
+    def _ping_workers(self) -> None:
+        """Restart a worker whose main process no longer answers (hung, or stopped), as long as
+        Redis itself answers: while Redis is away no worker could."""
+        assert self.celery is not None
+        while not self.stopping.wait(self.ping_seconds):
+            nodes = [c for c in self.children if c.node is not None]
+            try:
+                replies = self.celery.control.ping(
+                    destination=[c.node for c in nodes if c.node], timeout=2.0
+                )
+            except Exception:  # Redis is away: nothing to learn about the workers
+                continue
+            answered = {name for reply in replies for name in reply}
+            for child in nodes:
+                child.silent = 0 if child.node in answered else child.silent + 1
+                if child.silent >= self.PING_MISSES and not self.stopping.is_set():
+                    assert child.process is not None
+                    logger.error(
+                        "%s did not answer for %.0f s; starting it again",
+                        child.name,
+                        child.silent * self.ping_seconds,
+                    )
+                    with contextlib.suppress(ProcessLookupError):
+                        os.killpg(child.process.pid, signal.SIGKILL)
+                    child.process.wait()
+                    child.silent = 0
+                    child.process = self._spawn(child.command)
 
     def stop(self, grace: float = 15.0) -> None:
         self.stopping.set()
-        for process in self.children:
+        processes = [c.process for c in self.children if c.process is not None]
+        for process in processes:
             if process.poll() is None:
                 process.terminate()
-        for process in self.children:
+        for process in processes:
             try:
                 process.wait(grace)
             except subprocess.TimeoutExpired:
@@ -129,10 +214,28 @@ def cmd_up(args: argparse.Namespace) -> int:
             "DATELINE_DATABASE_URL": runtime.database_url,
             "DATELINE_REDIS_URL": runtime.redis_url,
         }
+        celery = make_celery(settings, runtime.redis_url, sender=True)
+        workers = [
+            Child(
+                f"worker {n}",
+                celery_command("worker", settings, args.concurrency, n),
+                node=worker_name(n),
+            )
+            for n in range(1, args.workers + 1)
+        ]
+        servers: dict[str, Server] = {}
+        if runtime.postgres is not None:
+            servers["PostgreSQL"] = runtime.postgres
+        if runtime.redis is not None:
+            servers["Redis"] = runtime.redis
         supervisor = Supervisor(
-            [celery_command(kind, settings, args.concurrency) for kind in ("worker", "beat")], env
+            [*workers, Child("beat", celery_command("beat", settings))],
+            env,
+            servers=servers,
+            celery=celery,
+            ping_seconds=settings.worker_ping_seconds,
         )
-        app = create_app(settings, engine, make_celery(settings, runtime.redis_url, sender=True))
+        app = create_app(settings, engine, celery)
         server = uvicorn.Server(
             uvicorn.Config(
                 app,

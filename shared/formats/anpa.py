@@ -14,6 +14,14 @@ One message, as ANPA-1312 frames it::
         <TAB>   CITY (AP) _ Lead …         body: a tab (or indent) opens a paragraph
     ETX AP-WF-06-14-24 1532GMT< EOT        trailer → firstcreated = versioncreated
 
+Alerts and digests: a caret line opening with an agency dateline (``^WASHINGTON (AP) — The
+Senate …``) is story text, not a headline, so a flash or bulletin sent without one keeps its
+sentence as the body (``normalise`` then titles it, ``headline_derived``); caret lines after the
+headline of a story with no indented text are a digest's body, not its abstract. A table (the
+DC2 format code, or agate sent without it: most text lines are columns of figures) keeps its
+lines, caret headings ("East Division") among them, in ``<pre>``: there only ``By …`` lines are
+bylines and nothing is an abstract. Header control codes never reach the slug.
+
 Mappings: priority f/b/u/r/d/a/s/w/y → (priority 1-6, urgency 1-9) in ``PRIORITY``; the category
 letter → Subject("anpa-category", letter, name for AP's standard letters), plus the profile's
 ``category_subjects`` entry for the letter or its name; a supplemental code in the keyword
@@ -27,6 +35,7 @@ per-circuit sequence, not a stable id. Several messages in one body are a batch.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -72,13 +81,18 @@ REGIONAL_ZONES["PT"] = "America/Los_Angeles"
 _SNIFF = re.compile(r"\x01[A-Za-z]?\d{1,4}[^\x1f\n]{0,16}\x1f")
 _LINE1 = re.compile(r"(?P<level>[A-Za-z])?(?P<number>\d{1,4})[^\x1f]{0,16}\x1f(?P<selector>.*)")
 _LINE2 = re.compile(
-    r"(?P<priority>[A-Za-z]) (?P<category>[A-Za-z])(?P<format>[\x13\x14][\x11\x12])?[ \t]*"
+    r"(?P<priority>[A-Za-z]) (?P<category>[A-Za-z])[ \t]*(?P<format>[\x0e\x0f\x11-\x14]+)?[ \t]*"
     r"(?P<rest>.*?)(?:[ \t]+(?P<date>\d{1,2}-\d{1,2})[ \t]+(?P<words>\d{1,5}))?[ \t]*"
 )
-_KEYWORD = re.compile(r"(?:(?:AM|PM|BC|AP)-)?(?:(?P<supp>[A-Za-z]{2,4})--)?(?P<slug>.+)")
+_KEYWORD = re.compile(
+    r"(?:(?:AM|PM|BC|AP)-)?(?:(?P<supp>[A-Za-z]{2,4})--)?(?P<slug>.+)", re.IGNORECASE
+)
 _KEYWORD_LINE = re.compile(r"(?P<keyword>[^,]+?)(?:,\s*(?P<version>[^,]*?))?,\s*\d{1,5}")
 _MARKERS = re.compile(r"(?:BULLETIN|URGENT|FLASH|AP-?NewsAlert|NewsAlert)\W*", re.IGNORECASE)
 _EDNOTE = re.compile(r"(?:EDITOR['’]?S NOTE\s*[_—–-]+|\(?Eds:)\s*(?P<note>.*?)\)?", re.IGNORECASE)
+# A table row: figures, and columns parted by a tab or a run of spaces (not a sentence's end).
+_COLUMNS = re.compile(r"[^\s.!?:;\"”](?:\t+| {2,})\S")
+MIN_TABLE_ROWS = 3
 _PHOTO = re.compile(r"(?:With )?AP Photos?\b", re.IGNORECASE)
 _KILL = re.compile(r"\bkill\b", re.IGNORECASE)
 _TRAILER = re.compile(
@@ -101,8 +115,9 @@ def parse(text: str, ctx: ParseContext) -> list[ParsedItem]:
 class _Story:
     """What the text between STX and ETX holds, sorted by kind of line."""
 
-    def __init__(self, header_keyword: str) -> None:
+    def __init__(self, header_keyword: str, tabular: bool) -> None:
         self.header_keyword = header_keyword
+        self.tabular = tabular
         self.keyword: str | None = None
         self.version: str | None = None
         self.headline: str | None = None
@@ -110,7 +125,8 @@ class _Story:
         self.ednotes: list[str] = []
         self.byline: list[str] = []
         self.paragraphs: list[str] = []
-        self.raw_lines: list[str] = []  # for a tabular body
+        self.table: list[str] = []  # a tabular body's lines as sent, its caret headings among them
+        self._in_byline = False
 
     def caret(self, line: str) -> None:
         """File one ``^`` header line."""
@@ -122,16 +138,28 @@ class _Story:
             return
         if self.keyword is None and self.headline is None and self._keyword_line(body):
             return
+        byline = not note and self._is_byline(body, ends_byline)
         if note:
             self.ednotes.append(note["note"].strip())
         elif _PHOTO.match(body):
             return
-        elif ends_byline or (body.startswith("By ") and self.headline is not None):
+        elif byline:
             self.byline.append(body)
         elif self.headline is None:
             self.headline = body
+        elif self.tabular:
+            self.table.append(body)  # a table heading: "East Division", "All Times EDT"
         else:
             self.abstract.append(body)
+        self._in_byline = byline
+
+    def _is_byline(self, body: str, ends_byline: bool) -> bool:
+        """``By NAME=`` and the ``=`` lines after it; in a table, only those: there ``=`` also
+        ends table headings, which are no byline."""
+        signed = self.headline is not None and body.startswith("By ") and len(body.split()) <= 10
+        if self.tabular:
+            return signed or (ends_byline and self._in_byline)
+        return ends_byline or signed
 
     def _keyword_line(self, body: str) -> bool:
         """``BC-Slug, 1st Ld-Writethru,512`` or a line opening with the header's keyword."""
@@ -147,11 +175,11 @@ class _Story:
         """Add a text line to the open paragraph ``block`` (a tab or indent opens a new one)."""
         if not line.strip():
             self.close(block)
-        elif line[:1] == "\t" or line.startswith("   "):
+            return
+        self.table.append(line.rstrip())
+        if line[:1] == "\t" or line.startswith("   "):
             self.close(block)
-            block.append(line.strip())
-        else:
-            block.append(line.strip())
+        block.append(line.strip())
 
     def close(self, block: list[str]) -> None:
         if not block:
@@ -164,19 +192,50 @@ class _Story:
         else:
             self.paragraphs.append(paragraph)
 
+    def settle(self, patterns: Sequence[str]) -> None:
+        """A caret "headline" opening with a dateline (``WASHINGTON (AP) — The Senate …``) is
+        the first paragraph of an alert sent without a headline; caret lines after a headline
+        with no text paragraphs are a digest's body, not an abstract."""
+        if self.tabular:
+            return
+        if self.headline is not None and _is_lead(self.headline, patterns):
+            self.abstract.insert(0, self.headline)
+            self.headline = None
+        if self.abstract and (self.headline is None or not self.paragraphs):
+            self.paragraphs[:0] = self.abstract
+            self.abstract = []
 
-def _read_story(frame: wire.Frame, header_keyword: str) -> _Story:
-    story = _Story(header_keyword)
+
+def _is_lead(text: str, patterns: Sequence[str]) -> bool:
+    """Whether ``text`` opens with a dateline naming its agency: story text, never a headline
+    (one with an impossible date is left where it is)."""
+    try:
+        found = find_dateline(text, near=None, patterns=patterns)
+    except TimestampError:
+        return False
+    return found is not None and found[0].source is not None
+
+
+def _looks_tabular(lines: list[str]) -> bool:
+    """Agate sent without the DC2 format code: most text lines are rows of figures in columns."""
+    text = [ln.strip() for ln in lines if ln.strip() and not ln.lstrip(" ").startswith("^")]
+    rows = [ln for ln in text if _COLUMNS.search(ln) and any(c.isdigit() for c in ln)]
+    return len(rows) >= MIN_TABLE_ROWS and 2 * len(rows) >= len(text)
+
+
+def _read_story(
+    lines: list[str], header_keyword: str, tabular: bool, patterns: Sequence[str]
+) -> _Story:
+    story = _Story(header_keyword, tabular)
     block: list[str] = []
-    for _, raw in frame.text_lines():
-        line = wire.clean(raw)
-        story.raw_lines.append(line.rstrip())
+    for line in lines:
         if line.lstrip(" ").startswith("^"):
             story.close(block)
             story.caret(line.lstrip(" "))
         else:
             story.body(line, block)
     story.close(block)
+    story.settle(patterns)
     return story
 
 
@@ -235,17 +294,18 @@ def _subjects(category: str, supplemental: str | None, ctx: ParseContext) -> lis
 def _message(frame: wire.Frame, ctx: ParseContext) -> ParsedItem:
     frame.check("ANPA 1312")
     header = _header(frame)
-    header_keyword = header["rest"].split(" ")[0]
-    story = _read_story(frame, header_keyword)
+    rest = wire.clean(header["rest"]).split()
+    header_keyword = rest[0] if rest else ""
+    lines = [wire.clean(raw) for _, raw in frame.text_lines()]
+    tabular = "\x12" in (header["format"] or "") or _looks_tabular(lines)
+    story = _read_story(lines, header_keyword, tabular, ctx.profile.dateline_patterns)
     trailer, stamp = _trailer(frame, ctx)
     keyword = _KEYWORD.fullmatch(story.keyword or header_keyword or "-")
     slug = keyword["slug"].strip() if keyword and keyword["slug"].strip("-") else None
-    tabular = header["format"] is not None and header["format"].endswith("\x12")
-    body = [ln for ln in story.raw_lines if ln.strip() and not ln.lstrip().startswith("^")]
-    paragraphs = body if tabular else story.paragraphs
+    paragraphs = story.table if tabular else story.paragraphs
     if story.headline is None and not paragraphs:
         raise wire.error(Invalid, frame.line(frame.stx), "the story has no headline and no body")
-    version = story.version or (" ".join(header["rest"].split()[1:2]) or None)
+    version = story.version or (" ".join(rest[1:2]) or None)
     priority, urgency = PRIORITY.get(header["priority"].lower(), (None, None))
     lead = _dateline(paragraphs, stamp, ctx, frame) if not tabular else None
     killed = _KILL.search(version or "") or (story.headline or "").startswith("KILL")
@@ -259,7 +319,9 @@ def _message(frame: wire.Frame, ctx: ParseContext) -> ParsedItem:
         abstract=" ".join(story.abstract) or None,
         ednote=" ".join(n for n in story.ednotes if n) or None,
         body_text="\n\n".join(paragraphs) if not tabular else "\n".join(paragraphs),
-        body_html=wire.html_preformatted(body) if tabular else wire.html_paragraphs(paragraphs),
+        body_html=(
+            wire.html_preformatted(paragraphs) if tabular else wire.html_paragraphs(paragraphs)
+        ),
         dateline=lead,
         firstcreated=stamp,
         versioncreated=stamp,
@@ -280,7 +342,7 @@ def _dateline(
     """The lead of the first paragraph, dated near the trailer's local day."""
     if not paragraphs:
         return None
-    near = stamp.astimezone(ctx.tz).date()
+    near = wire.local_day(stamp, ctx)
     try:
         found = find_dateline(paragraphs[0], near=near, patterns=ctx.profile.dateline_patterns)
     except TimestampError as exc:

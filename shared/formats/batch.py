@@ -1,5 +1,6 @@
 """All-or-nothing batches (DESIGN §3): every member is read; if any fails, one error names each
-failing member's ``index`` and nothing is accepted."""
+failing member's ``index`` and nothing is accepted. A repair made while reading a member is
+recorded with that member's ``index`` (shared.repairs)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import TypeVar
 
 from shared.errors import DatelineError, Invalid, Malformed, TimestampError
 from shared.model import ParsedItem
+from shared.repairs import collecting, warn
 
 Member = TypeVar("Member")
 
@@ -25,12 +27,22 @@ def read_members(
     failures: list[tuple[int, DatelineError]] = []
     for index, member in enumerate(members):
         try:
-            items.append(read(member))
+            items.append(_read_one(read, member, index))
         except (Malformed, Invalid) as exc:
             failures.append((index, exc))
     if failures:
         raise batch_error(failures, len(members), noun=noun, bare_single=bare_single)
     return items
+
+
+def _read_one(read: Callable[[Member], ParsedItem], member: Member, index: int) -> ParsedItem:
+    """``read(member)``, its repairs passed on to the body's collector with the member's index
+    (a reader that already named an index keeps its own)."""
+    with collecting() as repairs:
+        item = read(member)
+    for repair in repairs:
+        warn(**{"index": index, **repair})
+    return item
 
 
 def batch_error(

@@ -8,32 +8,46 @@ a desk or agency mailbox sends most wire mail; ``Content-Language`` → language
 keywords; ``X-Priority`` (1 highest … 5 lowest, else ``Importance``) → priority. The body is the
 HTML part (its ``<body>`` only) as body_html, else the plain part as body_text, chosen as
 ``get_body`` does (multipart/alternative, mixed, related). Image parts become renditions with
-name, mimetype and size only: no href, their bytes are never kept.
+name, mimetype and size only: no href, their bytes are never kept. A partner whose profile says
+``"email_format": "aap-formatted"`` mails a JSON object of arrays as the text/plain body under a
+generic subject: see ``_aap_fields`` for its mapping.
 
-Strict: every header and part is decoded exactly as its charset says (raw 8-bit headers must be
-UTF-8, RFC 6532; a part without a charset is read as UTF-8, a superset of the RFC's US-ASCII
-default); an unknown charset, bytes that do not decode or broken base64 are ``Malformed`` naming
-the header or the part (IMAP section numbers: ``1.2``); no headers, or neither subject nor body,
-is ``Invalid``; more than ``MAX_PARTS`` parts or nesting deeper than ``MAX_DEPTH`` is ``Invalid``.
+Liberal where the sender's intent is plain, each repair warned: headers are decoded as the
+``email`` package's default policy does (RFC 2047 words, raw UTF-8 bytes even inside a word);
+raw 8-bit header bytes that are not UTF-8 and a part without a charset whose bytes are not UTF-8
+are read in the profile's ``charset``, else Windows-1252 (``charset_guessed``); a part or word
+whose bytes are UTF-8, not its declared charset, is read as UTF-8 (``charset_mislabelled``); a
+charset we do not read as text (unknown, ``punycode``…) is never used: UTF-8 or Windows-1252
+instead (``charset_unknown``); bytes that fit no charset inside a word become U+FFFD
+(``charset_replaced``). Strict where nothing can be read or the input is hostile: a part whose
+bytes fit neither its declared charset nor UTF-8, or broken base64, is ``Malformed`` naming the
+part (IMAP section numbers: ``1.2``); no headers, or neither subject nor body, is ``Invalid``;
+more than ``MAX_PARTS`` parts, nesting deeper than ``MAX_DEPTH`` or header comments nested deeper
+than ``MAX_COMMENT_DEPTH`` is ``Invalid``.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from email import errors as email_errors
 from email import policy
-from email.header import decode_header
+from email.headerregistry import BaseHeader, HeaderRegistry
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
 from email.utils import parseaddr
+from typing import Any
 from urllib.parse import quote
 
 import lxml.etree
 import lxml.html
 
+from shared.dateline import title_case
 from shared.errors import Invalid, Malformed, TimestampError
-from shared.model import ParseContext, ParsedItem, Rendition
+from shared.formats.charsets import read_text, text_codec
+from shared.formats.jsonsafe import decode_json
+from shared.model import Dateline, ParseContext, ParsedItem, Place, Profile, Rendition, Subject
+from shared.repairs import warn
 from shared.timestamps import parse_timestamp
 
 NAME = "email"
@@ -41,8 +55,10 @@ FAMILY = "email"
 
 MAX_PARTS = 100
 MAX_DEPTH = 10
+MAX_COMMENT_DEPTH = 10  # RFC 5322 comments nest; the email package and parseaddr recurse on them
 IMPORTANCE = {"high": 1, "normal": 3, "low": 5}
 MID_SAFE = "@!$&'()*+,;=-._~"  # RFC 3986 sub-delims and unreserved characters kept as written
+AAP_FORMATTED = "aap-formatted"
 _PAYLOAD_DEFECTS = (
     email_errors.InvalidBase64CharactersDefect,
     email_errors.InvalidBase64LengthDefect,
@@ -51,6 +67,13 @@ _PAYLOAD_DEFECTS = (
     email_errors.NoBoundaryInMultipartDefect,
 )
 _BODY = re.compile(r"<body[\s>]", re.I)
+# The MIME headers the email package itself reads structured; every other header is read as
+# unstructured text (RFC 2047 words decoded), which never raises on odd syntax.
+_MIME_HEADERS = {"content-type", "content-disposition", "content-transfer-encoding", "mime-version"}
+_COMMENTED = {"from", *_MIME_HEADERS}  # headers parsed for (recursively nested) comments
+_ENCODED_WORD = re.compile(r"=\?([^?\s]*)\?([bBqQ])\?")  # RFC 2047: the charset of a word
+_EXTENDED_VALUE = re.compile(r"(\*\s*=\s*\"?)([^'\"\s;]*)'")  # RFC 2231: charset'lang'value
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 def sniff(raw: bytes) -> bool:
@@ -60,38 +83,34 @@ def sniff(raw: bytes) -> bool:
 
 def parse(raw: bytes, ctx: ParseContext) -> list[ParsedItem]:
     """One item for the message, or raises ``Malformed``/``Invalid``/``TimestampError``."""
-    message = _message(raw)
+    message = _message(raw, ctx.profile)
     sections = _sections(message)
     headline = _header(message, "Subject")
-    body = message.get_body(preferencelist=("html", "plain"))
-    html = text = None
-    if body is not None:
-        content = _text(body, sections[id(body)])
-        if body.get_content_subtype() == "html":
-            html = _inner_body(content)
-        else:
-            text = _paragraphs(content)
-    if headline is None and not (html or text or "").strip():
-        raise _invalid("/headers/Subject", "the message has neither a subject nor a body text")
+    html, text = _body(message, sections, ctx.profile)
     stamp = _date(message, ctx)
     source, byline = _sender(message)
-    return [
-        ParsedItem(
-            format=NAME,
-            uri=_message_id(message),
-            headline=headline,
-            byline=byline,
-            body_html=html,
-            body_text=text,
-            language=_language(message),
-            firstcreated=stamp,
-            versioncreated=stamp,
-            priority=_priority(message),
-            keywords=_keywords(message),
-            source=source,
-            renditions=_images(message, sections),
-        )
-    ]
+    item = ParsedItem(
+        format=NAME,
+        uri=_message_id(message),
+        headline=headline,
+        byline=byline,
+        body_html=html,
+        body_text=text,
+        language=_language(message),
+        firstcreated=stamp,
+        versioncreated=stamp,
+        priority=_priority(message),
+        keywords=_keywords(message),
+        source=source,
+        renditions=_images(message, sections),
+    )
+    if ctx.profile.email_format == AAP_FORMATTED:
+        fields = _aap_fields(message, sections, ctx.profile)
+        if fields is not None:
+            _apply_aap(item, fields, ctx)
+    if item.headline is None and not (item.body_html or item.body_text or "").strip():
+        raise _invalid("/headers/Subject", "the message has neither a subject nor a body text")
+    return [item]
 
 
 def _invalid(field: str, message: str, error: type[Invalid] = Invalid) -> Invalid:
@@ -102,9 +121,10 @@ def _malformed(field: str, message: str) -> Malformed:
     return Malformed(f"{field}: {message}", errors=[{"field": field, "message": message}])
 
 
-def _message(raw: bytes) -> EmailMessage:
+def _message(raw: bytes, profile: Profile) -> EmailMessage:
+    reading = policy.default.clone(header_factory=_HeaderReader(profile.charset))
     try:
-        message = BytesParser(policy=policy.default).parsebytes(raw)
+        message = BytesParser(policy=reading).parsebytes(raw)
     except RecursionError:
         raise _invalid("/parts", f"MIME parts nest deeper than {MAX_DEPTH} levels") from None
     if not isinstance(message, EmailMessage) or not message.keys():
@@ -146,17 +166,39 @@ def _payload(part: Message, section: str) -> bytes:
     return data if isinstance(data, bytes) else b""
 
 
-def _text(part: Message, section: str) -> str:
-    """The part's text, decoded exactly with its declared charset (UTF-8 when none)."""
-    charset = part.get_content_charset() or "utf-8"
-    data = _payload(part, section)
+def _body(
+    message: EmailMessage, sections: dict[int, str], profile: Profile
+) -> tuple[str | None, str | None]:
+    """(body_html, body_text): the HTML part's ``<body>``, else the plain part's paragraphs."""
+    body = message.get_body(preferencelist=("html", "plain"))
+    if body is None:
+        return None, None
+    content = _text(body, sections[id(body)], profile)
+    if body.get_content_subtype() == "html":
+        return _inner_body(content), None
+    return None, _paragraphs(content)
+
+
+def _text(part: Message, section: str, profile: Profile) -> str:
+    """The part's text as its sender means it (``charsets.read_text``): its declared charset
+    when we read that as text, else UTF-8 or the profile's charset or Windows-1252."""
+    field = _pointer(section)
+    name = part.get_param("charset")
+    if isinstance(name, tuple):  # RFC 2231 (charset'lang'value): a charset name is ASCII
+        name = name[2]
+    codec = text_codec(str(name)) if name else None
+    if name and codec is None:
+        warn(
+            "charset_unknown",
+            f"part {section} declares the charset {name!r}, which is not a text encoding we "
+            "read: read as UTF-8 if valid, else as 8-bit copy without a charset",
+            field=field,
+        )
     try:
-        return data.decode(charset)
+        return read_text(_payload(part, section), codec, fallback=profile.charset, field=field)
     except UnicodeDecodeError as exc:
-        message = f"part {section} is not valid {charset}: byte {exc.start} cannot be decoded"
-    except (LookupError, ValueError):  # ValueError: a NUL in the charset name
-        message = f"part {section} declares the unknown charset {charset!r}"
-    raise _malformed(_pointer(section), message)
+        message = f"part {section} is not valid {name}: byte {exc.start} cannot be decoded"
+    raise _malformed(field, message)
 
 
 def _paragraphs(content: str) -> str | None:
@@ -194,47 +236,84 @@ def _inner_body(document: str) -> str:
 # --- headers -------------------------------------------------------------------------------
 
 
-def _raw_header(message: Message, name: str) -> str | None:
-    """The header's first occurrence as Unicode: raw 8-bit bytes must be UTF-8 (RFC 6532)."""
-    raw = next((v for k, v in message.raw_items() if k.lower() == name.lower()), None)
-    if raw is None:
-        return None
-    try:
-        return str(raw).encode("ascii", "surrogateescape").decode("utf-8")
-    except UnicodeError:
-        raise _malformed(f"/headers/{name}", "raw 8-bit header bytes that are not UTF-8") from None
+class _HeaderReader(HeaderRegistry):
+    """The header factory of our e-mail policy: the default policy's parsing, given only what
+    is safe and repaired. Raw 8-bit bytes that are not UTF-8 are re-read in the partner's
+    charset (else Windows-1252); a charset we do not read as text, in an RFC 2047 word or an
+    RFC 2231 parameter, is replaced by UTF-8 before the email package could run its codec
+    (``punycode`` is quadratic); comments nested deeper than ``MAX_COMMENT_DEPTH`` are refused
+    before anything recurses on them."""
+
+    def __init__(self, fallback: str | None) -> None:
+        super().__init__()
+        for name in set(self.registry) - _MIME_HEADERS:
+            del self.registry[name]  # read as the default class, UnstructuredHeader
+        self.fallback = fallback
+
+    def __call__(self, name: str, value: Any) -> BaseHeader:
+        field = f"/headers/{name}"
+        text = _LINE_BREAK.sub("", str(value))
+        if name.lower() in _COMMENTED:
+            _check_comments(field, text)
+        data = text.encode("ascii", "surrogateescape")
+        if not data.isascii():
+            text = read_text(data, None, fallback=self.fallback, field=field)
+        escaped = text.encode("utf-8").decode("ascii", "surrogateescape")
+        escaped = _ENCODED_WORD.sub(lambda m: _known(m, 1, field), escaped)
+        escaped = _EXTENDED_VALUE.sub(lambda m: _known(m, 2, field), escaped)
+        header = super().__call__(name, escaped)
+        if header.count("\ufffd") > text.count("\ufffd"):
+            warn("charset_replaced", "bytes that fit no charset became U+FFFD", field=field)
+        return header
+
+
+def _known(match: re.Match[str], group: int, field: str) -> str:
+    """The match with its charset group replaced by ``utf-8`` unless we read it as text."""
+    charset = match.group(group)
+    if not charset or text_codec(charset.partition("*")[0]) is not None:
+        return match.group(0)
+    warn(
+        "charset_unknown",
+        f"the charset {charset!r} is not a text encoding we read: read as UTF-8",
+        field=field,
+    )
+    start, end = match.span(group)
+    whole = match.string
+    return whole[match.start() : start] + "utf-8" + whole[end : match.end()]
+
+
+def _check_comments(field: str, value: str) -> None:
+    """Refuse comments ``((…))`` nested deeper than ``MAX_COMMENT_DEPTH`` (one linear scan;
+    quoted strings and backslash escapes are skipped)."""
+    depth, quoted, escaped = 0, False, False
+    for char in value:
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == '"' and depth == 0:
+            quoted = not quoted
+        elif quoted:
+            continue
+        elif char == "(":
+            depth += 1
+            if depth > MAX_COMMENT_DEPTH:
+                raise _invalid(field, f"comments nest deeper than {MAX_COMMENT_DEPTH} levels")
+        elif char == ")":
+            depth = max(depth - 1, 0)
 
 
 def _header(message: Message, name: str) -> str | None:
-    """The header with RFC 2047 encoded words decoded exactly; unfolded and trimmed."""
-    raw = _raw_header(message, name)
-    if raw is None:
-        return None
-    field = f"/headers/{name}"
-    try:
-        chunks = decode_header(raw)
-    except (email_errors.HeaderParseError, ValueError, IndexError):
-        raise _malformed(field, "unreadable RFC 2047 encoded words") from None
-    words = []
-    for chunk, charset in chunks:
-        if isinstance(chunk, str):
-            words.append(chunk)
-            continue
-        try:
-            words.append(chunk.decode(charset or "raw-unicode-escape"))
-        except UnicodeDecodeError:
-            raise _malformed(field, f"an encoded word that is not valid {charset}") from None
-        except (LookupError, ValueError):  # ValueError: a NUL in the charset name
-            raise _malformed(field, f"an encoded word in unknown charset {charset!r}") from None
-    return " ".join("".join(words).split()) or None
+    """The header's first occurrence, decoded by our policy; unfolded and trimmed."""
+    value = message.get(name)
+    return " ".join(str(value).split()) or None if value is not None else None
 
 
 def _message_id(message: Message) -> str | None:
     """``<id@host>`` → ``mid:id@host`` (RFC 2392), percent-encoding what a URI cannot hold."""
-    raw = _raw_header(message, "Message-ID")
-    if raw is None:
+    bare = _header(message, "Message-ID")
+    if bare is None:
         return None
-    bare = " ".join(raw.split())
     found = re.search(r"<([^<>]+)>", bare)
     bare = (found.group(1) if found else bare).strip()
     return "mid:" + quote(bare, safe=MID_SAFE) if bare else None
@@ -290,16 +369,141 @@ def _images(message: Message, sections: dict[int, str]) -> list[Rendition]:
             continue
         section = sections[id(part)]
         size = len(_payload(part, section))
-        name = _filename(part, section)
-        renditions.append(Rendition(name=name, mimetype=part.get_content_type(), size=size))
+        renditions.append(
+            Rendition(name=_filename(part), mimetype=part.get_content_type(), size=size)
+        )
     return renditions
 
 
-def _filename(part: Message, section: str) -> str | None:
+def _filename(part: Message) -> str | None:
     try:
         name = part.get_filename()
     except (email_errors.HeaderParseError, ValueError, IndexError, LookupError):
         name = None
-    if name and re.search("[\ud800-\udfff]", name):
-        raise _malformed(_pointer(section), f"part {section}: a file name that is not UTF-8")
     return " ".join(name.split()) or None if name else None
+
+
+# --- AAP formatted e-mail --------------------------------------------------------------------
+
+_AAP_STAMP = re.compile(
+    r"(?P<mo>\d{1,2})/(?P<d>\d{1,2})/(?P<y>\d{4})\s+(?P<h>\d{1,2}):(?P<mi>\d{2})"
+    r"(?::(?P<s>\d{2}))?(?:\s*(?P<ampm>[AaPp][Mm]))?"
+)
+
+
+def _aap_key(key: str) -> str:
+    """``"News Value"``, ``"news_value"``, ``"NewsValue"`` → ``newsvalue``."""
+    return re.sub(r"[\W_]+", "", key).casefold()
+
+
+def _aap_fields(
+    message: EmailMessage, sections: dict[int, str], profile: Profile
+) -> dict[str, list[str]] | None:
+    """AAP's formatted e-mail: the text/plain part is a JSON object of arrays of strings
+    (``{"Headline": ["…"], "Body": ["para", …], "News Value": ["3"], …}``); a bare string or
+    number counts as a one-element array, empty strings and anything else are dropped. None,
+    warned ``email_format_mismatch``, when the body is no such object: the message is then
+    read as the ordinary e-mail it looks like."""
+    part = message.get_body(preferencelist=("plain",))
+    content = _text(part, sections[id(part)], profile).strip() if part is not None else ""
+    try:
+        data = decode_json(content) if content.startswith("{") else None
+    except (Malformed, Invalid):
+        data = None
+    if not isinstance(data, dict):
+        warn(
+            "email_format_mismatch",
+            "the profile says aap-formatted but the text/plain body is not a JSON object: "
+            "read as an ordinary e-mail",
+            field="/body",
+        )
+        return None
+    fields: dict[str, list[str]] = {}
+    for key, value in data.items():
+        values = value if isinstance(value, list) else [value]
+        kept = [str(v).strip() for v in values if type(v) in (str, int) and str(v).strip()]
+        fields.setdefault(_aap_key(key), kept)
+    return fields
+
+
+def _apply_aap(item: ParsedItem, fields: dict[str, list[str]], ctx: ParseContext) -> None:
+    """AAP fields over the ordinary e-mail item: Headline, Abstract, Slugline (first value);
+    Body (every value, each line a paragraph); News Value → urgency, Priority → priority
+    (``profile.label_number``); Category → category subjects (every value, with the profile's
+    mapped subject); Keyword → keywords (before the Keywords header's); Dateline → dateline
+    located; Place → places; Timestamp (M/D/YYYY H:MM:SS in the partner's zone) →
+    firstcreated and versioncreated.
+    ``Sign off`` (the journalist's or desk's sign-off) is the byline only when the e-mail names
+    no author itself (no From display name beside an Organization): a sign-off is a desk code
+    more often than a name. Take Key is not mapped."""
+
+    def first(key: str) -> str | None:
+        return next((" ".join(v.split()) for v in fields.get(key, [])), None)
+
+    item.headline = first("headline") or item.headline
+    item.abstract = first("abstract")
+    item.slugline = first("slugline")
+    lines = [line.strip() for v in fields.get("body", []) for line in v.splitlines()]
+    item.body_text, item.body_html = "\n\n".join(line for line in lines if line) or None, None
+    item.urgency = _aap_label(ctx.profile, "urgency", first("newsvalue"), "/body/News Value")
+    item.priority = _aap_label(ctx.profile, "priority", first("priority"), "/body/Priority")
+    item.subjects = _aap_subjects(fields.get("category", []), ctx.profile)
+    item.keywords = list(dict.fromkeys([*fields.get("keyword", []), *item.keywords]))
+    located = first("dateline")
+    item.dateline = Dateline(located=title_case(located), text=located) if located else None
+    item.places = [Place(name=" ".join(p.split())) for p in fields.get("place", [])]
+    item.byline = item.byline or first("signoff")
+    stamp = _aap_stamp(first("timestamp"), ctx)
+    if stamp is not None:
+        item.firstcreated = item.versioncreated = stamp
+
+
+def _aap_label(profile: Profile, kind: str, label: str | None, field: str) -> int | None:
+    number = profile.label_number(kind, label)
+    if label is not None and number is None:
+        warn("label_unmapped", f"{label!r} is not one of the profile's {kind} labels", field=field)
+    return number
+
+
+def _aap_subjects(labels: list[str], profile: Profile) -> list[Subject]:
+    subjects: list[Subject] = []
+    for label in (" ".join(v.split()) for v in labels):
+        for subject in (Subject(scheme="category", name=label), profile.mapped_subject(label)):
+            if subject is not None and subject not in subjects:
+                subjects.append(subject)
+    return subjects
+
+
+def _aap_stamp(value: str | None, ctx: ParseContext) -> datetime | None:
+    """The Timestamp; an unreadable or impossible one is warned ``timestamp_unreadable`` and
+    the Date header's time kept."""
+    if value is None:
+        return None
+    stamp = _aap_instant(value, ctx.tz)
+    if stamp is None:
+        warn(
+            "timestamp_unreadable",
+            f"{value!r} is not a M/D/YYYY H:MM:SS time: the Date header is used",
+            field="/body/Timestamp",
+        )
+    return stamp
+
+
+def _aap_instant(value: str, tz: tzinfo) -> datetime | None:
+    """``5/4/2026 9:15:02`` (month first, as AAP writes it; ``AM``/``PM`` allowed) in ``tz``."""
+    found = _AAP_STAMP.fullmatch(value)
+    if found is None:
+        return None
+    hour = int(found["h"])
+    if found["ampm"]:
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if found["ampm"].lower() == "pm" else 0)
+    try:
+        local = datetime(
+            int(found["y"]), int(found["mo"]), int(found["d"]), hour, int(found["mi"]),
+            int(found["s"] or 0), tzinfo=tz,
+        )  # fmt: skip
+        return local.astimezone(UTC)
+    except (ValueError, OverflowError):  # OverflowError: year 9999 west of UTC is 10000 in UTC
+        return None

@@ -17,6 +17,10 @@ link, ``og:url``, JSON-LD ``url``/``mainEntityOfPage``; renditions ← ``og:imag
 ``image``), never fetched; source ← ``og:site_name``, JSON-LD ``publisher``; copyrightholder ←
 JSON-LD ``copyrightHolder``, meta ``copyright``.
 
+Repairs: WordPress shortcodes left in the article (``[caption]…[/caption]``, ``[gallery …]``) are
+unwrapped or removed (``shortcodes_removed``); a site name, publisher or copyright holder with a
+dangling separator ("Reuters |") is trimmed (``credit_trimmed``).
+
 Dates come only from declared metadata or the article's own ``<time>``: a date in the page
 chrome or the first date in the text is never taken. A page with neither headline nor body text
 is ``Invalid``; an unreadable declared date is a ``TimestampError`` naming the line.
@@ -34,6 +38,8 @@ import lxml.html
 
 from shared.errors import Invalid, TimestampError
 from shared.formats.html_meta import Meta
+from shared.formats.wiretext import credit
+from shared.formats.wordpress import shortcodes
 from shared.model import ParseContext, ParsedItem, Subject
 from shared.timestamps import parse_timestamp
 
@@ -76,10 +82,14 @@ def parse(text: str, ctx: ParseContext) -> list[ParsedItem]:
     modified = _time(meta, ctx, "article:modified_time", "datemodified") or _ld_time(
         meta, ctx, "dateModified"
     )
-    source = meta.first("og:site_name") or _ld_name(meta, "publisher")
+    source = credit(meta.first("og:site_name"), field="og:site_name") or credit(
+        _ld_name(meta, "publisher"), field="ld+json/publisher"
+    )
     headline = _headline(root, container, meta, source)
     byline = _byline(root, meta)
     body_html = _body(container, headline)
+    if body_html is not None:
+        body_html = shortcodes(body_html, field="body") or None
     body_text = None if body_html else meta.ld_text("articleBody")
     if not headline and not body_html and not body_text:
         raise Invalid("the page has neither a headline nor body text",
@@ -99,7 +109,10 @@ def parse(text: str, ctx: ParseContext) -> list[ParsedItem]:
             subjects=_sections(meta, ctx),
             keywords=_keywords(meta),
             source=source,
-            copyrightholder=_ld_name(meta, "copyrightHolder") or meta.first("copyright"),
+            copyrightholder=credit(
+                _ld_name(meta, "copyrightHolder"), field="ld+json/copyrightHolder"
+            )
+            or credit(meta.first("copyright"), field="copyright"),
             renditions=meta.images(),
         )
     ]

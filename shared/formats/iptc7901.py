@@ -4,12 +4,21 @@ One message::
 
     SOH dpa0214 3 pl 412  bdt 0123         source identifier + number, priority, category, words
     Berlin/Deutschland/Politik/            keyword (slug) line(s), before or right after STX
-    STX Coalition agrees on budget =       headline: up to the first "=" (or the first block)
-    By Anna Schmidt, dpa =                 byline: an "="-terminated line starting By/Von/Par…
+    URGENT                                 flash marker (URGENT, FLASH, EILT …): dropped
+    1st Lead                               take, lead, refile or correction line: the ednote
+    STX Coalition agrees on budget         headline: its lines up to "=" (or a blank line)
+    after all-night talks =
+    (adds quotes)                          parenthesised notice ("(Eds: …)"): the ednote
+    By Anna Schmidt, dpa =                 byline: a short line By/Von/Par… and a name
     Berlin (dpa) - The governing …         body: paragraphs split at blank lines or indents
+    Notebook                               a notebook heading (Notizblock, Internal) or …
     The following information is not for publication   → every line after it is the ednote
     dpa as xx                              signature: agency and editors' initials (dropped)
     ETX 141532 Jun 24 EOT                  trailer ddhhmm [Mon YY] → versioncreated
+
+A message whose text opens with its dateline lead has no headline (``normalise`` titles it from
+the first sentence, ``headline_derived``). The ednote joins, in order: "not for publication"
+lines before STX, the heading's status lines and notices ("; " between them), the notebook.
 
 Mappings: the priority digit 1-6 is ``priority`` as sent; urgency 1→1, 2→2, 3→3, 4→5 (routine,
 IPTC's normal), 5→6, 6→8; the category → Subject("iptc7901-category", code, name for the IPTC
@@ -70,7 +79,29 @@ _NOTE = re.compile(
     r"Veröffentlichung|ne pas publier).*",
     re.IGNORECASE,
 )
+# A notebook's heading: what follows it (contacts, links, "not for publication") is for the desk.
+_NOTEBOOK = re.compile(r"(?:Notizblock|Notebook|Internal|Intern|Internes)[ \t]*:?", re.IGNORECASE)
 _SEPARATOR = re.compile(r"[*\-_= ]{3,}")
+# Heading-block status lines: flash markers (dropped) and take, lead or refile lines and
+# parenthesised notices (the ednote), never the headline.
+_MARKER = re.compile(
+    r"[\W_]*(?:(?:URGENT|FLASH|BULLETIN|EILT|EILMELDUNG|BLITZ|NEWSALERT|VORRANG)[\W_]*)+",
+    re.IGNORECASE,
+)
+_STATUS = re.compile(
+    r"(?:\d{1,2}(?:st|nd|rd|th|\.)[ \t]*(?:lead|ld|writethru|take|add|update|version"
+    r"|zusammenfassung)|(?:corrected|berichtigte|korrigierte)[ \t]+(?:repetition|version"
+    r"|wiederholung)|refile|re-file|repetition|repeat|wiederholung|correction|berichtigung"
+    r"|korrektur|zusammenfassung|neufassung)(?:[ \t]*\d{1,2}|[ \t]*[:(\-–—].*)?"
+    r"|(?:refile|re-file|corrects?|sperrfrist|embargo(?:ed)?|achtung|hinweis|eds|note to editors)"
+    r"[ \t]*[:\-–—][ \t]*\S.*|(?-i:CORRECTS|REFILE)[ \t].*",
+    re.IGNORECASE,
+)
+_NOTICE = re.compile(
+    r"\((?:Eds?(?:[:.][ \t]*|[ \t]+))?(?P<note>[^()]+(?:\([^()]*\)[^()]*)*)\)", re.IGNORECASE
+)
+MAX_HEADLINE_WORDS = 25
+MAX_BYLINE_WORDS = 12
 _SIGNATURE = re.compile(r"[a-z]{2,6}(?:[ /][a-z]{1,6}){1,6}")
 _KILL = re.compile(r"\b(?:kill|withdrawn|withdrawal|zurückgezogen)\b", re.IGNORECASE)
 _TRAILER = re.compile(
@@ -103,6 +134,7 @@ class _Text:
     abstract: list[str] = field(default_factory=list)
     paragraphs: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    status: list[str] = field(default_factory=list)  # take, lead and refile lines, notices
     signature: str | None = None
     trailer: tuple[int, str] | None = None  # a trailer written before ETX
 
@@ -122,15 +154,24 @@ def _paragraphs(lines: list[str]) -> list[str]:
 
 
 def _split_note(lines: list[tuple[int, str]], found: _Text) -> list[tuple[int, str]]:
-    """Everything after a "not for publication" line becomes the ednote."""
-    for i, (_, line) in enumerate(lines):
-        if _NOTE.fullmatch(line.strip()):
-            found.notes += [ln.strip() for _, ln in lines[i + 1 :] if ln.strip()]
+    """Everything from a "not for publication" line or a notebook heading ("Notebook",
+    "Notizblock", "Internal") on is the ednote; the separators, headings and notice lines
+    themselves are dropped."""
+    text = [ln.strip() for _, ln in lines]
+    first = next((i for i, ln in enumerate(text) if ln), len(text))
+    for i, line in enumerate(text):
+        if _NOTE.fullmatch(line) or (i > first and _NOTEBOOK.fullmatch(line)):
+            found.notes += [ln for ln in text[i + 1 :] if ln and not _desk_only(ln)]
             kept = lines[:i]
-            while kept and (not kept[-1][1].strip() or _SEPARATOR.fullmatch(kept[-1][1].strip())):
+            while kept and (not kept[-1][1].strip() or _desk_only(kept[-1][1].strip())):
                 kept.pop()
             return kept
     return lines
+
+
+def _desk_only(line: str) -> bool:
+    """A separator, notebook heading or "not for publication" line: no note text of its own."""
+    return any(p.fullmatch(line) for p in (_SEPARATOR, _NOTEBOOK, _NOTE))
 
 
 def _split_tail(lines: list[tuple[int, str]], found: _Text) -> list[tuple[int, str]]:
@@ -148,43 +189,105 @@ def _split_tail(lines: list[tuple[int, str]], found: _Text) -> list[tuple[int, s
 
 
 def _heading(lines: list[str], found: _Text) -> list[str]:
-    """Keyword lines, headline, byline(s) and abstract off the top; returns the body lines."""
+    """Keyword lines, then the heading block (status lines, headline, byline(s), abstract) off
+    the top; returns the body lines. ``=`` ends each heading unit when the sender uses it."""
     while lines and (not lines[0].strip() or lines[0].rstrip().endswith("/")):
         if lines[0].strip():
             found.keywords += [k.strip() for k in lines[0].split("/") if k.strip()]
         lines = lines[1:]
     window = [i for i, ln in enumerate(lines[:15]) if ln.rstrip().endswith("=")]
     if window:
-        units, unit = [], []
-        for line in lines[: window[-1] + 1]:
-            if line.strip():
-                unit.append(line.strip())
-            if line.rstrip().endswith("="):
-                units.append(" ".join(unit).rstrip("= ").strip())
-                unit = []
-        _file_units(units, found)
-        return lines[window[-1] + 1 :]
-    blocks = _paragraphs(lines[:8])
-    first = blocks[0] if blocks else ""
-    if first and len(first.split()) <= 25 and not _is_lead(first):
-        end = next(i for i, ln in enumerate(lines) if ln.strip()) + 1
-        while end < len(lines) and lines[end].strip():
-            end += 1
-        found.headline = first
-        rest = lines[end:]
-        nxt = next((ln.strip() for ln in rest if ln.strip()), "")
-        if _BYLINE.match(nxt) and len(nxt.split()) <= 12:
-            found.bylines.append(nxt)
-            rest = rest[[ln.strip() for ln in rest].index(nxt) + 1 :]
-        return rest
-    return lines
+        _file_units(_units(lines[: window[-1] + 1], found), found)
+        return _after_heading(lines[window[-1] + 1 :], found)
+    return _loose_heading(lines, found)
+
+
+def _units(lines: list[str], found: _Text) -> list[str]:
+    """The ``=``-terminated units of a heading, status lines filed aside."""
+    units, unit = [], []
+    for line in lines:
+        text = line.strip()
+        closes = text.endswith("=")
+        text = text.rstrip("= ").strip()
+        if text and not _filed_status(text, found):
+            unit.append(text)
+        if closes and unit:
+            units.append(" ".join(unit))
+            unit = []
+    return units
+
+
+def _loose_heading(lines: list[str], found: _Text) -> list[str]:
+    """A heading without ``=``: status lines, then a headline of up to 25 words (its lines joined)
+    ended by a blank line, a byline or the dateline lead; then the byline."""
+    head: list[int] = []
+    filed: set[int] = set()
+    stop = len(lines)
+    for i, line in enumerate(lines):
+        text = line.strip()
+        if not text and not head:
+            continue
+        if text and _filed_status(text, found):
+            filed.add(i)
+        elif not text or _is_lead(text) or (head and (line[:1] in " \t" or _is_byline(text))):
+            stop = i
+            break
+        else:
+            head.append(i)
+            if len(head) > MAX_HEADLINE_WORDS:  # more lines than a headline has words
+                break
+    headline = " ".join(lines[i].strip() for i in head)
+    if head and len(headline.split()) <= MAX_HEADLINE_WORDS:
+        found.headline = headline
+        return _after_heading(lines[stop:], found)
+    start = head[0] if head else stop
+    return [line for i, line in enumerate(lines) if i >= start and i not in filed]
+
+
+def _after_heading(lines: list[str], found: _Text) -> list[str]:
+    """Blank lines, status lines and bylines (each on a line of its own) between the headline
+    and the text."""
+    for i, line in enumerate(lines):
+        text = line.strip()
+        if not text or _filed_status(text, found):
+            continue
+        if found.headline is not None and _is_byline(text) and _alone(lines, i):
+            found.bylines.append(text)
+            continue
+        return lines[i:]
+    return []
+
+
+def _alone(lines: list[str], i: int) -> bool:
+    """Whether line ``i`` stands on its own: a blank line, a byline or the lead follows it."""
+    after = lines[i + 1].strip() if i + 1 < len(lines) else ""
+    return not after or _is_byline(after) or _is_lead(after)
+
+
+def _filed_status(text: str, found: _Text) -> bool:
+    """True for a flash marker (dropped) or a take/lead/refile line or notice (the ednote)."""
+    if _MARKER.fullmatch(text):
+        return True
+    notice = _NOTICE.fullmatch(text)
+    if notice or _STATUS.fullmatch(text):
+        found.status.append(notice["note"].strip() if notice else text)
+        return True
+    return False
+
+
+def _is_byline(text: str) -> bool:
+    """``By Anna Schmidt, dpa``: a short line naming someone ("Von der Leyen …", "By 2030, …"
+    open headlines and sentences, not bylines)."""
+    words = text.split()
+    named = len(words) > 1 and words[1][:1].isupper()
+    return _BYLINE.match(text) is not None and named and len(words) <= MAX_BYLINE_WORDS
 
 
 def _file_units(units: list[str], found: _Text) -> None:
     for unit in units:
         if found.headline is None:
             found.headline = unit or None
-        elif _BYLINE.match(unit):
+        elif _is_byline(unit):
             found.bylines.append(unit)
         elif unit:
             found.abstract.append(unit)
@@ -197,13 +300,11 @@ def _is_lead(text: str) -> bool:
         return True
 
 
-def _read_text(frame: wire.Frame) -> _Text:
-    found = _Text()
+def _read_text(frame: wire.Frame, found: _Text) -> None:
     lines = [(no, wire.clean(raw)) for no, raw in frame.text_lines()]
     lines = _split_note(_split_tail(lines, found), found)
     body = _heading([ln for _, ln in lines], found)
     found.paragraphs = _paragraphs(body)
-    return found
 
 
 def _zone(name: str | None, ctx: ParseContext) -> tzinfo:
@@ -256,8 +357,9 @@ def _stamp(frame: wire.Frame, found: _Text, ctx: ParseContext) -> datetime:
     return wire.instant(line, (year, month, day, int(match["h"]), int(match["mi"])), zone)
 
 
-def _pre_text(frame: wire.Frame) -> tuple[re.Match[str], list[str], list[str]]:
-    """The heading line, then keyword lines and note lines between it and STX."""
+def _pre_text(frame: wire.Frame, found: _Text) -> tuple[re.Match[str], list[str], list[str]]:
+    """The heading line, then keyword lines and note lines between it and STX (status lines
+    there are filed in ``found``)."""
     lines = frame.header.split("\n")
     heading = _HEADER.fullmatch(lines[0].strip(" \t\x16"))
     if heading is None:
@@ -267,7 +369,7 @@ def _pre_text(frame: wire.Frame) -> tuple[re.Match[str], list[str], list[str]]:
     for line in (wire.clean(ln).strip() for ln in lines[1:]):
         if line and _NOTE.fullmatch(line):
             notes.append(line)
-        elif line:
+        elif line and not _filed_status(line, found):
             keywords.append(line.rstrip("/").strip())
     return heading, keywords, notes
 
@@ -285,7 +387,7 @@ def _subjects(category: str, ctx: ParseContext) -> list[Subject]:
 def _dateline(found: _Text, stamp: datetime, ctx: ParseContext, line: int) -> Dateline | None:
     if not found.paragraphs:
         return None
-    near = stamp.astimezone(ctx.tz).date()
+    near = wire.local_day(stamp, ctx)
     patterns = ctx.profile.dateline_patterns
     try:
         lead = find_dateline(found.paragraphs[0], near=near, patterns=patterns)
@@ -296,8 +398,9 @@ def _dateline(found: _Text, stamp: datetime, ctx: ParseContext, line: int) -> Da
 
 def _message(frame: wire.Frame, ctx: ParseContext) -> ParsedItem:
     frame.check("IPTC 7901")
-    heading, slug_lines, notes = _pre_text(frame)
-    found = _read_text(frame)
+    found = _Text()
+    heading, slug_lines, notes = _pre_text(frame, found)
+    _read_text(frame, found)
     stamp = _stamp(frame, found, ctx)
     if found.headline is None and not found.paragraphs:
         raise wire.error(Invalid, frame.line(frame.stx), "the message has no headline and no text")
@@ -315,7 +418,7 @@ def _message(frame: wire.Frame, ctx: ParseContext) -> ParsedItem:
         slugline=slugline,
         byline="; ".join(found.bylines) or None,
         abstract=" ".join(found.abstract) or None,
-        ednote=" ".join(notes + found.notes) or None,
+        ednote=" ".join(filter(None, [*notes, "; ".join(found.status), *found.notes])) or None,
         body_text="\n\n".join(found.paragraphs) or None,
         body_html=wire.html_paragraphs(found.paragraphs) or None,
         dateline=lead,

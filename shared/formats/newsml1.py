@@ -8,6 +8,10 @@ The uri leaves out the revision (revisions of one item differ only in RevisionId
 the RevisionId. Metadata is read from the top NewsComponent and, failing that, the text component
 (see ``newsml1_content``); times such as ``20220107T132100+0300`` are honoured, naive ones read
 in the partner's zone.
+
+Repairs: a Source, Provider, CreditLine or copyright holder with a dangling separator ("AAP -")
+is trimmed (``credit_trimmed``, naming the NewsItem's index); NewsLines and inline NITF keep the
+word breaks their markup implies.
 """
 
 from __future__ import annotations
@@ -31,8 +35,10 @@ from shared.formats.nitf_html import (
     number,
     text,
 )
+from shared.formats.wiretext import credit
 from shared.formats.xmlsafe import local
 from shared.model import Association, Dateline, ParseContext, ParsedItem, Place, Subject
+from shared.timestamps import local_date, optional_timestamp
 
 NAME = "newsml-1"
 FAMILY = "xml"
@@ -58,14 +64,20 @@ def parse(doc: Element, ctx: ParseContext) -> list[ParsedItem]:
         raise invalid(doc, f"a NewsML document holds 1 to {MAX_BATCH} NewsItems, not {len(items)}")
     envelope = find(doc, "NewsEnvelope")
     return read_members(
-        items, lambda element: _item(element, envelope, ctx), noun="NewsItem", bare_single=True
+        list(enumerate(items)),
+        lambda pair: _item(pair[1], envelope, ctx, pair[0]),
+        noun="NewsItem",
+        bare_single=True,
     )
 
 
 # --- one NewsItem ------------------------------------------------------------------------------
 
 
-def _item(news_item: Element, envelope: Element | None, ctx: ParseContext) -> ParsedItem:
+def _item(
+    news_item: Element, envelope: Element | None, ctx: ParseContext, index: int
+) -> ParsedItem:
+    """One NewsItem; ``index`` (its place in the document) is the member its warnings name."""
     identifier = find(news_item, "Identification/NewsIdentifier")
     management = find(news_item, "NewsManagement")
     top = find(news_item, "NewsComponent")
@@ -98,18 +110,20 @@ def _item(news_item: Element, envelope: Element | None, ctx: ParseContext) -> Pa
         keywords=_keywords(scopes),
         places=_places(scopes),
         genre=_formal(scopes, "DescriptiveMetadata/Genre"),
-        source=_party(scopes, "Source")
-        or _party(scopes, "Provider")
-        or text(find(lines, "CreditLine")),
-        copyrightholder=text(_first(scopes, "RightsMetadata/Copyright/CopyrightHolder"))
-        or text(find(lines, "CopyrightLine")),
+        source=_source(scopes, lines, index),
+        copyrightholder=credit(
+            text(_first(scopes, "RightsMetadata/Copyright/CopyrightHolder")),
+            field="RightsMetadata/Copyright/CopyrightHolder",
+            index=index,
+        )
+        or credit(text(find(lines, "CopyrightLine")), field="NewsLines/CopyrightLine", index=index),
         usageterms=_usage(scopes) or text(find(lines, "RightsLine")),
         renditions=story.renditions,
         associations=story.associations + _associated(management),
     )
     if _killed(management):
         item.pubstatus = "canceled"
-    near = (created or revised or ctx.received_at).astimezone(ctx.tz).date()
+    near = local_date(created or revised or ctx.received_at, ctx.tz)
     item.dateline = _dateline(find(lines, "DateLine"), scopes, near, ctx)
     if not item.headline and not (item.body_html or item.body_text):
         raise invalid(
@@ -155,7 +169,13 @@ def _status(management: Element | None, ctx: ParseContext) -> tuple[str, datetim
         )
     change = find(management, "StatusWillChange")
     future = (attr(find(change, "FutureStatus"), "FormalName") or "").lower()
-    embargo = _time(change, "DateAndTime", ctx) if future == "usable" else None
+    embargo = (
+        optional_timestamp(
+            lambda: _time(change, "DateAndTime", ctx), field="StatusWillChange/DateAndTime"
+        )
+        if future == "usable"
+        else None
+    )
     return status, embargo if value.lower() != "usable" else None
 
 
@@ -196,6 +216,15 @@ def _party(scopes: list[Element], role: str) -> str | None:
         if value := attr(party, "FormalName") or text(party):
             return value
     return None
+
+
+def _source(scopes: list[Element], lines: Element | None, index: int) -> str | None:
+    """The Source party, else the Provider, else the CreditLine ("AAP -" read as "AAP")."""
+    for role in ("Source", "Provider"):
+        path = f"AdministrativeMetadata/{role}/Party"
+        if value := credit(_party(scopes, role), field=path, index=index):
+            return value
+    return credit(text(find(lines, "CreditLine")), field="NewsLines/CreditLine", index=index)
 
 
 def _usage(scopes: list[Element]) -> str | None:

@@ -8,6 +8,12 @@ news: a 422. Strict: an item needs a ``guid``, and a headline or some content un
 canceled; bad QCodes, numbers and dates are ``Invalid``/``TimestampError`` naming the line.
 Times with an offset keep it, naive ones are read in the partner's zone. Remote content is
 recorded as renditions and never fetched.
+
+Loose G2 (BusinessDesk's, via Scoop) is read as meant and the repair warned: a reference-only
+``packageItem`` (no guid) beside the news in a newsMessage is skipped (``reference_skipped``);
+``inlineData`` labelled plain text that holds HTML is read as HTML (``content_type_mismatch``);
+the element-case, time-zone, subject-type and pseudo-markup repairs are ``newsml_g2_meta``'s.
+The headline may come from inline NITF's ``hl1`` or, failing that, its ``head/title``.
 """
 
 from __future__ import annotations
@@ -27,12 +33,15 @@ from shared.formats.newsml_g2_meta import (
     concepts,
     every,
     first,
+    html_markup,
     inline_data,
     inline_xml,
     instant,
     invalid,
     label,
     line_text,
+    looks_like_html,
+    member_warnings,
     name_in,
     nitf_headline,
     number,
@@ -40,6 +49,8 @@ from shared.formats.newsml_g2_meta import (
 )
 from shared.formats.xmlsafe import local
 from shared.model import Association, Dateline, ParseContext, ParsedItem
+from shared.repairs import warn
+from shared.timestamps import local_date, optional_timestamp
 
 NAME = "newsml-g2"
 FAMILY = "xml"
@@ -86,13 +97,34 @@ def _message(doc: etree._Element, ctx: ParseContext) -> list[ParsedItem]:
             where, f"a newsMessage itemSet holds 1 to {MAX_BATCH} items, not {len(members)}"
         )
 
-    def read(member: etree._Element) -> ParsedItem:
+    def read(numbered: tuple[int, etree._Element]) -> ParsedItem:
+        index, member = numbered
         if local(member.tag) not in NEWS:
             kind = local(member.tag)
             raise invalid(member, f"a {kind} is not news: this item class is not supported")
-        return _item(member, ctx, Catalog(header, member), priority)
+        with member_warnings(index):
+            return _item(member, ctx, Catalog(header, member), priority)
 
-    return read_members(members, read, noun="newsMessage item")
+    return read_members(list(enumerate(_news(members))), read, noun="newsMessage item")
+
+
+def _news(members: list[etree._Element]) -> list[etree._Element]:
+    """The members less reference-only packageItems (no guid: BusinessDesk sends one pointing
+    at the newsItem beside it), which are no story; kept when nothing else is left, to be
+    refused for their missing guid."""
+    news = [m for m in members if not _reference_only(m)]
+    for member in members if news else []:
+        if _reference_only(member):
+            warn(
+                "reference_skipped",
+                "a packageItem without a guid only references other items and is skipped",
+                line=member.sourceline,
+            )
+    return news or members
+
+
+def _reference_only(member: etree._Element) -> bool:
+    return local(member.tag) == "packageItem" and not (member.get("guid") or "").strip()
 
 
 # --- one newsItem or packageItem -----------------------------------------------------------
@@ -127,7 +159,9 @@ def _item(
         dateline=_dateline(content, lang, ctx, firstcreated or versioncreated),
         firstcreated=firstcreated,
         versioncreated=versioncreated,
-        embargoed=instant(first(meta, "embargoed"), ctx),
+        embargoed=optional_timestamp(
+            lambda: instant(first(meta, "embargoed"), ctx), field="itemMeta/embargoed"
+        ),
         urgency=_urgency(content),
         priority=priority,
         subjects=subjects,
@@ -239,7 +273,7 @@ def _dateline(
     text = line_text(element)
     if text is None:
         return Dateline(located=located) if located else None
-    near = (stamp or ctx.received_at).astimezone(ctx.tz).date()
+    near = local_date(stamp or ctx.received_at, ctx.tz)
     probe = text if _DASH_END.search(text) else f"{text} -"
     try:
         found = find_dateline(probe, near=near, patterns=ctx.profile.dateline_patterns)
@@ -258,15 +292,34 @@ def _body(el: etree._Element, headline: str | None) -> tuple[str | None, str | N
     """(body_html, body_text, headline from inline NITF) from the first usable content."""
     body_html = body_text = nitf_title = None
     for part in every(el, "contentSet", "*"):
-        kind, ctype = local(part.tag), (part.get("contenttype") or "").split(";")[0].strip()
+        kind = local(part.tag)
         if kind == "inlineXML" and body_html is None:
             body_html = inline_xml(part, headline)
             nitf_title = nitf_title or nitf_headline(part)
-        elif kind == "inlineData" and ctype.lower() in HTML_TYPES and body_html is None:
-            body_html = inline_data(part)
-        elif kind == "inlineData" and body_text is None:
-            body_text = inline_data(part)
+        elif kind == "inlineData" and (body_html is None or body_text is None):
+            data = inline_data(part)
+            if data and _is_html(part, data):
+                body_html = body_html or html_markup(data, line=part.sourceline)
+            else:
+                body_text = body_text or data
     return body_html, body_text, nitf_title
+
+
+def _is_html(part: etree._Element, data: str) -> bool:
+    """HTML by its content type, or by its content under another label: STT and others send
+    escaped ``<p>`` markup as ``text/plain``, which would show its tags as text
+    (``content_type_mismatch``)."""
+    ctype = (part.get("contenttype") or "").split(";")[0].strip().lower()
+    if ctype in HTML_TYPES:
+        return True
+    if not looks_like_html(data):
+        return False
+    warn(
+        "content_type_mismatch",
+        f"inlineData labelled {ctype or 'without a content type'!r} holds HTML: read as HTML",
+        line=part.sourceline,
+    )
+    return True
 
 
 def _associations(el: etree._Element, catalog: Catalog) -> list[Association]:

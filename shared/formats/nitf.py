@@ -6,13 +6,25 @@ body.end) in or out of the NITF namespace. The body keeps its markup as HTML (``
 renditions, never fetched). A document with neither a headline nor a body is ``Invalid`` naming
 the ``nitf`` line; unreadable dates are ``TimestampError`` naming theirs. NITF does not mandate an
 identifier, so an item without ``doc-id`` has no uri (normalise derives one).
+
+Repairs (``shared.repairs``): a credit with a dangling separator (``distributor`` "PA–",
+``doc.copyright@holder``, ``doc-id@regsrc``) is trimmed (``credit_trimmed``). Metadata text keeps
+its word breaks ("By NAME<byttl>Staff Writer</byttl>" → "By NAME Staff Writer"); the dateline's
+text never includes its ``story.date``; an event location (``docdata/evloc@city``, as EFE sends
+it) locates the story when neither the dateline nor the body's lead does.
 """
 
 from __future__ import annotations
 
+import re
+from contextlib import suppress
+from copy import deepcopy
+from dataclasses import replace
 from datetime import date, datetime
 
-from shared.dateline import find_dateline, title_case
+from lxml import etree
+
+from shared.dateline import MAX_PLACE_WORDS, find_dateline, title_case
 from shared.errors import TimestampError
 from shared.formats.nitf_html import (
     Element,
@@ -29,8 +41,10 @@ from shared.formats.nitf_html import (
     text,
     to_html,
 )
+from shared.formats.wiretext import credit
 from shared.formats.xmlsafe import local
 from shared.model import Dateline, ParseContext, ParsedItem, Place, Rendition, Subject
+from shared.timestamps import local_date, optional_timestamp, parse_day_month
 
 NAME = "nitf"
 FAMILY = "xml"
@@ -43,6 +57,7 @@ CATEGORY_META = ("anpa-category", "category")
 PRIORITY_META = ("anpa-priority", "priority")
 IDENTIFIED = {"classifier": "classifier", "org": "organisation", "person": "person"}
 IDENTIFIED["event"] = "event"
+_ORPHAN_COMMA = re.compile(r"\s*,(?=\s*(?:\(|$))")
 
 
 def sniff(doc: object) -> bool:
@@ -74,21 +89,27 @@ def read(root: Element, ctx: ParseContext) -> ParsedItem:
         language=attr(root, "lang", "baselang") or attr(body, "lang"),
         firstcreated=issued,
         versioncreated=issued,
-        embargoed=_stamp(find(docdata, "date.release"), ctx),
+        embargoed=optional_timestamp(
+            lambda: _stamp(find(docdata, "date.release"), ctx), field="docdata/date.release"
+        ),
         urgency=number(find(docdata, "urgency"), attr(find(docdata, "urgency"), "ed-urg")),
         priority=_priority(head),
         subjects=_subjects(head, docdata, ctx),
         keywords=[k for e in findall(docdata, "key-list/keyword") if (k := attr(e, "key"))],
         places=_places(docdata),
         genre=attr(find(head, "tobject/tobject.property"), "tobject.property.type"),
-        source=text(find(body_head, "distributor")) or attr(find(docdata, "doc-id"), "regsrc"),
-        copyrightholder=attr(find(docdata, "doc.copyright"), "holder"),
+        source=_credit(find(body_head, "distributor"), "body.head/distributor")
+        or _credit(find(docdata, "doc-id"), "docdata/doc-id@regsrc", "regsrc"),
+        copyrightholder=_credit(
+            find(docdata, "doc.copyright"), "docdata/doc.copyright@holder", "holder"
+        ),
         usageterms=_usage(docdata, body_head),
         renditions=renditions(root),
     )
     _check_expiry(docdata, ctx)
-    near = (issued or ctx.received_at).astimezone(ctx.tz).date()
-    item.dateline = _dateline(find(body_head, "dateline"), near, ctx)
+    near = local_date(issued or ctx.received_at, ctx.tz)
+    dateline = _dateline(find(body_head, "dateline"), near, ctx)
+    item.dateline = _event_located(dateline, docdata, body, near, ctx)
     if not item.headline and not item.body_html:
         raise invalid(root, "a NITF document needs a headline (hl1 or title) or a body.content")
     return item
@@ -102,8 +123,10 @@ def _stamp(element: Element | None, ctx: ParseContext) -> datetime | None:
 
 
 def _check_expiry(docdata: Element | None, ctx: ParseContext) -> None:
-    """date.expire has no item field, but an impossible one is still refused."""
-    _stamp(find(docdata, "date.expire"), ctx)
+    """date.expire has no item field; an unreadable one is dropped with a warning."""
+    optional_timestamp(
+        lambda: _stamp(find(docdata, "date.expire"), ctx), field="docdata/date.expire"
+    )
 
 
 def _pubstatus(docdata: Element | None) -> str:
@@ -135,6 +158,12 @@ def _priority(head: Element | None) -> int | None:
         if (attr(meta, "name") or "").lower() in PRIORITY_META:
             return number(meta, attr(meta, "content"))
     return None
+
+
+def _credit(element: Element | None, path: str, attribute: str | None = None) -> str | None:
+    """A credit-like value (an element's text or one attribute) without a dangling separator."""
+    value = attr(element, attribute) if attribute else text(element)
+    return credit(value, field=path, line=line(element) if value else None)
 
 
 def _joined(elements: list[Element], sep: str = " ", attribute: str | None = None) -> str | None:
@@ -208,27 +237,95 @@ def body_html(body: Element | None) -> str | None:
 
 
 def _dateline(element: Element | None, near: date, ctx: ParseContext) -> Dateline | None:
-    """Dateline text as written; located from location/city, date from story.date@norm."""
+    """Dateline text as written without its ``story.date``; located from location/city, else
+    the text's lead; date from story.date@norm, else the lead, else story.date's text."""
     if element is None:
         return None
-    written = (text(element) or "").rstrip(" -–—_").strip()
-    city = text(find(element, "location/city")) or text(find(element, "location"))
     story = find(element, "story.date")
-    stamped = day(story, attr(story, "norm"))
+    written = _written(element)
+    city = text(find(element, "location/city")) or text(find(element, "location"))
+    lead = _lead(written, element, near, ctx)
+    dateline = Dateline(
+        located=title_case(city) if city else lead.located or _lone_place(written),
+        date=day(story, attr(story, "norm")) or lead.date or _display_day(story, near),
+        source=lead.source,
+        text=written,
+    )
+    return None if dateline == Dateline() else dateline
+
+
+def _written(element: Element) -> str | None:
+    """The dateline's own text: ``story.date`` (a display date such as "4 de mayo de 2026")
+    left out, with the comma or dash it leaves dangling ("SYDNEY, (AAP)" → "SYDNEY (AAP)")."""
+    copy = deepcopy(element)
+    etree.strip_elements(copy, "{*}story.date", with_tail=False)
+    written = _ORPHAN_COMMA.sub("", text(copy) or "")
+    return written.rstrip(" ,-–—_").strip() or None
+
+
+def _lone_place(written: str | None) -> str | None:
+    """A dateline element that holds only a place ("BRISBANE", "Port of Spain") is its place:
+    in running text a lead needs a date or an agency, in this element it does not."""
+    if not written or not written[0].isupper() or len(written.split()) > MAX_PLACE_WORDS:
+        return None
+    return None if any(c.isdigit() or c in "()" for c in written) else title_case(written)
+
+
+def _display_day(story: Element | None, near: date) -> date | None:
+    """story.date as written for readers ("4 May") when it has no ``norm``; text that is not a
+    day and month gives none."""
+    value = text(story)
+    if value is not None:
+        with suppress(TimestampError):
+            return parse_day_month(value, near=near)
+    return None
+
+
+def _lead(written: str | None, element: Element, near: date, ctx: ParseContext) -> Dateline:
+    """The lead ``find_dateline`` reads in a dateline's text (empty when there is none); an
+    impossible date names the dateline's line."""
+    if not written:
+        return Dateline()
     try:
         found = find_dateline(written + " -", near=near, patterns=ctx.profile.dateline_patterns)
     except TimestampError as exc:
         raise TimestampError(
             exc.detail, errors=[{"line": line(element), "message": exc.detail}]
         ) from None
-    lead = found[0] if found else Dateline()
-    dateline = Dateline(
-        located=title_case(city) if city else lead.located,
-        date=stamped or lead.date,
-        source=lead.source,
-        text=written or None,
-    )
-    return None if dateline == Dateline() else dateline
+    return found[0] if found else Dateline()
+
+
+def _event_located(
+    dateline: Dateline | None,
+    docdata: Element | None,
+    body: Element | None,
+    near: date,
+    ctx: ParseContext,
+) -> Dateline | None:
+    """``docdata/evloc@city`` as the place when neither the dateline element nor the body's
+    lead ("Madrid, 4 may (EFE).-") names one: EFE states the city only there."""
+    city = next((c for e in kids(docdata, "evloc") if (c := attr(e, "city"))), None)
+    if city is None or (dateline is not None and dateline.located):
+        return dateline
+    if _body_lead(body, near, ctx) is not None:
+        return dateline
+    return replace(dateline or Dateline(), located=title_case(city))
+
+
+def _body_lead(body: Element | None, near: date, ctx: ParseContext) -> str | None:
+    """The place the body's first paragraph opens with, as normalise will read it."""
+    blocks = [e for c in kids(body, "body.content") for e in c if isinstance(e.tag, str)]
+    first = next((b for b in blocks if "".join(b.itertext()).strip()), None)
+    if first is None:
+        return None
+    found = None
+    with suppress(TimestampError):  # an impossible lead date is normalise's to refuse
+        found = find_dateline(
+            " ".join("".join(first.itertext()).split()),
+            near=near,
+            patterns=ctx.profile.dateline_patterns,
+        )
+    return found[0].located if found else None
 
 
 def renditions(root: Element) -> list[Rendition]:

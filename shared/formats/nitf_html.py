@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from lxml import etree
 
 from shared.errors import Invalid, TimestampError
+from shared.formats.wiretext import flat_text
 from shared.formats.xmlsafe import local
 from shared.timestamps import parse_timestamp
 
@@ -34,7 +35,8 @@ DROPPED = frozenset(("media", "nitf-table-metadata", "script", "style", "head", 
 KEPT_ATTRIBUTES = {"a": ("href", "title"), "td": ("colspan", "rowspan")}
 KEPT_ATTRIBUTES["th"] = KEPT_ATTRIBUTES["td"]
 _COMPACT = re.compile(r"^(\d{8})(\d{4,6}(?:[.,]\d+)?)(?=$|[Zz+-])")
-_BETWEEN_TAGS = re.compile(r">[ \t\r]*\n\s*<")  # indentation between tags
+# Indentation between tags, outside <pre> (whose line structure and spacing are content).
+_BETWEEN_TAGS = re.compile(r"(<pre\b.*?</pre)|>[ \t\r]*\n\s*(?=<)", re.S)
 _DAY = re.compile(r"^(\d{4})-?(\d{2})-?(\d{2})")
 
 
@@ -79,11 +81,10 @@ def attr(element: Element | None, *names: str) -> str | None:
 
 
 def text(element: Element | None) -> str | None:
-    """All text below ``element``, white space folded; None when blank."""
-    if element is None:
-        return None
-    folded = " ".join("".join(element.itertext()).split())
-    return folded or None
+    """All text below ``element``, white space folded, a space where a child such as ``byttl``
+    or ``city`` starts or ends (``wiretext.flat_text``); None when blank. For metadata: body
+    markup goes through ``to_html``."""
+    return flat_text(element)
 
 
 def line(element: Element | None) -> int:
@@ -159,7 +160,7 @@ def to_html(container: Element | None) -> str | None:
     inner = (holder.text or "") + "".join(
         etree.tostring(c, encoding="unicode", method="html", with_tail=True) for c in holder
     )
-    return _BETWEEN_TAGS.sub(">\n<", inner).strip() or None
+    return _BETWEEN_TAGS.sub(lambda m: m[1] or ">\n", inner).strip() or None
 
 
 def _append(parent: Element, source: Element) -> None:

@@ -27,7 +27,7 @@ from datetime import UTC, date, datetime
 from shared.dateline import find_dateline
 from shared.errors import Invalid, TimestampError
 from shared.model import Dateline, ParseContext, ParsedItem, Subject
-from shared.timestamps import MONTH_PATTERN, parse_stamp
+from shared.timestamps import MONTH_PATTERN, local_date, parse_stamp
 
 NAME = "text"
 FAMILY = "text"
@@ -206,7 +206,7 @@ class _Page:
         return subjects
 
     def local_day(self) -> date:
-        return (self.stamp or self.received).astimezone(self.ctx.tz).date()
+        return local_date(self.stamp or self.received, self.ctx.tz)
 
 
 def _at(kind: type[Invalid], line: _Line, message: str) -> Invalid:

@@ -8,7 +8,8 @@ entries carry the member's ``index`` (0-based) next to its ``line``; ``instant``
 UTC datetime or raises ``TimestampError`` naming the line.
 
 TTS and device codes inside the text (``clean``): SO/SI rail shifts, ESC, BEL, DC1-DC4, FS-US,
-NUL and DEL are removed; the TTS space band (DLE, 0x10) becomes a space; the tab line indicator
+NUL and DEL are removed, and so are C1 codes (0x80-0x9F: a 7-bit code sent with its parity bit
+set and read as Latin-1); the TTS space band (DLE, 0x10) becomes a space; the tab line indicator
 (BS, 0x08) is removed; a tab stays a tab. ASCII typewriter quotes ````word''`` become “word”.
 """
 
@@ -18,18 +19,19 @@ import html
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 
 from shared.errors import Invalid, TimestampError
 from shared.formats.batch import read_members
-from shared.model import ParsedItem
+from shared.model import ParseContext, ParsedItem
+from shared.timestamps import local_date
 
 SOH, STX, ETX, EOT, SYN, US = "\x01", "\x02", "\x03", "\x04", "\x16", "\x1f"
 MAX_MESSAGES = 1000
 LEAD_CHARS = " \t\n\r\x00\x16\x04\ufeff"  # what may precede the first SOH
 
 _LINE_ENDS = re.compile(r"\r+\n|\r")
-_DROP = re.compile("\x1b.?|[\x00-\x07\x0b-\x0c\x0e-\x0f\x11-\x1f\x7f]", re.S)
+_DROP = re.compile("\x1b.?|[\x00-\x07\x0b-\x0c\x0e-\x0f\x11-\x1f\x7f-\x9f]", re.S)
 _CODES = str.maketrans({"\x10": " ", "\x08": None})
 
 
@@ -140,13 +142,30 @@ def century_year(yy: int, near: int) -> int:
 
 
 def instant(line: int, parts: tuple[int, int, int, int, int], zone: tzinfo) -> datetime:
-    """(year, month, day, hour, minute) read in ``zone`` → aware UTC, or TimestampError at line."""
+    """(year, month, day, hour, minute) read in ``zone`` → aware UTC, or TimestampError at line
+    (for an impossible date, and for year 9999 west of UTC, which is year 10000 in UTC)."""
     y, mo, d, h, mi = parts
+    stamp = f"{y:04d}-{mo:02d}-{d:02d} {h:02d}:{mi:02d}"
     try:
-        return datetime(y, mo, d, h, mi, tzinfo=zone, fold=0).astimezone(UTC)
-    except (ValueError, OverflowError):
-        stamp = f"{y:04d}-{mo:02d}-{d:02d} {h:02d}:{mi:02d}"
+        local = datetime(y, mo, d, h, mi, tzinfo=zone, fold=0)
+    except ValueError:
         raise error(TimestampError, line, f"impossible date or time {stamp}") from None
+    try:
+        return local.astimezone(UTC)
+    except OverflowError:
+        message = f"date and time {stamp} lies outside the representable range in UTC"
+        raise error(TimestampError, line, message) from None
+
+
+def local_day(stamp: datetime, ctx: ParseContext) -> date:
+    """The calendar day of the trailer ``stamp`` in the partner's zone, which datelines are read
+    near; the arrival's day when ``stamp`` has none there (9999-12-31T23:59Z is already year
+    10000 east of UTC): such a stamp is the normaliser's to replace (``time_in_future``), not a
+    reason to refuse the story."""
+    try:
+        return local_date(stamp, ctx.tz)
+    except TimestampError:
+        return local_date(ctx.received_at, ctx.tz)
 
 
 def html_paragraphs(paragraphs: Sequence[str]) -> str:

@@ -2,22 +2,24 @@
 
 Guarantees: no entity is expanded, no DTD is loaded, nothing is fetched, XInclude is never run;
 a plain ``<!DOCTYPE nitf SYSTEM "…">`` is accepted, an internal subset declaring entities is a
-422. The encoding is taken from the byte-order mark or the prolog and honoured exactly (UTF-8,
-UTF-16, windows-1251, ISO-8859-x…); a declaration that contradicts the bytes is a 400, never
-guessed. Syntax errors are a 400 naming the line.
+422. The encoding is taken from the byte-order mark, the Content-Type charset or the prolog
+(UTF-8, UTF-16, windows-1251, ISO-8859-x…); where a label contradicts the bytes and the bytes
+decide unambiguously (a BOM, UTF-8 under an ISO-8859-1 prolog), the bytes win and the repair is
+warned ``charset_mislabelled``; bytes that fit no reading are a 400 naming the byte offset.
+Syntax errors are a 400 naming the line.
 """
 
 from __future__ import annotations
 
 import codecs
-import functools
 import re
 from typing import TypedDict
 
 from lxml import etree
 
 from shared.errors import Invalid, Malformed, UnsupportedMediaType
-from shared.formats.charsets import text_charset
+from shared.formats.charsets import decode_as, is_multibyte_utf8, is_utf8, single_byte, text_charset
+from shared.repairs import warn
 
 MAX_DEPTH = 256  # libxml2's own limit without huge_tree: deeper documents are a 400
 _PROLOG = re.compile(rb"^<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"']")
@@ -51,58 +53,101 @@ def _contradiction(message: str) -> Malformed:
     )
 
 
-def decode_xml(raw: bytes, charset: str | None = None) -> str:
-    """The document as text, decoded exactly as its BOM, the Content-Type ``charset`` (which
-    RFC 7303 makes authoritative) or its prolog says; any two of them disagreeing is a 400."""
-    physical = None
-    body = raw
+def _byte_order(raw: bytes) -> tuple[str | None, bytes]:
+    """The encoding a byte-order mark (or a BOM-less UTF-16 ``<?``) proves, and the bytes
+    after the mark."""
     for bom, name in _BOMS:
         if raw.startswith(bom):
-            physical, body = name, raw[len(bom) :]
-            break
-    else:
-        for head, name in _BOMLESS_UTF16:
-            if raw.startswith(head):
-                physical = name
+            return name, raw[len(bom) :]
+    for head, name in _BOMLESS_UTF16:
+        if raw.startswith(head):
+            return name, raw
+    return None, raw
+
+
+def decode_xml(raw: bytes, charset: str | None = None) -> str:
+    """The document as text. The bytes decide when they can: a byte-order mark is the
+    encoding; valid UTF-8 with multi-byte sequences under a single-byte label (a template's
+    hard-coded ISO-8859-1 prolog over a UTF-8 pipeline) is UTF-8; a label the bytes do not fit
+    gives way to one they do, or to UTF-8. Each label overruled is warned
+    ``charset_mislabelled``. A 400 only for bytes that fit no reading, or for a Content-Type
+    ``charset`` (RFC 7303 makes it authoritative) and a prolog that both fit but read
+    differently."""
+    physical, body = _byte_order(raw)
     if physical is not None:
         text = _decode(body, physical)
-        for label, declared in (("XML", _declared(text[:200])), ("Content-Type", charset)):
-            if declared and not _compatible(_family(declared), _family(physical)):
-                raise _contradiction(
-                    f"the {label} declares {declared!r} but the bytes are {physical}"
-                )
+        labels = _labels(charset, _declared(text[:200]))
+        for label, name, codec in labels:
+            if not _compatible(codec, _family(physical)):
+                _overruled(label, name, physical)
         return text
     match = _PROLOG.match(raw[:200])
-    declared = match.group(1).decode() if match else None
-    if charset and declared and _family(charset) != _family(declared):
-        raise _contradiction(f"the Content-Type says {charset!r} but the XML declares {declared!r}")
-    encoding = charset or declared or "utf-8"
-    codec = _family(encoding)
+    return _by_labels(raw, _labels(charset, match.group(1).decode() if match else None))
+
+
+_Label = tuple[str, str, str]  # (where: Content-Type or XML, name as written, codec)
+
+
+def _labels(charset: str | None, declared: str | None) -> list[_Label]:
+    pairs = (("the Content-Type", charset), ("the XML", declared))
+    return [(label, name, _family(name)) for label, name in pairs if name]
+
+
+def _overruled(label: str, name: str, reading: str) -> None:
+    reading = reading.upper()
+    warn(
+        "charset_mislabelled",
+        f"{label} declares {name!r} but the bytes are {reading}: read as {reading}",
+        line=1 if label == "the XML" else None,
+    )
+
+
+def _by_labels(raw: bytes, labels: list[_Label]) -> str:
+    """Without a byte-order mark: the reading the bytes and the labels agree on."""
+    if not labels:
+        return _decode(raw, "utf-8")
+    if is_multibyte_utf8(raw) and all(c == "utf-8" or single_byte(c) for _, _, c in labels):
+        return _as_utf8(raw, labels)
+    codecs_ = dict.fromkeys(c for _, _, c in labels)
+    readings = {codec: text for codec in codecs_ if (text := _fit(raw, codec)) is not None}
+    if len(set(readings.values())) == 1:
+        codec, text = next(iter(readings.items()))
+        for label, name, other in labels:
+            if other not in readings:
+                _overruled(label, name, codec)
+        return text
+    if readings:
+        (_, says, _), (_, declares, _) = labels
+        raise _contradiction(f"the Content-Type says {says!r} but the XML declares {declares!r}")
+    if is_utf8(raw):
+        return _as_utf8(raw, labels)
+    label, name, codec = labels[0]
     if codec.startswith(("utf-16", "utf-32")):
-        raise _contradiction(f"the XML declares {encoding!r} but has no {encoding} byte order")
-    if codec != "utf-8" and not raw.isascii() and _is_utf8(raw) and _single_byte(codec):
-        raise _contradiction(f"the XML declares {encoding!r} but its bytes are UTF-8")
-    return _decode(raw, codec, label=encoding)
+        raise _contradiction(f"{label} declares {name!r} but has no {name} byte order")
+    return _decode(raw, codec, label=name)
 
 
-def _is_utf8(raw: bytes) -> bool:
+def _as_utf8(raw: bytes, labels: list[_Label]) -> str:
+    for label, name, codec in labels:
+        if codec != "utf-8":
+            _overruled(label, name, "UTF-8")
+    return raw.decode("utf-8")
+
+
+def _fit(raw: bytes, codec: str) -> str | None:
+    """The text if ``raw`` fits ``codec``. Without a byte-order mark the document starts in
+    ASCII (``<``), so it is never UTF-16 or UTF-32."""
+    if codec.startswith(("utf-16", "utf-32")):
+        return None
     try:
-        raw.decode("utf-8")
+        return decode_as(raw, codec)
     except UnicodeDecodeError:
-        return False
-    return True
-
-
-@functools.cache
-def _single_byte(codec: str) -> bool:
-    """One byte, one character (Latin, Cyrillic…): there valid UTF-8 means a wrong declaration,
-    as real windows-1251 or ISO-8859 text is practically never valid UTF-8."""
-    return len(bytes(range(256)).decode(codec, errors="replace")) == 256
+        return None
 
 
 def _compatible(declared: str, physical: str) -> bool:
     return (
-        declared == physical
+        declared.removesuffix("-sig") == physical
         or (declared.startswith("utf-16") and physical.startswith("utf-16"))
         or (declared.startswith("utf-32") and physical.startswith("utf-32"))
     )
@@ -111,7 +156,7 @@ def _compatible(declared: str, physical: str) -> bool:
 def _decode(raw: bytes, encoding: str, *, label: str | None = None) -> str:
     label = label or encoding
     try:
-        return raw.decode(encoding)
+        return decode_as(raw, encoding)
     except UnicodeError as exc:
         start = getattr(exc, "start", 0)
         line = raw[:start].count(b"\n") + 1

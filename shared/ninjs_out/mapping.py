@@ -87,6 +87,8 @@ def ninjs2(doc3: dict[str, Any], standard: dict[str, str]) -> dict[str, Any]:
         doc.pop("type", None)
     for association in doc.get("associations", ()):
         association.pop("rel", None)
+        if association.get("type") not in TYPES2:
+            association.pop("type", None)
     return doc
 
 
@@ -171,13 +173,25 @@ def _rendition(number: int, rendition: dict[str, Any]) -> dict[str, Any]:
 
 
 def _association(item: dict[str, Any], association: dict[str, Any]) -> dict[str, Any] | None:
-    """``name`` (required) is the relation, as in IPTC's examples ("logo", "photo")."""
+    """``name`` (required) is the relation, as in IPTC's examples ("logo", "photo"); an
+    embedded picture keeps its type, headline, caption and renditions (an association may hold
+    any ninjs property)."""
     target = association.get("uri")
     if not target:
         return None
     rel = association.get("rel")
     uri = as_uri(target) or _urn(item, target)
-    return {"name": rel or "association", "rel": rel, "uri": uri}
+    kind = association.get("type")
+    renditions = association.get("renditions") or ()
+    return {
+        "name": rel or "association",
+        "rel": rel,
+        "uri": uri,
+        "type": kind if kind in TYPES3 else None,
+        "headlines": _texts(("main", association.get("headline"))),
+        "descriptions": _texts(("caption", association.get("caption"))),
+        "renditions": [_rendition(i, r) for i, r in enumerate(renditions, 1)],
+    }
 
 
 def _pruned(value: Any) -> Any:

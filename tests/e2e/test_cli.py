@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -167,18 +168,39 @@ def test_parse_reports_bad_input_like_the_api_with_exit_2(tmp_path: Path) -> Non
     assert {"field": "/uri", "message": "a ninjs item needs a uri or guid"} in error["errors"]
 
 
-def _child(parent: int, marker: str) -> int | None:
+def _children(parent: int, marker: str) -> list[int]:
     listed = subprocess.run(["pgrep", "-a", "-P", str(parent)], capture_output=True, text=True)
+    found = []
     for line in listed.stdout.splitlines():
         pid, _, command = line.partition(" ")
         if marker in f" {command} ":
-            return int(pid)
-    return None
+            found.append(int(pid))
+    return found
+
+
+def _child(parent: int, marker: str) -> int | None:
+    found = _children(parent, marker)
+    return found[0] if found else None
+
+
+def _eventually(check: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + PATIENCE
+    while not check():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.2)
+
+
+def _ready(port: int) -> bool:
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 def test_up_runs_everything_and_demo_shows_the_samples(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DATELINE_")}
     env["DATELINE_LOG_LEVEL"] = "WARNING"
+    env["DATELINE_WORKER_PING_SECONDS"] = "1"
     data_dir = tmp_path / "data"
     port = _free_port()
     up = subprocess.Popen(
@@ -203,12 +225,29 @@ def test_up_runs_everything_and_demo_shows_the_samples(tmp_path: Path) -> None:
         line = up.stdout.readline()
         assert f"Dateline is up at http://127.0.0.1:{port}" in line, line
         assert httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200
-        worker = _child(up.pid, " worker ")
-        os.kill(worker, signal.SIGKILL)  # `up` must start a new worker
-        deadline = time.monotonic() + PATIENCE
-        while _child(up.pid, " worker ") in (None, worker):
-            assert time.monotonic() < deadline, "the killed worker was not restarted"
-            time.sleep(0.2)
+        # `up` heals like compose would: a dead worker, a hung worker, a dead Redis or
+        # PostgreSQL are each started again.
+        first, second = _children(up.pid, " worker ")
+        os.kill(first, signal.SIGKILL)
+        os.kill(second, signal.SIGSTOP)  # hung: alive, but it answers no ping
+        _eventually(
+            lambda: len(set(_children(up.pid, " worker ")) - {first, second}) == 2,
+            "the dead and the hung worker were not both restarted",
+        )
+        redis = _child(up.pid, "redis-server")
+        assert redis is not None
+        postmaster = data_dir / "postgres" / "postmaster.pid"
+        postgres = int(postmaster.read_text().split()[0])
+        os.kill(redis, signal.SIGKILL)
+        os.kill(postgres, signal.SIGKILL)
+        _eventually(
+            lambda: _child(up.pid, "redis-server") not in (None, redis), "Redis not restarted"
+        )
+        _eventually(
+            lambda: postmaster.exists() and int(postmaster.read_text().split()[0]) != postgres,
+            "PostgreSQL not restarted",
+        )
+        _eventually(lambda: _ready(port), "the stack did not become ready again")
         demo = dateline(
             "--data-dir", str(data_dir), "demo", "--url", f"http://127.0.0.1:{port}", env=env
         )

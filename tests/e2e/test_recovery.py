@@ -44,9 +44,7 @@ def items_locked(engine: Engine) -> Iterator[Connection]:
             trans.rollback()
 
 
-def wait_status(
-    engine: Engine, submission_id: str, status: str, timeout: float = PATIENCE
-) -> None:
+def wait_status(engine: Engine, submission_id: str, status: str, timeout: float = PATIENCE) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with engine.connect() as conn:

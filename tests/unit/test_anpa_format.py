@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -14,11 +14,15 @@ from hypothesis import strategies as st
 from shared.errors import Invalid, Malformed, TimestampError, UnsupportedMediaType
 from shared.formats import anpa, iptc7901, text
 from shared.model import Dateline, ParseContext, ParsedItem, Profile, Subject
+from shared.normalise import MAX_DERIVED_HEADLINE, headline_from_body
+from shared.prepare import prepare
+from shared.repairs import collecting
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 RECEIVED = datetime(2024, 6, 15, 9, 0, tzinfo=UTC)
 CTX = ParseContext(received_at=RECEIVED)
 SYN, SOH, STX, ETX, EOT, US = "\x16", "\x01", "\x02", "\x03", "\x04", "\x1f"
+STAMP = "06-14-24 1000GMT"
 
 
 def sample(name: str) -> str:
@@ -330,6 +334,193 @@ def test_an_unreadable_priority_line_is_invalid_naming_it() -> None:
     with pytest.raises(Invalid) as caught:
         anpa.parse(doc, CTX)
     assert caught.value.errors[0]["line"] == 2
+
+
+def test_a_headline_less_bulletin_keeps_its_sentence_as_the_body() -> None:
+    assert parse_one(sample("bulletin-no-headline.anpa")) == item(
+        headline=None,
+        slugline="Budget-Vote",
+        paragraphs=["WASHINGTON (AP) _ The Senate passed the budget bill 52-48."],
+        dateline=ap_lead("Washington", "WASHINGTON (AP)"),
+        stamp=at(2024, 6, 14, 21, 57),
+        urgency=2,
+        priority=2,
+        subjects=[category("w", "Washington news"), supplemental("US")],
+    )
+
+
+def test_a_headline_less_bulletin_is_titled_by_its_first_sentence_with_a_warning() -> None:
+    raw = sample("bulletin-no-headline.anpa").encode("latin-1")
+    [got] = prepare(raw, "text/plain", namespace="ap", profile=Profile(), received_at=RECEIVED)
+    assert got.headline == "The Senate passed the budget bill 52-48."
+    assert got.warnings == [
+        {
+            "code": "headline_derived",
+            "field": "/headline",
+            "message": "no headline: the first sentence of the text is used",
+        }
+    ]
+
+
+def test_a_caret_line_opening_with_a_dateline_is_the_body_not_the_headline() -> None:
+    got = parse_one(
+        framed(
+            "^BC-US--Tower-Fire,0040<",
+            "^FLASH<",
+            "^NEW YORK (AP) _ Fire swept through a Queens tower. Dozens were led to safety.<",
+            header="f a\x13\x11 BC-US--Tower-Fire 06-14 0040",
+            trailer=STAMP,
+        )
+    )
+    assert (got.headline, got.abstract, got.urgency) == (None, None, 1)
+    assert got.body_text == (
+        "NEW YORK (AP) _ Fire swept through a Queens tower. Dozens were led to safety."
+    )
+    assert got.dateline == ap_lead("New York", "NEW YORK (AP)")
+
+
+def test_a_digest_of_caret_lines_keeps_them_as_its_body_not_its_abstract() -> None:
+    got = parse_one(
+        framed(
+            "^BC-AP-Top-Stories,0160<",
+            "^AP Top Stories at 6 a.m. EDT<",
+            "^Eds: Times are EDT.<",
+            "^BUDGET-VOTE _ The Senate passes the budget bill. SENT: 640 words.<",
+            "^By a vote of 52-48, senators sent the bill to the House after a late-night session.<",
+            trailer=STAMP,
+        )
+    )
+    assert (got.headline, got.ednote, got.abstract, got.byline) == (
+        "AP Top Stories at 6 a.m. EDT",
+        "Times are EDT.",
+        None,
+        None,
+    )
+    assert got.body_text == (
+        "BUDGET-VOTE _ The Senate passes the budget bill. SENT: 640 words.\n\n"
+        "By a vote of 52-48, senators sent the bill to the House after a late-night session."
+    )
+
+
+def test_table_headings_stay_in_the_preformatted_body_not_in_byline_or_abstract() -> None:
+    got = parse_one(sample("agate-headings.anpa"))
+    rows = [
+        "All Times CDT",
+        "East Division",
+        "\t          W\tL\tPct",
+        "\tWinnipeg   38\t19\t.667",
+        "West Division",
+        "\tBillings   31\t25\t.554",
+    ]
+    assert (got.headline, got.byline, got.abstract, got.dateline) == (
+        "Prairie League standings",
+        "By The Associated Press",
+        None,
+        None,
+    )
+    assert got.body_text == "\n".join(rows)
+    assert got.body_html == "<pre>" + html.escape("\n".join(rows), quote=False) + "</pre>"
+
+
+def test_agate_sent_without_the_tabular_code_is_known_by_its_columns() -> None:
+    got = parse_one(
+        framed(
+            "^Lakeside Classic Scores<",
+            "^Third Round=",
+            "\tMaren Holt        68-66-67  —  201",
+            "\tAiko Tanabe       70-65-68  —  203",
+            "\tPriya Raman       69-69-66  —  204",
+            trailer=STAMP,
+        )
+    )
+    assert (got.byline, got.abstract) == (None, None)
+    assert got.body_text == (
+        "Third Round\n\tMaren Holt        68-66-67  —  201\n\tAiko Tanabe       70-65-68  —  203"
+        "\n\tPriya Raman       69-69-66  —  204"
+    )
+
+
+def test_prose_with_two_spaces_after_its_sentences_is_not_a_table() -> None:
+    got = parse_one(
+        framed(
+            "^Headline<",
+            "\t   DENVER (AP) _ Snow fell on 12 May.  Crews worked 14 hours.",
+            "\t   Roads reopened at 6 p.m.  About 300 cars were stuck.",
+            "\t   The storm moved east by 9 p.m.  Another is due on 15 May.",
+            trailer=STAMP,
+        )
+    )
+    assert got.body_text is not None and got.body_text.count("\n\n") == 2
+    assert got.dateline == ap_lead("Denver", "DENVER (AP)")
+
+
+def test_control_codes_and_a_lowercase_cycle_prefix_stay_out_of_the_header_slug() -> None:
+    doc = framed(
+        "^Heat wave strains Texas power grid<",
+        "\t   AUSTIN, Texas (AP) _ Grid operators asked residents to conserve power.",
+        header="u n \x13\x11\x0ebc-TX--Heat-Wave\x0f 2ndLd-Writethru  06-14 0130",
+        trailer=STAMP,
+    )
+    got = parse_one(doc)
+    assert (got.slugline, got.version) == ("Heat-Wave", "2ndLd-Writethru")
+    assert got.subjects == [category("n", "State and regional news"), supplemental("TX")]
+
+
+def test_codes_sent_with_the_parity_bit_set_are_removed_from_keyword_lines() -> None:
+    doc = framed("^\x8eBC-US--Fed-Rates\x9c,0220<", "^Headline<", "\t   Body.", trailer=STAMP)
+    got = parse_one(doc)
+    assert got.slugline == "Fed-Rates"
+
+
+def test_a_year_9999_trailer_east_of_utc_parses_and_reads_the_lead_near_arrival() -> None:
+    ctx = ParseContext(profile=Profile(timezone="Asia/Seoul"), received_at=RECEIVED)
+    doc = framed(
+        "^Headline<", "\t   SEOUL, June 14 (AP) _ Body.", trailer="AP-WF-12-31-9999 2359GMT<"
+    )
+    got = parse_one(doc, ctx)
+    assert got.versioncreated == at(9999, 12, 31, 23, 59)
+    assert got.dateline is not None and got.dateline.date == date(2024, 6, 14)
+
+
+def test_a_year_9999_trailer_west_of_utc_is_a_timestamp_error_naming_the_line() -> None:
+    with pytest.raises(TimestampError) as caught:
+        anpa.parse(framed("^Headline<", "\t   Body.", trailer="12-31-9999 2359ET"), CTX)
+    assert caught.value.errors == [
+        {
+            "line": 5,
+            "message": "date and time 9999-12-31 23:59 lies outside the representable range in UTC",
+        }
+    ]
+
+
+@pytest.mark.parametrize(
+    ("body", "lead", "headline"),
+    [
+        ("WASHINGTON (AP) — The Senate passed the budget bill 52-48.", "WASHINGTON (AP)",
+         "The Senate passed the budget bill 52-48."),
+        ("PORTSMOUTH, Ohio (AP) _ Gov. Ellen Marsh said the U.S. bridge fund is empty. More.",
+         "PORTSMOUTH, Ohio (AP)", "Gov. Ellen Marsh said the U.S. bridge fund is empty."),
+        ("Fire crews were called at 10 a.m. Friday. Nobody was hurt.", None,
+         "Fire crews were called at 10 a.m. Friday."),
+        ("WASHINGTON lawmakers agreed on Friday. More.", "WASHINGTON",
+         "WASHINGTON lawmakers agreed on Friday."),
+        ("BERLIN (dpa) - " + "Coalition talks " * 20, "BERLIN (dpa)",
+         "Coalition talks " * 6 + "Coalition talks…"),
+    ],
+)  # fmt: skip
+def test_a_derived_headline_is_the_first_sentence_after_the_lead(
+    body: str, lead: str | None, headline: str
+) -> None:
+    dateline = Dateline(text=lead) if lead else None
+    derived = headline_from_body(body, dateline)
+    assert derived == headline
+    assert derived is not None and len(derived) <= MAX_DERIVED_HEADLINE
+
+
+def test_no_headline_is_derived_without_body_text() -> None:
+    with collecting() as warnings:
+        assert headline_from_body(None, None) is None
+    assert warnings == []
 
 
 @pytest.mark.parametrize(

@@ -60,7 +60,7 @@ NEAR = date(2022, 1, 7)
             "RIO DE JANEIRO, 2 February (Reuters) -- Carnival was cancelled.",
             Dateline(
                 "Rio de Janeiro",
-                date(2022, 2, 2),
+                date(2021, 2, 2),  # read on 7 January 2022: a dateline names the past
                 "Reuters",
                 "RIO DE JANEIRO, 2 February (Reuters)",
             ),
@@ -141,11 +141,28 @@ def test_without_near_the_lead_has_no_date_unless_it_writes_the_year() -> None:
     )
 
 
-def test_the_year_is_the_one_nearest_to_the_stamp_across_new_year() -> None:
+def test_the_year_is_the_stamps_own_across_new_year() -> None:
     first = find_dateline("MINSK, 1 January (BelTA) – Text.", near=date(2021, 12, 31))
     last = find_dateline("MINSK, 31 December (BelTA) – Text.", near=date(2022, 1, 1))
     assert first is not None and first[0].date == date(2022, 1, 1)
     assert last is not None and last[0].date == date(2021, 12, 31)
+
+
+@pytest.mark.parametrize(
+    ("text", "near", "expected"),
+    [
+        ("GENEVA, 3 May (dpa) - Talks ended.", date(2026, 12, 2), date(2026, 5, 3)),
+        ("GENEVA, 5 December (dpa) - Talks ended.", date(2026, 12, 2), date(2026, 12, 5)),
+        ("GENEVA, 6 December (dpa) - Talks ended.", date(2026, 12, 2), date(2025, 12, 6)),
+        ("GENEVA, 3.5. (dpa) - Talks ended.", date(2026, 12, 2), date(2026, 5, 3)),
+    ],
+)
+def test_a_yearless_dateline_is_in_the_past_or_at_most_three_days_ahead(
+    text: str, near: date, expected: date
+) -> None:
+    patterns = [r"(?P<located>[A-Z]+), (?P<date>[\d.]+) \((?P<source>\w+)\) - "]
+    found = find_dateline(text, near=near, patterns=patterns if "3.5." in text else ())
+    assert found is not None and found[0].date == expected
 
 
 def test_an_impossible_date_in_a_lead_raises_rather_than_guessing() -> None:

@@ -16,10 +16,12 @@ import pytest
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
-from shared.errors import InputError, UnsupportedMediaType
+from shared.errors import InputError, Malformed, UnsupportedMediaType
 from shared.formats import CONTENT_TYPES, anpa, iptc7901, parse_body
 from shared.formats.xmlsafe import local, parse_xml
 from shared.model import ParseContext, ParsedItem, Profile
+from shared.prepare import prepare
+from shared.repairs import collecting
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 CTX = ParseContext(
@@ -273,3 +275,81 @@ def test_any_other_content_type_is_a_415(essence: str, raw: bytes) -> None:
 def test_a_body_contradicting_its_content_type_is_a_415(raw: bytes, content_type: str) -> None:
     with pytest.raises(UnsupportedMediaType):
         parse_body(raw, content_type, CTX)
+
+
+# --- bodies sent under the wrong type: e-mail as text, JSON bombs --------------------------
+
+MAIL_AS_TEXT = (
+    b"Received: from mx.belta.example\r\n\tby inbound.example; Mon, 4 May 2026 12:02:11 +0300\r\n"
+    b"From: BelTA English Service <desk@wire.belta.example>\r\n"
+    b"Subject: Grodno Azot to commission new ammonia unit\r\n"
+    b"\r\n"
+    b"GRODNO, 4 May (BelTA) - Grodno Azot will commission its new ammonia unit in June.\r\n"
+)
+
+
+def test_an_email_sent_as_text_plain_is_read_as_email_and_warned() -> None:
+    with collecting() as warnings:
+        [item] = parse_body(MAIL_AS_TEXT, "text/plain; charset=utf-8", CTX)
+    assert (item.format, item.headline) == ("email", "Grodno Azot to commission new ammonia unit")
+    assert warnings == [
+        {
+            "code": "content_type_mismatch",
+            "message": "an e-mail message (RFC 5322 headers) sent as 'text/plain': read as e-mail",
+        }
+    ]
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        b"From: desk@wire.belta.example\r\nTo: copy@example.org\r\n\r\n",  # no Subject, Date...
+        b"Subject: Budget\r\nDate: Mon, 4 May 2026 12:02:11 +0300\r\n\r\n",  # no From
+        b"Minsk\r\nFrom: desk@wire.belta.example\r\nSubject: x\r\n\r\n",  # not from the first byte
+        b"From: desk@wire.belta.example\r\nSubject: x\r\nBERLIN (dpa) - Story.\r\n\r\n",  # no blank
+        b"Note: From: the desk\r\nSubject: x\r\n\r\n",  # a field name must be From itself
+    ],
+)
+def test_text_that_only_resembles_mail_headers_stays_text(head: bytes) -> None:
+    body = (
+        head + b"BERLIN (dpa) - The coalition agreed on the budget on Thursday, ministers said.\r\n"
+    )
+    with collecting() as warnings:
+        items = parse_body(body, "text/plain", CTX)
+    assert {item.format for item in items} == {"text"}
+    assert warnings == []
+
+
+@pytest.mark.parametrize("path", [p for p in GOOD if p.parent.name in ("anpa", "iptc7901", "text")])
+def test_no_wire_or_text_sample_is_mistaken_for_mail(path: Path) -> None:
+    items = parse_body(path.read_bytes(), content_type(path, "text/plain"), CTX)
+    assert "email" not in {item.format for item in items}
+
+
+@pytest.mark.parametrize("body", [b"[" * 5000 + b"]" * 5000, b'{"a": ' * 5000 + b"1" + b"}" * 5000])
+def test_json_nested_thousands_deep_sent_as_text_is_a_clean_415(body: bytes) -> None:
+    with pytest.raises(UnsupportedMediaType):
+        prepare(body, "text/plain", namespace="t", profile=Profile(), received_at=CTX.received_at)
+
+
+def test_prose_sent_as_email_is_still_a_415() -> None:
+    with pytest.raises(UnsupportedMediaType):
+        parse_body(b"Just a story, no headers.\r\n\r\nMore words.", "message/rfc822", CTX)
+
+
+def test_an_html_page_whose_meta_charset_is_wrong_is_read_as_its_utf8_bytes() -> None:
+    page = (
+        '<html><head><meta charset="iso-8859-1"><title>Zoë’s café</title></head>'
+        "<body><article><h1>Zoë’s café reopens</h1><p>LONDON (PA) – The café reopened on "
+        "Monday after a two-year refit, its owner Zoë Hartley said.</p></article></body></html>"
+    )
+    with collecting() as warnings:
+        [item] = parse_body(page.encode(), "text/html", CTX)
+    assert "Zoë" in (item.headline or "")
+    assert [w["code"] for w in warnings] == ["charset_mislabelled"]
+
+
+def test_json_stays_strict_utf8() -> None:
+    with pytest.raises(Malformed) as caught:
+        parse_body('{"uri": "urn:x", "headline": "Café"}'.encode("cp1252"), "application/json", CTX)
+    assert caught.value.errors == [{"field": "", "message": "invalid utf-8 at byte offset 33"}]

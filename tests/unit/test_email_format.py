@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,7 +14,9 @@ from hypothesis import strategies as st
 from shared.errors import Invalid, Malformed, TimestampError, UnsupportedMediaType
 from shared.formats import FORMATS, parse_body
 from shared.formats import email as mail
-from shared.model import ParseContext, ParsedItem, Profile, Rendition
+from shared.model import Dateline, ParseContext, ParsedItem, Place, Profile, Rendition, Subject
+from shared.prepare import prepare
+from shared.repairs import Warning_, collecting
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples" / "email"
 RECEIVED = datetime(2024, 4, 20, 9, 0, tzinfo=UTC)
@@ -141,22 +144,63 @@ def test_raw_utf8_headers_are_read_as_rfc_6532_allows() -> None:
     assert (item.headline, item.source) == ("Привет из Минска", "Ольга")
 
 
-def test_raw_8bit_headers_that_are_not_utf8_are_malformed() -> None:
-    raw = "Subject: Привет\r\n\r\nbody".encode("cp1251")
-    with pytest.raises(Malformed) as caught:
-        parse(raw)
-    assert caught.value.errors[0]["field"] == "/headers/Subject"
+def parse_warned(raw: bytes, ctx: ParseContext = CTX) -> tuple[ParsedItem, list[Warning_]]:
+    with collecting() as warnings:
+        item = parse(raw, ctx)
+    return item, warnings
+
+
+def warning(code: str, field: str, message: str) -> Warning_:
+    return {"code": code, "field": field, "message": message}
+
+
+GUESSED = "no charset given and the bytes are not UTF-8: read as Windows-1252"
 
 
 @pytest.mark.parametrize(
     "subject",
-    ["=?x-unknown-charset?Q?abc?=", "=?utf-8?Q?=FF=FE?="],
-    ids=["unknown charset", "bytes not in the charset"],
+    [b"=?utf-8?q?It=E2=80=99s?=", "It\u2019s".encode(), "=?utf-8?q?It\u2019s?=".encode()],
+    ids=["encoded-word", "raw-utf-8", "raw-utf-8-inside-an-encoded-word"],
 )
-def test_an_encoded_word_that_cannot_be_decoded_is_malformed(subject: str) -> None:
-    with pytest.raises(Malformed) as caught:
-        parse(message(f"Subject: {subject}"))
-    assert caught.value.errors[0]["field"] == "/headers/Subject"
+def test_a_subject_reads_as_the_default_email_policy_reads_it(subject: bytes) -> None:
+    item, warnings = parse_warned(b"Subject: " + subject + b"\r\n\r\nBody text.")
+    assert (item.headline, warnings) == ("It\u2019s", [])
+
+
+def test_a_literal_backslash_escape_in_a_subject_stays_literal() -> None:
+    item = parse(b"Subject: \\u2019 is =?utf-8?q?literal?=\r\n\r\nBody text.")
+    assert item.headline == "\\u2019 is literal"
+
+
+def test_raw_8bit_headers_that_are_not_utf8_are_read_as_windows_1252_and_warned() -> None:
+    raw = "Subject: Caf\u00e9 \u201cNord\u201d\r\n\r\nbody".encode("cp1252")
+    item, warnings = parse_warned(raw)
+    assert item.headline == "Caf\u00e9 \u201cNord\u201d"
+    assert warnings == [warning("charset_guessed", "/headers/Subject", GUESSED)]
+
+
+def test_raw_8bit_headers_are_read_in_the_profile_charset_without_a_warning() -> None:
+    raw = "Subject: Привет\r\nFrom: Ольга <o@belta.example>\r\n\r\nbody".encode("cp1251")
+    ctx = ParseContext(profile=Profile(timezone="Europe/Minsk", charset="windows-1251"))
+    item, warnings = parse_warned(raw, ctx)
+    assert (item.headline, item.source, warnings) == ("Привет", "Ольга", [])
+
+
+@pytest.mark.parametrize("charset", ["x-unknown-charset", "punycode", "rot13", "unicode-escape"])
+def test_an_encoded_word_in_a_charset_we_do_not_read_is_read_as_utf8_and_warned(
+    charset: str,
+) -> None:
+    item, warnings = parse_warned(f"Subject: =?{charset}?Q?abc-d=C3=A9f?=\r\n\r\nb".encode())
+    assert item.headline == "abc-déf"
+    message = f"the charset {charset!r} is not a text encoding we read: read as UTF-8"
+    assert warnings == [warning("charset_unknown", "/headers/Subject", message)]
+
+
+def test_an_encoded_word_whose_bytes_do_not_fit_its_charset_keeps_the_rest() -> None:
+    item, warnings = parse_warned(b"Subject: Flood =?utf-8?Q?=FF=FE?= warning\r\n\r\nb")
+    assert item.headline == "Flood \ufffd\ufffd warning"
+    message = "bytes that fit no charset became U+FFFD"
+    assert warnings == [warning("charset_replaced", "/headers/Subject", message)]
 
 
 def test_a_part_whose_bytes_do_not_fit_its_charset_is_malformed_naming_the_part() -> None:
@@ -170,6 +214,69 @@ def test_a_part_whose_bytes_do_not_fit_its_charset_is_malformed_naming_the_part(
     assert caught.value.errors == [
         {"field": "/parts/1", "message": "part 1 is not valid utf-8: byte 0 cannot be decoded"}
     ]
+
+
+def part(content_type: str, body: bytes) -> bytes:
+    return b"Subject: s\r\nContent-Type: " + content_type.encode() + b"\r\n\r\n" + body
+
+
+def test_a_part_without_a_charset_whose_bytes_are_not_utf8_is_windows_1252_warned() -> None:
+    item, warnings = parse_warned(part("text/plain", b"Caf\xe9 \x93Nord\x94 \x81"))
+    assert item.body_text == "Café “Nord” \x81"
+    assert warnings == [warning("charset_guessed", "/parts/1", GUESSED)]
+
+
+def test_a_part_without_a_charset_is_read_in_the_profile_charset() -> None:
+    ctx = ParseContext(profile=Profile(timezone="Europe/Minsk", charset="koi8-r"))
+    item, warnings = parse_warned(part("text/plain", "Снег".encode("koi8-r")), ctx)
+    assert (item.body_text, warnings) == ("Снег", [])
+
+
+def test_utf8_bytes_in_a_part_labelled_latin_1_are_read_as_utf8_and_warned() -> None:
+    item, warnings = parse_warned(part("text/plain; charset=iso-8859-1", "Zoë’s".encode()))
+    assert item.body_text == "Zoë’s"
+    message = "the bytes are UTF-8, not the declared iso8859-1: read as UTF-8"
+    assert warnings == [warning("charset_mislabelled", "/parts/1", message)]
+
+
+@pytest.mark.parametrize("charset", ["punycode", "idna", "rot13", "x-nonsense", "utf-7"])
+def test_a_part_in_a_charset_we_do_not_read_never_reaches_its_codec(charset: str) -> None:
+    item, warnings = parse_warned(part(f"text/plain; charset={charset}", "abc-déf".encode()))
+    assert item.body_text == "abc-déf"
+    assert [w["code"] for w in warnings] == ["charset_unknown"]
+    assert warnings[0]["field"] == "/parts/1"
+
+
+def test_an_rfc_2231_parameter_in_punycode_is_read_as_utf8_not_decoded_by_punycode() -> None:
+    raw = part("text/plain; charset=utf-8; name*=punycode''abc-%C3%A9", b"Body.")
+    item, warnings = parse_warned(raw)
+    assert item.body_text == "Body."
+    assert [(w["code"], w["field"]) for w in warnings] == [
+        ("charset_unknown", "/headers/Content-Type")
+    ]
+
+
+def test_a_from_header_with_thousands_of_nested_comments_is_a_clean_422() -> None:
+    raw = b"Subject: s\r\nFrom: " + b"(" * 5000 + b")" * 5000 + b" desk@example.org\r\n\r\nb"
+    with pytest.raises(Invalid) as caught:
+        prepare(raw, "message/rfc822", namespace="t", profile=Profile(), received_at=RECEIVED)
+    assert caught.value.errors == [
+        {"field": "/headers/From", "message": "comments nest deeper than 10 levels"}
+    ]
+
+
+def test_a_content_type_with_thousands_of_nested_comments_is_a_clean_422() -> None:
+    raw = b"Subject: s\r\nContent-Type: text/plain " + b"(" * 5000 + b")" * 5000 + b"\r\n\r\nb"
+    with pytest.raises(Invalid) as caught:
+        prepare(raw, "message/rfc822", namespace="t", profile=Profile(), received_at=RECEIVED)
+    assert caught.value.errors[0]["field"] == "/headers/Content-Type"
+
+
+def test_comments_nested_a_few_levels_and_parentheses_in_a_subject_are_fine() -> None:
+    subject = "(" * 16 + "x" + ")" * 16
+    raw = f"Subject: {subject}\r\nFrom: Desk (night (late)) <d@e.org>\r\n\r\nb".encode()
+    item = parse(raw)
+    assert (item.headline, item.source) == (subject, "Desk (night late)")
 
 
 def test_bytes_without_headers_are_invalid() -> None:
@@ -246,6 +353,10 @@ def test_x_priority_wins_over_importance() -> None:
                     b"--x--\r\n",
                     b"Content-Type: image/png\r\n",
                     b"\xd0\x9f\xff body ===\r\n",
+                    b"Subject: =?punycode?Q?abc-def?= \xe9t\xe9\r\n",
+                    b"From: (((((((((((((x))))))))))))) <a@b>\r\n",
+                    b"Content-Type: text/plain; charset*=punycode''x%ff\r\n",
+                    b"Content-Type: text/plain; charset=punycode\r\n",
                 ]
             ),
             max_size=20,
@@ -271,3 +382,111 @@ def test_a_sample_with_bytes_mangled_raises_only_input_errors(
         raw[at : at + len(chunk)] = chunk
     with contextlib.suppress(Malformed, Invalid, UnsupportedMediaType):
         mail.parse(bytes(raw), CTX)
+
+
+# --- AAP formatted e-mail ------------------------------------------------------------------
+
+AAP = Profile(
+    timezone="Australia/Sydney",
+    email_format="aap-formatted",
+    urgency_labels={"High": 2, "Normal": 5},
+    priority_labels={"Urgent": 2, "Routine": 4},
+    category_subjects={"Sport": Subject(scheme="aap-category", code="S", name="Sport")},
+)
+AAP_CTX = ParseContext(profile=AAP, received_at=datetime(2026, 5, 4, 0, 0, tzinfo=UTC))
+
+
+def aap_mail(fields: dict[str, object], *headers: str) -> bytes:
+    head = (
+        "Message-ID: <aap-1@mail.aap.example>",
+        "Date: Mon, 4 May 2026 09:20:00 +1000",
+        "From: AAP Sport <sport@aap.example>",
+        "Subject: AAP Formatted Email",
+        "Content-Type: text/plain; charset=utf-8",
+        *headers,
+    )
+    return message(*head, body=json.dumps(fields, ensure_ascii=False))
+
+
+AAP_FIELDS: dict[str, object] = {
+    "Headline": ["", "Matildas name uncapped keeper for Asian Cup"],
+    "Abstract": ["Teenager Ruby Tait is the surprise pick."],
+    "Slugline": ["SOC MATILDAS"],
+    "Body": "Ruby Tait is in the Matildas squad.\r\n\r\nThe 18-year-old plays for Perth.",
+    "News Value": ["High"],
+    "Priority": ["Routine"],
+    "Category": ["Sport", ""],
+    "Keyword": ["soccer"],
+    "Dateline": ["PERTH"],
+    "Place": ["Perth"],
+    "Sign off": ["rt/ds"],
+    "Timestamp": ["5/4/2026 9:15:02 AM"],
+    "Take Key": ["MATILDAS"],
+}
+
+
+def test_an_aap_formatted_mail_maps_its_json_fields() -> None:
+    item, warnings = parse_warned(aap_mail(AAP_FIELDS, "Keywords: football"), AAP_CTX)
+    stamp = datetime(2026, 5, 3, 23, 15, 2, tzinfo=UTC)
+    assert item == ParsedItem(
+        format="email",
+        uri="mid:aap-1@mail.aap.example",
+        headline="Matildas name uncapped keeper for Asian Cup",
+        abstract="Teenager Ruby Tait is the surprise pick.",
+        slugline="SOC MATILDAS",
+        byline="rt/ds",
+        body_text="Ruby Tait is in the Matildas squad.\n\nThe 18-year-old plays for Perth.",
+        dateline=Dateline(located="Perth", text="PERTH"),
+        places=[Place(name="Perth")],
+        firstcreated=stamp,
+        versioncreated=stamp,
+        urgency=2,
+        priority=4,
+        subjects=[
+            Subject(scheme="category", name="Sport"),
+            Subject(scheme="aap-category", code="S", name="Sport"),
+        ],
+        keywords=["soccer", "football"],
+        source="AAP Sport",
+    )
+    assert warnings == []
+
+
+def test_without_the_profile_flag_an_aap_formatted_mail_is_an_ordinary_mail() -> None:
+    ctx = ParseContext(profile=Profile(timezone="Australia/Sydney"), received_at=RECEIVED)
+    item, warnings = parse_warned(aap_mail(AAP_FIELDS), ctx)
+    assert (item.headline, item.urgency, item.abstract) == ("AAP Formatted Email", None, None)
+    assert (item.body_text or "").startswith('{"Headline": ["", "Matildas')
+    assert warnings == []
+
+
+def test_a_flagged_mail_whose_body_is_not_a_json_object_is_read_as_an_ordinary_mail() -> None:
+    raw = message("Subject: Matildas squad", "Date: Mon, 4 May 2026 09:20:00 +1000",
+                  body="Ruby Tait has been named.")  # fmt: skip
+    item, warnings = parse_warned(raw, AAP_CTX)
+    assert (item.headline, item.body_text) == ("Matildas squad", "Ruby Tait has been named.")
+    assert [(w["code"], w["field"]) for w in warnings] == [("email_format_mismatch", "/body")]
+
+
+def test_an_unknown_label_and_an_unreadable_timestamp_are_warned_and_skipped() -> None:
+    fields = {**AAP_FIELDS, "News Value": ["Huge"], "Priority": ["3"], "Timestamp": ["13/31/2026"]}
+    item, warnings = parse_warned(aap_mail(fields), AAP_CTX)
+    assert (item.urgency, item.priority) == (None, 3)
+    assert item.versioncreated == datetime(2026, 5, 3, 23, 20, tzinfo=UTC)  # the Date header
+    assert [(w["code"], w["field"]) for w in warnings] == [
+        ("label_unmapped", "/body/News Value"),
+        ("timestamp_unreadable", "/body/Timestamp"),
+    ]
+
+
+def test_the_sign_off_does_not_replace_a_byline_the_mail_gives() -> None:
+    raw = aap_mail(AAP_FIELDS, "Organization: Australian Associated Press")
+    item = parse(raw, AAP_CTX)
+    assert (item.byline, item.source) == ("AAP Sport", "Australian Associated Press")
+
+
+def test_a_json_body_nested_thousands_deep_is_not_an_aap_mail_and_not_an_error() -> None:
+    raw = aap_mail({}).replace(b"{}", b'{"Body": ' + b"[" * 5000 + b"]" * 5000 + b"}")
+    item, warnings = parse_warned(raw, AAP_CTX)
+    assert item.headline == "AAP Formatted Email"
+    assert [w["code"] for w in warnings] == ["email_format_mismatch"]

@@ -12,8 +12,10 @@ from hypothesis import strategies as st
 
 from shared.errors import Invalid, Malformed, TimestampError, UnsupportedMediaType
 from shared.formats import feed
+from shared.formats.wordpress import autop, shortcodes
 from shared.formats.xmlsafe import parse_xml
-from shared.model import ParseContext, ParsedItem, Profile, Rendition, Subject
+from shared.model import Association, ParseContext, ParsedItem, Profile, Rendition, Subject
+from shared.repairs import Warning_, collecting
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples" / "feed"
 RECEIVED = datetime(2024, 4, 20, 9, 0, tzinfo=UTC)
@@ -266,6 +268,287 @@ def test_category_labels_are_mapped_through_the_profile() -> None:
         rss("<item><guid>g</guid><title>T</title><category>Economy</category></item>"), ctx
     )
     assert items[0].subjects == [Subject("category", None, "Economy"), mapped]
+
+
+# --- agency copy as the agencies mean it ---------------------------------------------------
+
+
+def parse_warned(raw: bytes, ctx: ParseContext = CTX) -> tuple[list[ParsedItem], list[Warning_]]:
+    with collecting() as warnings:
+        items = parse(raw, ctx)
+    return items, warnings
+
+
+WENN_NS = (
+    "xmlns='http://www.w3.org/2005/Atom' "
+    "xmlns:cm='http://feed.wenn.com/xmlns/2010/03/wenn_cm' "
+    "xmlns:nm='http://feed.wenn.com/xmlns/2010/03/wenn_nm'"
+)
+
+
+def wenn(*entries: str) -> bytes:
+    return f"<feed {WENN_NS}><title>WENN</title>{''.join(entries)}</feed>".encode()
+
+
+def test_wenn_extensions_give_abstract_priority_keywords_and_a_missing_title() -> None:
+    entry = (
+        "<entry><id>w1</id><updated>2026-05-04T09:12:00Z</updated>"
+        "<content type='html'>&lt;p&gt;Body.&lt;/p&gt;</content>"
+        "<cm:ContentMetadata><cm:title>Singer rests her voice</cm:title>"
+        "<cm:first_line>The tour opens in June.</cm:first_line>"
+        "<cm:tags><cm:tag value='Maren Vale'/><cm:tag>Music</cm:tag></cm:tags></cm:ContentMetadata>"
+        "<nm:NewsManagement><nm:priority> 3 </nm:priority></nm:NewsManagement></entry>"
+    )
+    [item], warnings = parse_warned(wenn(entry))
+
+    assert item == ParsedItem(
+        format="atom",
+        uri="w1",
+        headline="Singer rests her voice",
+        abstract="The tour opens in June.",
+        body_html="<p>Body.</p>",
+        versioncreated=utc(2026, 5, 4, 9, 12),
+        priority=3,
+        keywords=["Maren Vale", "Music"],
+        source="WENN",
+    )
+    assert warnings == []
+
+
+def test_a_wenn_summary_stays_the_abstract_over_the_first_line() -> None:
+    entry = (
+        "<entry><id>w2</id><title>T</title><summary>The summary.</summary>"
+        "<content type='html'>Body</content>"
+        "<cm:ContentMetadata><cm:first_line>The first line.</cm:first_line></cm:ContentMetadata>"
+        "</entry>"
+    )
+    assert parse(wenn(entry))[0].abstract == "The summary."
+
+
+def test_an_unreadable_wenn_priority_is_left_out_with_a_warning_naming_the_entry() -> None:
+    entries = [
+        f"<entry><id>w{n}</id><title>T</title>"
+        f"<nm:NewsManagement><nm:priority>{p}</nm:priority></nm:NewsManagement></entry>"
+        for n, p in ((1, "high"), (2, "top"), (3, "12"))
+    ]
+    ctx = ParseContext(profile=Profile(priority_labels={"high": 2}), received_at=RECEIVED)
+    items, warnings = parse_warned(wenn(*entries), ctx)
+
+    assert [i.priority for i in items] == [2, None, None]
+    assert warnings == [
+        {
+            "code": "priority_unreadable",
+            "index": 1,
+            "field": "NewsManagement/priority",
+            "line": 1,
+            "message": "priority 'top' is not a number from 1 to 9; left out",
+        },
+        {
+            "code": "priority_unreadable",
+            "index": 2,
+            "field": "NewsManagement/priority",
+            "line": 1,
+            "message": "priority '12' is not a number from 1 to 9; left out",
+        },
+    ]
+
+
+def test_a_dangling_separator_is_trimmed_from_the_source_of_that_item() -> None:
+    items, warnings = parse_warned(
+        rss(
+            "<item><guid>a</guid><title>A</title></item>",
+            "<item><guid>b</guid><title>B</title><source url='https://r.example'>Reuters |</source>"
+            "</item>",
+        )
+    )
+    assert [i.source for i in items] == ["Wire", "Reuters"]
+    assert warnings == [
+        {
+            "code": "credit_trimmed",
+            "index": 1,
+            "field": "source",
+            "message": "'Reuters |' read as 'Reuters': a dangling separator was left out",
+        }
+    ]
+
+
+def test_metadata_text_keeps_its_word_breaks() -> None:
+    raw = (
+        b"<feed xmlns='http://www.w3.org/2005/Atom'><entry><id>x</id>"
+        b"<title type='xhtml'><div xmlns='http://www.w3.org/1999/xhtml'>Un<b>usual</b> day<br/>"
+        b"in port</div></title></entry></feed>"
+    )
+    assert parse(raw)[0].headline == "Unusual day in port"
+
+
+@pytest.mark.parametrize(
+    ("markup", "expected"),
+    [
+        ('<p>[caption id="attachment_12" align="alignnone" width="300"]<img src="a.jpg"/> Ships in '
+         "port.[/caption]</p>", '<p><img src="a.jpg"/> Ships in port.</p>'),
+        ('<p>Before.</p><p>[gallery ids="1,2,3"]</p><p>After.</p>', "<p>Before.</p><p>After.</p>"),
+        ("[embed]https://video.example/v/1[/embed]", "https://video.example/v/1"),
+        ("""[caption width="300" caption='The harbour at dawn']<img src="b.jpg"/>[/caption]""",
+         'The harbour at dawn <img src="b.jpg"/>'),
+        ('[VIDEO src="a.mp4"]', ""),
+        ("stray [/caption] closer", "stray  closer"),
+    ],
+)  # fmt: skip
+def test_shortcodes_are_unwrapped_or_removed(markup: str, expected: str) -> None:
+    with collecting() as warnings:
+        assert shortcodes(markup, field="content:encoded", index=0) == expected
+    assert [w["code"] for w in warnings] == ["shortcodes_removed"]
+
+
+@pytest.mark.parametrize(
+    "markup", ["He said [sic] it was so.", "[captions] are not shortcodes", "[[gallery]"]
+)
+def test_text_in_brackets_that_is_no_shortcode_is_kept(markup: str) -> None:
+    with collecting() as warnings:
+        assert shortcodes(markup, field="f") == markup.replace("[gallery]", "")
+    assert [w["code"] for w in warnings] == (["shortcodes_removed"] if "gallery" in markup else [])
+
+
+def test_a_hostile_run_of_unclosed_shortcodes_is_read_in_one_pass() -> None:
+    markup = '[caption width="1"' * 50_000 + "]"
+    assert shortcodes(markup, field="f") == '[caption width="1"' * 49_999
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("One.\n\nTwo,\nthree.", "<p>One.</p>\n<p>Two,<br>\nthree.</p>"),
+        ("<h2>Sub</h2>\n\nText\r\n\r\n\n\n<ul>\n<li>a</li>\n</ul>",
+         "<h2>Sub</h2>\n<p>Text</p>\n<ul>\n<li>a</li>\n</ul>"),
+        ("<p>Already</p>\n\nloose", "<p>Already</p>\n\nloose"),
+    ],
+)  # fmt: skip
+def test_autop_makes_paragraphs_of_a_stored_post(content: str, expected: str) -> None:
+    assert autop(content) == expected
+
+
+WXR_HEAD = (
+    "<rss version='2.0' xmlns:excerpt='http://wordpress.org/export/1.2/excerpt/' "
+    "xmlns:content='http://purl.org/rss/1.0/modules/content/' "
+    "xmlns:dc='http://purl.org/dc/elements/1.1/' xmlns:wp='http://wordpress.org/export/1.2/'>"
+    "<channel><title>Harbour Times</title><language>en-AU</language>"
+    "<wp:author><wp:author_login>nkaur</wp:author_login>"
+    "<wp:author_display_name><![CDATA[Navdeep Kaur]]></wp:author_display_name></wp:author>"
+)
+ATTACHMENT = (
+    "<item><title>Terminal</title><guid>https://h.example/terminal.jpg</guid>"
+    "<excerpt:encoded><![CDATA[The terminal in April.]]></excerpt:encoded>"
+    "<wp:post_id>212</wp:post_id><wp:post_type>attachment</wp:post_type>"
+    "<wp:attachment_url>https://h.example/terminal.jpg</wp:attachment_url></item>"
+)
+MENU = "<item><title>Home</title><guid>m</guid><wp:post_type>nav_menu_item</wp:post_type></item>"
+
+
+def wxr(*items: str) -> bytes:
+    return (WXR_HEAD + "".join(items) + "</channel></rss>").encode()
+
+
+def post(guid: str, extra: str = "", content: str = "Para one.\n\nPara two.") -> str:
+    return (
+        f"<item><title>Post {guid}</title><guid isPermaLink='false'>{guid}</guid>"
+        "<pubDate>Mon, 30 Nov -0001 00:00:00 +0000</pubDate><dc:creator>nkaur</dc:creator>"
+        f"<content:encoded><![CDATA[{content}]]></content:encoded>"
+        f"<wp:post_type>post</wp:post_type>{extra}</item>"
+    )
+
+
+def test_a_wordpress_export_reads_posts_and_skips_what_is_not_a_story() -> None:
+    first = post(
+        "p1",
+        "<wp:post_date>2026-05-04 18:30:00</wp:post_date>"
+        "<wp:post_date_gmt>2026-05-04 08:30:00</wp:post_date_gmt>"
+        "<excerpt:encoded><![CDATA[The short of it.]]></excerpt:encoded>"
+        "<category domain='category' nicename='transport'><![CDATA[Transport]]></category>"
+        "<category domain='post_tag' nicename='ferries'><![CDATA[ferries]]></category>"
+        "<wp:postmeta><wp:meta_key>_thumbnail_id</wp:meta_key><wp:meta_value>212</wp:meta_value>"
+        "</wp:postmeta>",
+    )
+    draft = post(
+        "p2",
+        "<wp:post_date>2026-05-04 19:05:00</wp:post_date>"
+        "<wp:post_date_gmt>0000-00-00 00:00:00</wp:post_date_gmt>",
+        content="Loose line.",
+    )
+    ctx = ParseContext(profile=Profile(timezone="Australia/Sydney"), received_at=RECEIVED)
+    items, warnings = parse_warned(wxr(ATTACHMENT, first, MENU, draft, MENU), ctx)
+
+    assert items == [
+        ParsedItem(
+            format="rss",
+            uri="p1",
+            headline="Post p1",
+            byline="Navdeep Kaur",
+            abstract="The short of it.",
+            body_html="<p>Para one.</p>\n<p>Para two.</p>",
+            language="en-AU",
+            firstcreated=utc(2026, 5, 4, 8, 30),
+            versioncreated=utc(2026, 5, 4, 8, 30),
+            subjects=[Subject("category", None, "Transport")],
+            keywords=["ferries"],
+            source="Harbour Times",
+            associations=[
+                Association(
+                    rel="featureimage",
+                    uri="https://h.example/terminal.jpg",
+                    type="picture",
+                    headline="Terminal",
+                    caption="The terminal in April.",
+                )
+            ],
+        ),
+        ParsedItem(
+            format="rss",
+            uri="p2",
+            headline="Post p2",
+            byline="Navdeep Kaur",
+            body_html="<p>Loose line.</p>",
+            language="en-AU",
+            firstcreated=utc(2026, 5, 4, 9, 5),
+            versioncreated=utc(2026, 5, 4, 9, 5),
+            source="Harbour Times",
+        ),
+    ]
+    assert warnings == [
+        {
+            "code": "not_a_story",
+            "field": "/rss/channel/item",
+            "message": "skipped export item 0 (wp:post_type 'attachment'): only posts and pages "
+            "are stories",
+        },
+        {
+            "code": "not_a_story",
+            "field": "/rss/channel/item",
+            "message": "skipped export 2 items 2, 4 (wp:post_type 'nav_menu_item'): only posts "
+            "and pages are stories",
+        },
+    ]
+
+
+def test_a_featured_image_missing_from_the_export_is_a_warning() -> None:
+    meta = (
+        "<wp:postmeta><wp:meta_key>_thumbnail_id</wp:meta_key><wp:meta_value>99</wp:meta_value>"
+        "</wp:postmeta>"
+    )
+    [item], warnings = parse_warned(wxr(post("p1", meta)))
+    assert item.associations == []
+    assert warnings == [
+        {
+            "code": "featured_image_missing",
+            "index": 0,
+            "field": "wp:postmeta/_thumbnail_id",
+            "message": "the featured image (attachment 99) is not in the export",
+        }
+    ]
+
+
+def test_an_export_without_a_post_or_page_is_invalid() -> None:
+    with pytest.raises(Invalid, match="no post or page"):
+        parse(wxr(ATTACHMENT, MENU))
 
 
 @settings(max_examples=200, deadline=None)

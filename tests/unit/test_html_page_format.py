@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from shared.errors import Invalid, Malformed, TimestampError, UnsupportedMediaType
 from shared.formats import html_page
 from shared.model import ParseContext, ParsedItem, Profile, Rendition, Subject
+from shared.repairs import collecting
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples" / "html"
 RECEIVED = datetime(2024, 4, 20, 9, 0, tzinfo=UTC)
@@ -189,6 +190,56 @@ def test_an_xml_prolog_and_control_characters_do_not_break_the_parser() -> None:
     page = '<?xml version="1.0" encoding="utf-8"?><html><body><h1>A\x00B</h1><p>t</p></body></html>'
     item = parse(page)
     assert (item.headline, item.body_html) == ("AB", "<p>t</p>")
+
+
+def test_a_dangling_separator_leaves_the_site_name_and_the_title_suffix_still_goes() -> None:
+    page = (
+        "<html><head><title>Dunes replanted | Harbour Times</title>"
+        '<meta property="og:site_name" content="Harbour Times |">'
+        '<meta name="copyright" content="Harbour Times Pty Ltd -"></head><body></body></html>'
+    )
+    with collecting() as warnings:
+        item = parse(page)
+    assert (item.headline, item.source, item.copyrightholder) == (
+        "Dunes replanted",
+        "Harbour Times",
+        "Harbour Times Pty Ltd",
+    )
+    assert warnings == [
+        {
+            "code": "credit_trimmed",
+            "field": "og:site_name",
+            "message": "'Harbour Times |' read as 'Harbour Times': a dangling separator was "
+            "left out",
+        },
+        {
+            "code": "credit_trimmed",
+            "field": "copyright",
+            "message": "'Harbour Times Pty Ltd -' read as 'Harbour Times Pty Ltd': a dangling "
+            "separator was left out",
+        },
+    ]
+
+
+def test_wordpress_shortcodes_left_in_a_page_are_unwrapped_or_removed() -> None:
+    page = (
+        "<html><body><article><h1>Dunes</h1><p>Volunteers replanted the dunes.</p>"
+        '<p>[caption id="attachment_77" width="640"]<img src="d.jpg"> Volunteers at work.'
+        '[/caption]</p><p class="g">[gallery ids="77,78"]</p></article></body></html>'
+    )
+    with collecting() as warnings:
+        item = parse(page)
+    assert item.body_html == (
+        '<p>Volunteers replanted the dunes.</p>\n<p><img src="d.jpg"> Volunteers at work.</p>'
+    )
+    assert warnings == [
+        {
+            "code": "shortcodes_removed",
+            "field": "body",
+            "message": "WordPress shortcodes [caption], [gallery] removed; the text they enclose "
+            "is kept",
+        }
+    ]
 
 
 @settings(max_examples=150, deadline=None)

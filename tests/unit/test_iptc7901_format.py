@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -284,6 +284,143 @@ def test_a_message_with_neither_headline_nor_text_is_invalid() -> None:
         iptc7901.parse(message("Sport/", ""), CTX)
     assert caught.value.errors == [
         {"line": 2, "message": "the message has no headline and no text"}
+    ]
+
+
+def test_a_dpa_english_heading_block_files_markers_lead_notice_byline_and_notebook() -> None:
+    assert parse_one(sample("english-heading-block.7901")) == item(
+        headline="Coalition agrees on 2025 budget after all-night talks",
+        byline="By Anna Schmidt and Jonas Weber, dpa",
+        ednote="1st Lead; adds quotes from finance minister Editorial contact: Anna Schmidt, "
+        "+49 30 555 0123",
+        keywords=["Germany", "Politics", "Budget"],
+        paragraphs=[
+            "Berlin (dpa) - Germany's governing coalition agreed on a draft budget for 2025 early "
+            "on Friday, government sources said.",
+            '"We have found a solution that keeps the debt brake," the finance minister told '
+            "reporters.",
+        ],
+        dateline=dpa_lead("Berlin"),
+        stamp=at(2024, 7, 5, 4, 12),
+        category=category("pol", "Politics"),
+        priority=2,
+        urgency=2,
+    )
+
+
+def test_a_heading_without_equals_signs_still_sorts_status_lines_headline_and_byline() -> None:
+    got = parse_one(
+        message(
+            "FLASH",
+            "(Eds: embargoed until 1200 GMT)",
+            "Corrected repetition",
+            "Storm surge floods",
+            "Hamburg fish market",
+            "",
+            "By Lena Vogt, dpa",
+            "",
+            "Hamburg (dpa) - A storm surge flooded the fish market.",
+        )
+    )
+    assert (got.headline, got.byline, got.ednote, got.abstract) == (
+        "Storm surge floods Hamburg fish market",
+        "By Lena Vogt, dpa",
+        "embargoed until 1200 GMT; Corrected repetition",
+        None,
+    )
+    assert got.body_text == "Hamburg (dpa) - A storm surge flooded the fish market."
+
+
+@pytest.mark.parametrize(
+    ("line", "ednote"),
+    [
+        ("2nd lead - adds death toll", "2nd lead - adds death toll"),
+        ("REFILE", "REFILE"),
+        ("CORRECTS spelling of minister's name in para 3",
+         "CORRECTS spelling of minister's name in para 3"),
+        ("(with pictures)", "with pictures"),
+        ("1. Zusammenfassung", "1. Zusammenfassung"),
+        ("Berichtigte Wiederholung", "Berichtigte Wiederholung"),
+        ("EILT", None),
+        ("+++ URGENT +++", None),
+    ],
+)  # fmt: skip
+def test_status_lines_are_never_the_headline(line: str, ednote: str | None) -> None:
+    got = parse_one(message(line, "Minister resigns =", "", "Berlin (dpa) - Text."))
+    assert (got.headline, got.ednote) == ("Minister resigns", ednote)
+
+
+@pytest.mark.parametrize(
+    "headline",
+    [
+        "Embargo on Russian oil extended",
+        "First lead found in missing hiker case",
+        "Update on talks expected Friday",
+        "Correction officers strike in Bavaria",
+    ],
+)
+def test_headlines_that_open_with_a_status_word_stay_headlines(headline: str) -> None:
+    got = parse_one(message(headline, "", "Berlin (dpa) - Text."))
+    assert (got.headline, got.ednote) == (headline, None)
+
+
+def test_markers_and_lead_lines_before_stx_are_not_keywords() -> None:
+    doc = f"{SOH}dpa0001 2 pl 50\r\nGermany/Budget/\r\nURGENT\r\n2nd Lead\r\n{STX}Headline =\r\n"
+    got = parse_one(doc + f"\r\nBerlin (dpa) - Text.\r\n{ETX}\r\n161200 Mar 24\r\n{EOT}")
+    assert (got.slugline, got.keywords, got.ednote) == (
+        "Germany/Budget",
+        ["Germany", "Budget"],
+        "2nd Lead",
+    )
+
+
+def test_an_urgent_sent_without_a_headline_keeps_its_lead_as_the_body() -> None:
+    got = parse_one(message("URGENT", "", "Berlin (dpa) - The transport minister resigned."))
+    assert (got.headline, got.ednote) == (None, None)
+    assert got.body_text == "Berlin (dpa) - The transport minister resigned."
+    assert got.dateline == dpa_lead("Berlin")
+
+
+def test_short_lines_opening_like_a_byline_are_headline_and_text_when_they_name_no_one() -> None:
+    got = parse_one(
+        message("EU chief", "Von der Leyen to visit Kyiv", "", "By 2030, the EU wants peace.", "")
+    )
+    assert (got.headline, got.byline) == ("EU chief Von der Leyen to visit Kyiv", None)
+    assert got.body_text == "By 2030, the EU wants peace."
+
+
+def test_a_notizblock_heading_opens_the_desk_notes_even_without_a_notice_line() -> None:
+    got = parse_one(
+        message(
+            "Bundestag wählt Präsidentin =",
+            "",
+            "Berlin (dpa) - Der Bundestag hat gewählt.",
+            "",
+            "Notizblock",
+            "",
+            "Internet: www.bundestag.de",
+        )
+    )
+    assert got.body_text == "Berlin (dpa) - Der Bundestag hat gewählt."
+    assert got.ednote == "Internet: www.bundestag.de"
+
+
+def test_a_year_9999_trailer_east_of_utc_is_read_without_overflow() -> None:
+    ctx = ParseContext(profile=Profile(timezone="Asia/Tokyo"), received_at=RECEIVED)
+    doc = message("Headline =", "", "Tokyo, 16 March (dpa) - Text.", trailer="312359 GMT Dec 9999")
+    got = parse_one(doc, ctx)
+    assert got.versioncreated == at(9999, 12, 31, 23, 59)
+    assert got.dateline is not None and got.dateline.date == date(2024, 3, 16)
+
+
+def test_a_year_9999_trailer_west_of_utc_is_a_timestamp_error_naming_its_line() -> None:
+    with pytest.raises(TimestampError) as caught:
+        iptc7901.parse(message("Headline =", "", "Body.", trailer="312359 EST Dec 9999"), CTX)
+    assert caught.value.errors == [
+        {
+            "line": 6,
+            "message": "date and time 9999-12-31 23:59 lies outside the representable range in UTC",
+        }
     ]
 
 

@@ -24,6 +24,7 @@ from shared.model import (
     Rendition,
     Subject,
 )
+from shared.repairs import collecting
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples" / "newsml1"
 IN_UTC = ParseContext(profile=Profile(timezone="UTC"))
@@ -268,6 +269,34 @@ def test_html_sent_escaped_as_text_is_kept_as_html() -> None:
     )
     item = one(document(news_item(component=component)))
     assert (item.body_html, item.body_text) == ("<p>One &amp; two</p>", None)
+
+
+def test_a_dangling_credit_line_is_trimmed_with_a_warning_naming_its_news_item() -> None:
+    lines = "<NewsLines><HeadLine>H{n}</HeadLine><CreditLine>{credit}</CreditLine></NewsLines>"
+    xml = document(
+        news_item(component=lines.format(n=1, credit="AFP")),
+        news_item(component=lines.format(n=2, credit="AAP -")),
+    )
+    with collecting() as warnings:
+        items = newsml1.parse(parse_xml(xml.encode()), IN_UTC)
+
+    assert [i.source for i in items] == ["AFP", "AAP"]
+    assert warnings == [
+        {
+            "code": "credit_trimmed",
+            "index": 1,
+            "field": "NewsLines/CreditLine",
+            "message": "'AAP -' read as 'AAP': a dangling separator was left out",
+        }
+    ]
+
+
+def test_news_lines_keep_the_word_breaks_of_their_markup() -> None:
+    component = (
+        "<NewsLines><HeadLine>H</HeadLine><ByLine>Claire Dumont<ByLineTitle>AFP Correspondent"
+        "</ByLineTitle></ByLine></NewsLines>"
+    )
+    assert one(document(news_item(component=component))).byline == "Claire Dumont AFP Correspondent"
 
 
 # --- refusals ------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from lxml import etree
 
 from shared.errors import DatelineError, Invalid, Malformed, TimestampError, UnsupportedMediaType
 from shared.formats import newsml_g2
+from shared.formats.newsml_g2_meta import pseudo_markup
 from shared.formats.xmlsafe import parse_xml
 from shared.model import (
     Association,
@@ -26,11 +27,13 @@ from shared.model import (
     Subject,
 )
 from shared.normalise import normalise
+from shared.repairs import Warning_, collecting
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples" / "newsml-g2"
 IN_UTC = ParseContext(profile=Profile(timezone="UTC"))
 IN_BERLIN = ParseContext(profile=Profile(timezone="Europe/Berlin"))
 IN_MINSK = ParseContext(profile=Profile(timezone="Europe/Minsk"))
+IN_AUCKLAND = ParseContext(profile=Profile(timezone="Pacific/Auckland"))
 G2 = "http://iptc.org/std/nar/2006-10-01/"
 REUTERS_GUID = "tag:reuters.example,2024:newsml_L8N3FG1AB"
 ANSA = "urn:newsml:ansa.example:20240312:etna"
@@ -70,6 +73,17 @@ def one(raw: bytes, ctx: ParseContext = IN_UTC) -> ParsedItem:
     return item
 
 
+def warned(raw: bytes, ctx: ParseContext = IN_UTC) -> tuple[list[ParsedItem], list[Warning_]]:
+    """The items and the repairs recorded while reading them."""
+    with collecting() as warnings:
+        items = parsed(raw, ctx)
+    return items, warnings
+
+
+def codes(raw: bytes, ctx: ParseContext = IN_UTC) -> list[str]:
+    return [w["code"] for w in warned(raw, ctx)[1]]
+
+
 def refusal(raw: bytes, ctx: ParseContext = IN_UTC) -> DatelineError:
     with pytest.raises(Invalid) as caught:
         parsed(raw, ctx)
@@ -105,7 +119,8 @@ def test_reuters_style_text_item_maps_every_field_and_keeps_the_xhtml_markup() -
     assert '<a href="https://www.reuters.example/companies/AAL.L">Woodsmith</a>' in body
     assert "<h2>Costs</h2>" in body and "<li>Spending cut by <b>$1 billion</b></li>" in body
     assert "<table><tr><th>Year</th><td>2030</td></tr></table>" in body
-    assert "said.<br>Shares" in body and "<h1>" not in body and "xmlns" not in body
+    # a <br> ends a line: each line its own paragraph, so the text keeps it too
+    assert "said.</p><p>Shares" in body and "<h1>" not in body and "xmlns" not in body
     assert item == ParsedItem(
         format="newsml-g2",
         uri=REUTERS_GUID,
@@ -391,6 +406,177 @@ def test_picture_without_headline_is_accepted_on_its_caption() -> None:
     raw = news_item(content='<description role="drol:caption">A cat.</description>')
     raw = raw.replace(b"ninat:text", b"ninat:picture")
     assert one(raw).abstract == "A cat."
+
+
+# --- loose copy: repaired, and the repair warned --------------------------------------------
+
+BUSINESSDESK = f"""<newsMessage xmlns:xsi="{G2}" xmlns="{G2}">
+<Header><Sent>2026-05-04 12:41:07</Sent><priority>5</priority></Header>
+<itemSet>
+<packageItem><itemRef residref="20260504124107"/></packageItem>
+<newsItem guid="BD-20260504124107" version="2">
+<itemMeta><itemClass qcode="ninat:text"/><provider literal="BusinessDesk"/>
+<versionCreated>2026-05-04 12:41:07</versionCreated><ednote></ednote></itemMeta>
+<contentMeta><urgency>5</urgency><subject type="category"><name>Markets</name></subject>
+</contentMeta>
+<contentSet><inlineXML contenttype="application/nitf+xml">
+<nitf xmlns:xsi="http://iptc.org/std/NITF/2006-10-18/"><head><title>Port volumes slip</title>
+</head><body><body.content><p>Port of Tauranga handled less cargo.</p></body.content></body>
+</nitf></inlineXML></contentSet>
+</newsItem>
+</itemSet>
+</newsMessage>""".encode()
+
+
+def test_businessdesk_loose_message_is_read_as_meant_and_every_repair_is_warned() -> None:
+    [item], warnings = warned(BUSINESSDESK, IN_AUCKLAND)
+    assert item == ParsedItem(
+        format="newsml-g2",
+        uri="BD-20260504124107",
+        version="2",
+        headline="Port volumes slip",  # the inline NITF's head/title: the only headline
+        body_html="<p>Port of Tauranga handled less cargo.</p>",
+        firstcreated=None,
+        versioncreated=at(2026, 5, 4, 0, 41, 7),  # NZST, UTC+12
+        urgency=5,
+        priority=5,  # from the capitalised Header
+        subjects=[Subject("category", None, "Markets")],
+        source="BusinessDesk",
+    )
+    assert warnings == [
+        {"code": "element_case", "line": 2,
+         "message": "<Header> is read as the NewsML-G2 element <header>"},
+        {"code": "reference_skipped", "line": 4,
+         "message": "a packageItem without a guid only references other items and is skipped"},
+        {"code": "time_zone_assumed", "index": 0, "line": 7,
+         "message": "'2026-05-04 12:41:07' names no time zone: read in the partner's zone "
+                    "Pacific/Auckland"},
+        {"code": "subject_type_ignored", "index": 0, "line": 8,
+         "message": "subject type 'category' is not a QCode (alias:code) and is ignored"},
+        {"code": "element_case", "index": 0, "line": 7,
+         "message": "<ednote> is read as the NewsML-G2 element <edNote>"},
+    ]  # fmt: skip
+
+
+def test_a_reference_only_package_alone_is_still_refused_for_its_missing_guid() -> None:
+    raw = f'<newsMessage xmlns="{G2}"><itemSet><packageItem><itemRef residref="x"/>'
+    error = refusal(f"{raw}</packageItem></itemSet></newsMessage>".encode())
+    assert "a packageItem needs a guid" in error.detail
+
+
+def test_repairs_inside_a_batch_name_their_member() -> None:
+    first = news_item(attrs='guid="urn:test:1"').decode()
+    second = news_item(attrs='guid="urn:test:2"', meta="<versionCreated>2026-05-04T10:00:00"
+                       "</versionCreated>").decode()  # fmt: skip
+    raw = f'<newsMessage xmlns="{G2}"><itemSet>{first}{second}</itemSet></newsMessage>'.encode()
+    _, warnings = warned(raw, IN_BERLIN)
+    assert [(w["code"], w.get("index")) for w in warnings] == [("time_zone_assumed", 1)]
+
+
+@pytest.mark.parametrize(
+    ("meta", "content", "expected", "warnings"),
+    [
+        ("<versionCreated>2026-05-04 12:00:00</versionCreated>", "", at(2026, 5, 4, 10),
+         ["time_zone_assumed"]),
+        ("<versionCreated>2026-05-04T12:00:00+02:00</versionCreated>", "", at(2026, 5, 4, 10),
+         []),
+        ("", "<contentModified>2026-05-04</contentModified>", at(2026, 5, 3, 22), []),
+    ],
+)  # fmt: skip
+def test_only_a_date_time_without_a_zone_warns_that_the_zone_was_assumed(
+    meta: str, content: str, expected: datetime, warnings: list[str]
+) -> None:
+    raw = news_item(meta=meta, content=content + "<headline>H</headline>")
+    [item], found = warned(raw, IN_BERLIN)
+    assert item.versioncreated == expected and [w["code"] for w in found] == warnings
+
+
+def test_a_subject_type_that_is_a_plain_word_is_ignored_but_a_bad_qcode_still_refused() -> None:
+    content = '<subject type="Topic" qcode="subj:04000000"/><headline>H</headline>'
+    [item], warnings = warned(news_item(content=content))
+    assert item.subjects == [Subject("iptc-subject", "04000000")]
+    assert [w["code"] for w in warnings] == ["subject_type_ignored"]
+    content = '<subject type="Topic" qcode="04000000"/><headline>H</headline>'
+    assert "is not a QCode" in refusal(news_item(content=content)).detail
+
+
+def test_inline_nitf_headline_prefers_hl1_to_the_head_title() -> None:
+    nitf = "<nitf><head><title>Title</title></head><body><body.head><hedline><hl1>Hl1</hl1>"
+    nitf += "</hedline></body.head><body.content><p>B.</p></body.content></body></nitf>"
+    body = f'<inlineXML contenttype="application/nitf+xml">{nitf}</inlineXML>'
+    assert one(news_item(content="", body=body)).headline == "Hl1"
+
+
+def test_plain_text_inline_data_holding_html_is_read_as_html_with_a_warning() -> None:
+    body = '<inlineData contenttype="text/plain">&lt;p&gt;One.&lt;/p&gt;&lt;p&gt;Two.&lt;/p&gt;'
+    [item], warnings = warned(news_item(body=body + "</inlineData>"))
+    assert (item.body_html, item.body_text) == ("<p>One.</p><p>Two.</p>", None)
+    assert warnings == [
+        {"code": "content_type_mismatch", "line": 1,
+         "message": "inlineData labelled 'text/plain' holds HTML: read as HTML"},
+    ]  # fmt: skip
+
+
+def test_plain_text_with_angle_brackets_stays_text() -> None:
+    body = '<inlineData contenttype="text/plain">If a &lt; b and b &gt; c, a &lt; c.</inlineData>'
+    [item], warnings = warned(news_item(body=body))
+    assert (item.body_text, warnings) == ("If a < b and b > c, a < c.", [])
+
+
+@pytest.mark.parametrize(
+    ("paragraph", "expected", "warnings"),
+    [
+        # <br> ends a line: each line becomes its own paragraph, inline markup kept
+        ("<p>Key points:<br/>rates <b>up</b><br/><br/>jobs down</p>",
+         "<p>Key points:</p><p>rates <b>up</b></p><p>jobs down</p>", []),
+        # a results table in newlines: kept line by line
+        ("<p>Results:\n  HIFK–Lukko 3–1\n  Ilves–TPS 2–2</p>",
+         "<p>Results:</p><p>HIFK–Lukko 3–1</p><p>Ilves–TPS 2–2</p>", ["line_breaks_kept"]),
+        # bullets in newlines
+        ("<p>- Miners lead\n- Banks slip</p>", "<p>- Miners lead</p><p>- Banks slip</p>",
+         ["line_breaks_kept"]),
+        # a paragraph the sender wrapped: one paragraph, as XHTML means
+        ("<p>Sadat eläimet hoidetaan kuntoon,\n    että ne voidaan palauttaa.\n    Loput.</p>",
+         "<p>Sadat eläimet hoidetaan kuntoon,\n    että ne voidaan palauttaa.\n    Loput.</p>", []),
+        ("<p>The minister said.\n   Finland agreed.</p>",
+         "<p>The minister said.\n   Finland agreed.</p>", []),
+    ],
+)  # fmt: skip
+def test_a_paragraph_of_lines_becomes_a_paragraph_per_line(
+    paragraph: str, expected: str, warnings: list[str]
+) -> None:
+    xhtml = f'<html xmlns="http://www.w3.org/1999/xhtml"><body>{paragraph}</body></html>'
+    body = f'<inlineXML contenttype="application/xhtml+xml">{xhtml}</inlineXML>'
+    [item], found = warned(news_item(body=body))
+    assert item.body_html == expected and [w["code"] for w in found] == warnings
+
+
+def test_stt_endash_pseudo_markup_is_an_en_dash_in_headline_and_body() -> None:
+    dash = "&lt;endash&gt;-&lt;/endash&gt;"
+    content = f"<headline>Kärpät voitti 4{dash}2</headline>"
+    xhtml = f"<html><body><p>Tulos 4{dash}2, erät 1<endash>-</endash>0.</p></body></html>"
+    body = f'<inlineXML contenttype="xhtml/xml">{xhtml}</inlineXML>'
+    body += f'<inlineData contenttype="text/plain">Tulos 4{dash}2.</inlineData>'
+    [item], warnings = warned(news_item(content=content, body=body))
+    assert (item.headline, item.body_html, item.body_text) == (
+        "Kärpät voitti 4–2",
+        "<p>Tulos 4–2, erät 1–0.</p>",
+        "Tulos 4–2.",
+    )
+    assert {w["code"] for w in warnings} == {"pseudo_markup"}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("3<endash>-</endash>1", "3–1"),
+        ("3&lt;endash&gt;-&lt;/endash&gt;1", "3–1"),  # escaped twice
+        ("800<ENDASH> - </ENDASH>1000", "800–1000"),
+        ("no dash here", "no dash here"),
+    ],
+)
+def test_pseudo_markup_is_reusable_on_any_stt_text(text: str, expected: str) -> None:
+    assert pseudo_markup(text) == expected
 
 
 # --- refusals -------------------------------------------------------------------------------

@@ -141,8 +141,13 @@ def test_every_sample_item_reads_back_through_the_ninjs_parser(
         assert [s for s in back.subjects if s.scheme.startswith("iptc-")] == iptc
         assert back.places == [Place(**p) for p in contract["places"]]
         assert back.renditions == [Rendition(**r) for r in contract["renditions"]]
-        links = [Association(a["rel"], a["uri"]) for a in contract["associations"]]
-        assert back.associations == links
+        assert back.associations == [association(a) for a in contract["associations"]]
+
+
+def association(stored: dict[str, Any]) -> Association:
+    """The stored association (``item_id`` aside) as the parser reads it back."""
+    fields = {k: v for k, v in stored.items() if k not in ("item_id", "renditions")}
+    return Association(**fields, renditions=tuple(Rendition(**r) for r in stored["renditions"]))
 
 
 # --- one full item, field by field ----------------------------------------------------------
@@ -489,6 +494,83 @@ def test_association_without_a_uri_is_dropped() -> None:
     assert "associations" not in to_ninjs3(item(uri="urn:x:1", associations=links))
 
 
+PHOTO_LINK = {
+    "rel": "featuremedia",
+    "uri": "urn:lw:photo:7",
+    "type": "picture",
+    "headline": "Rosslare tide gauge",
+    "caption": "The broken tide gauge at Rosslare Europort on Monday.",
+    "renditions": [
+        {
+            "name": "baseImage",
+            "href": "https://pix.lw.example/7-base.jpg",
+            "mimetype": "image/jpeg",
+            "width": 1400,
+            "height": 933,
+            "size": None,
+        },
+        {"name": None, "href": "7-thumb.jpg", "mimetype": None, "width": 120, "height": None},
+    ],
+    "item_id": None,
+}
+
+
+def test_an_embedded_picture_keeps_headline_caption_and_renditions_in_ninjs_3() -> None:
+    doc = to_ninjs3(item(uri="urn:x:1", associations=[PHOTO_LINK]))
+    assert doc["associations"] == [
+        {
+            "name": "featuremedia",
+            "rel": "featuremedia",
+            "uri": "urn:lw:photo:7",
+            "type": "picture",
+            "headlines": [
+                {"role": "main", "contentType": "text/plain", "value": "Rosslare tide gauge"}
+            ],
+            "descriptions": [
+                {
+                    "role": "caption",
+                    "contentType": "text/plain",
+                    "value": "The broken tide gauge at Rosslare Europort on Monday.",
+                }
+            ],
+            "renditions": [
+                {
+                    "name": "baseImage",
+                    "href": "https://pix.lw.example/7-base.jpg",
+                    "contentType": "image/jpeg",
+                    "width": 1400,
+                    "height": 933,
+                },
+                {"name": "rendition-2", "width": 120},
+            ],
+        }
+    ]
+    validate_ninjs3(doc)
+
+
+def test_an_embedded_picture_in_ninjs_2_is_respelled_and_keeps_no_event_type() -> None:
+    links = [PHOTO_LINK, {"rel": "agenda", "uri": "urn:lw:event:1", "type": "event"}]
+    doc = to_ninjs2(item(uri="urn:x:1", associations=links))
+    photo, event = doc["associations"]
+    assert (photo["type"], photo["renditions"][0]["contenttype"], "rel" in photo) == (
+        "picture",
+        "image/jpeg",
+        False,
+    )
+    assert event == {"name": "agenda", "uri": "urn:lw:event:1"}
+    validate_ninjs2(doc)
+
+
+def test_an_embedded_picture_reads_back_through_the_ninjs_parser() -> None:
+    [link] = read_back(to_ninjs3(item(uri="urn:x:1", associations=[PHOTO_LINK]))).associations
+    assert (link.type, link.headline, link.caption, [r.name for r in link.renditions]) == (
+        "picture",
+        "Rosslare tide gauge",
+        "The broken tide gauge at Rosslare Europort on Monday.",
+        ["baseImage", "rendition-2"],
+    )
+
+
 def test_keywords_and_priority_are_not_written_because_neither_schema_has_them() -> None:
     doc = to_ninjs3(item(uri="urn:x:1", keywords=["port"], priority=2))
     assert {"keywords", "priority"} & set(doc) == set()
@@ -616,7 +698,20 @@ ITEMS = st.fixed_dictionaries(
                 {"name": TEXT, "href": TEXT, "width": st.none() | st.integers(0, 10_000)}
             )
         ),
-        "associations": st.lists(st.fixed_dictionaries({"rel": TEXT, "uri": TEXT})),
+        "associations": st.lists(
+            st.fixed_dictionaries(
+                {
+                    "rel": TEXT,
+                    "uri": TEXT,
+                    "type": st.none() | st.sampled_from(["picture", "event", "podcast"]),
+                    "headline": TEXT,
+                    "caption": TEXT,
+                    "renditions": st.lists(
+                        st.fixed_dictionaries({"name": TEXT, "href": TEXT}), max_size=2
+                    ),
+                }
+            )
+        ),
     }
 )
 

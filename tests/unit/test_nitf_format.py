@@ -11,10 +11,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
+from shared.dateline import find_dateline
 from shared.errors import DatelineError, Invalid, Malformed, TimestampError, UnsupportedMediaType
 from shared.formats import nitf
 from shared.formats.xmlsafe import parse_xml
 from shared.model import Dateline, ParseContext, ParsedItem, Place, Profile, Rendition, Subject
+from shared.repairs import collecting
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples" / "nitf"
 IN_UTC = ParseContext(profile=Profile(timezone="UTC"))
@@ -102,7 +104,7 @@ def test_aap_style_item_maps_every_field() -> None:
             "<p>CCP me/jt</p>",
             body_text=None,
             language="en-AU",
-            dateline=Dateline(located="Katoomba", date=date(2022, 1, 7), text="KATOOMBA, Jan 7"),
+            dateline=Dateline(located="Katoomba", date=date(2022, 1, 7), text="KATOOMBA"),
             firstcreated=at(2022, 1, 7, 2, 21),
             versioncreated=at(2022, 1, 7, 2, 21),
             embargoed=at(2022, 1, 7, 3, 0),
@@ -302,6 +304,126 @@ def test_non_iptc_subject_refnums_keep_their_ipr_as_scheme() -> None:
     ]
 
 
+# --- agency copy as the agencies mean it ---------------------------------------------------
+
+
+def read_warned(xml: str, ctx: ParseContext = IN_UTC) -> tuple[ParsedItem, list[dict[str, object]]]:
+    with collecting() as warnings:
+        item = one(xml, ctx)
+    return item, warnings
+
+
+@pytest.mark.parametrize(
+    ("byline", "expected"),
+    [
+        ("By H. COLE<byttl>Transport Correspondent</byttl>", "By H. COLE Transport Correspondent"),
+        ("<person>Mara Ellison</person><byttl>Reporter</byttl>", "Mara Ellison Reporter"),
+        ("<person>Mara Ellison</person>, <byttl>Reporter</byttl>", "Mara Ellison, Reporter"),
+        ("Jane Doe<br/>Staff Writer", "Jane Doe Staff Writer"),
+        ("By <em>Jo</em>hn Roe (<org>PA</org>)", "By John Roe (PA)"),
+    ],
+)  # fmt: skip
+def test_a_byline_keeps_the_word_breaks_its_markup_implies(byline: str, expected: str) -> None:
+    assert one(story(body_head=f"<byline>{byline}</byline>")).byline == expected
+
+
+def test_dangling_separators_are_trimmed_from_every_credit_with_a_warning() -> None:
+    xml = story(
+        '<doc-id id-string="x" regsrc="AAP -"/><doc.copyright holder="PA Media –"/>',
+        "<distributor>PA–</distributor>",
+    )
+    item, warnings = read_warned(xml)
+
+    assert (item.source, item.copyrightholder) == ("PA", "PA Media")
+    assert warnings == [
+        {
+            "code": "credit_trimmed",
+            "field": "body.head/distributor",
+            "line": 6,
+            "message": "'PA–' read as 'PA': a dangling separator was left out",
+        },
+        {
+            "code": "credit_trimmed",
+            "field": "docdata/doc.copyright@holder",
+            "line": 3,
+            "message": "'PA Media –' read as 'PA Media': a dangling separator was left out",
+        },
+    ]
+
+
+@pytest.mark.parametrize(
+    ("regsrc", "expected"),
+    [("dpa/", "dpa"), ("Reuters |", "Reuters"), ("- AAP", "AAP"), ("AP/Reuters", "AP/Reuters"),
+     ("dpa-AFX", "dpa-AFX"), ("–", None)],
+)  # fmt: skip
+def test_only_separators_at_the_ends_of_a_credit_go(regsrc: str, expected: str | None) -> None:
+    item, warnings = read_warned(story(f'<doc-id id-string="x" regsrc="{regsrc}"/>'))
+    assert item.source == expected
+    assert [w["code"] for w in warnings] == ([] if expected == regsrc else ["credit_trimmed"])
+
+
+def test_the_dateline_text_never_includes_the_story_date() -> None:
+    dateline = (
+        "<dateline><location><city>LONDON</city></location>"
+        '<story.date norm="20260504T093100+0100">Monday May 4</story.date></dateline>'
+    )
+    assert one(story(body_head=dateline)).dateline == Dateline(
+        "London", date(2026, 5, 4), None, "LONDON"
+    )
+
+
+@pytest.mark.parametrize(
+    ("dateline", "expected"),
+    [
+        ("SYDNEY, <story.date>May 4</story.date> (AAP)",
+         Dateline("Sydney", date(2026, 5, 4), "AAP", "SYDNEY (AAP)")),
+        ("BRISBANE <story.date>4 de mayo de 2026</story.date>",
+         Dateline("Brisbane", None, None, "BRISBANE")),
+        ("Port of Spain, <story.date>May 3</story.date>",
+         Dateline("Port of Spain", date(2026, 5, 3), None, "Port of Spain")),
+        ('<story.date norm="20260504">4 May</story.date>', Dateline(date=date(2026, 5, 4))),
+    ],
+)  # fmt: skip
+def test_a_story_date_without_norm_gives_its_day_when_readable(
+    dateline: str, expected: Dateline
+) -> None:
+    ctx = ParseContext(profile=Profile(timezone="UTC"), received_at=at(2026, 5, 4, 10))
+    assert one(story(body_head=f"<dateline>{dateline}</dateline>"), ctx).dateline == expected
+
+
+EFE_LEAD = "<p>Madrid, 4 may (EFE).- El Consejo de Ministros ha aprobado el plan.</p>"
+
+
+@pytest.mark.parametrize(
+    ("body_head", "content", "located"),
+    [
+        ("", "<p>La Feria de Abril abre esta noche.</p>", "Sevilla"),
+        ("", EFE_LEAD, None),  # the lead locates it (normalise reads it)
+        ("<dateline><location><city>CÁDIZ</city></location></dateline>", "<p>Texto.</p>", "Cádiz"),
+        ('<dateline><story.date norm="20260504"/></dateline>', "<p>Texto.</p>", "Sevilla"),
+    ],
+)
+def test_the_event_city_locates_a_story_only_the_dateline_and_lead_leave_unplaced(
+    body_head: str, content: str, located: str | None
+) -> None:
+    xml = story('<evloc city="SEVILLA" state-prov="Andalucía" iso-cc="ES"/>', body_head, content)
+    item = one(xml)
+    assert (item.dateline.located if item.dateline else None) == located
+    assert item.places == [Place("SEVILLA", "ES")]
+
+
+def test_an_efe_lead_with_its_dot_dash_is_a_dateline() -> None:
+    found = find_dateline("Madrid, 4 may (EFE).- El Consejo de Ministros", near=date(2026, 5, 4))
+    assert found == (Dateline("Madrid", date(2026, 5, 4), "EFE", "Madrid, 4 may (EFE)"), 22)
+
+
+def test_a_pre_table_keeps_its_lines_and_indentation() -> None:
+    content = "<p>Results:</p>\n  <pre><b>Arsenal  2</b>\n   <b>Everton  0</b></pre>\n  <p>End.</p>"
+    assert one(story(content=content)).body_html == (
+        "<p>Results:</p>\n<pre><b>Arsenal  2</b>\n   <b>Everton  0</b></pre>\n<p>End.</p>"
+    )
+
+
 # --- refusals ------------------------------------------------------------------------------
 
 
@@ -312,8 +434,6 @@ def test_non_iptc_subject_refnums_keep_their_ipr_as_scheme() -> None:
         (story('<urgency ed-urg="high"/>'), Invalid, 3),
         (story('<urgency ed-urg="12"/>'), Invalid, 3),
         (story('<date.issue norm="20220231T100000Z"/>'), TimestampError, 3),
-        (story('<date.release norm="soon"/>'), TimestampError, 3),
-        (story('<date.expire norm="20221399"/>'), TimestampError, 3),
         (story("<x/>").replace("<docdata>", '<docdata management-status="draft">'), Invalid, 3),
         (
             story(content='<media><media-reference source="a.jpg" width="wide"/></media>'),
@@ -343,13 +463,15 @@ NAMES = st.sampled_from(
         "body", "body.head", "hedline", "hl1", "hl2", "byline", "dateline", "story.date",
         "location", "city", "body.content", "p", "media", "media-reference", "tobject",
         "tobject.subject", "identified-content", "classifier", "evloc", "key-list", "keyword",
-        "ed-msg", "meta", "management-status", "body.end", "tagline", "table", "bq",
+        "ed-msg", "meta", "management-status", "body.end", "tagline", "table", "bq", "byttl",
+        "distributor", "doc.copyright", "pre", "person",
     ]
 )  # fmt: skip
 ATTRS = st.sampled_from(
     [
         "norm", "ed-urg", "id-string", "version", "key", "management-status", "source", "width",
         "height", "tobject.subject.refnum", "info", "name", "content", "value", "iso-cc",
+        "city", "holder", "regsrc",
     ]
 )  # fmt: skip
 TEXTS = st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=20)

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from shared.errors import Invalid, TimestampError
-from shared.formats import text
+from shared.errors import Invalid, Malformed, TimestampError
+from shared.formats import parse_body, text
 from shared.model import Dateline, ParseContext, ParsedItem, Profile, Subject
+from shared.repairs import Warning_, collecting
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples" / "text"
 DEMO = Path(__file__).resolve().parents[2] / "services" / "cli" / "samples"
@@ -166,7 +167,8 @@ def test_a_stamp_just_after_midnight_dates_a_31_december_lead_in_the_old_year() 
 
 
 def test_a_page_without_chrome_or_stamp_dates_its_lead_from_the_arrival() -> None:
-    assert parse(sample("en-no-chrome-june.txt")) == item(
+    june = ParseContext(profile=MINSK_CTX.profile, received_at=datetime(2024, 6, 22, 9, tzinfo=UTC))
+    assert parse(sample("en-no-chrome-june.txt"), june) == item(
         headline="Vitebsk prepares to host international arts festival",
         paragraphs=[
             "VITEBSK, 22 June (BelTA) – Preparations for the international arts festival are "
@@ -401,3 +403,72 @@ def test_an_impossible_stamp_or_lead_date_raises_naming_its_line(
     [error] = caught.value.errors
     assert error["line"] == line and problem in error["message"]
     assert caught.value.detail.startswith(f"line {line}: ")
+
+
+# --- 8-bit copy: read as the agency means it (shared.formats.decode) ------------------------
+
+PAGE = "Café owners face rates rise\n\nLONDON (PA) – Café owners in England face a “rise”.\n"
+GUESSED = "no charset given and the bytes are not UTF-8: read as Windows-1252"
+
+
+def read(
+    raw: bytes, content_type: str = "text/plain", profile: Profile | None = None
+) -> tuple[ParsedItem, list[Warning_]]:
+    ctx = ParseContext(profile=profile or Profile(timezone="Europe/London"), received_at=RECEIVED)
+    with collecting() as warnings:
+        [found] = parse_body(raw, content_type, ctx)
+    return found, warnings
+
+
+def test_utf8_without_a_charset_is_read_as_utf8_without_a_warning() -> None:
+    found, warnings = read(PAGE.encode())
+    assert (found.headline, warnings) == ("Café owners face rates rise", [])
+
+
+def test_windows_1252_without_a_charset_is_guessed_and_warned() -> None:
+    found, warnings = read(PAGE.encode("cp1252"))
+    assert found.body_text == "LONDON (PA) – Café owners in England face a “rise”."
+    assert warnings == [{"code": "charset_guessed", "message": GUESSED}]
+
+
+def test_the_five_bytes_windows_1252_leaves_undefined_are_read_as_latin_1() -> None:
+    found, _ = read(b"Rates rise\n\nLONDON (PA) - Owners\x81 face a \x9d rise.\n")
+    assert found.body_text == "LONDON (PA) - Owners\x81 face a \x9d rise."
+
+
+def test_without_a_charset_the_profile_charset_is_used_without_a_warning() -> None:
+    page = "Снег в Минске\n\nМИНСК, 7 января (БЕЛТА) – В Минске идёт снег.\n"
+    profile = Profile(timezone="Europe/Minsk", charset="windows-1251")
+    found, warnings = read(page.encode("cp1251"), profile=profile)
+    assert (found.headline, warnings) == ("Снег в Минске", [])
+
+
+def test_a_byte_the_profile_charset_leaves_undefined_becomes_a_replacement_warned() -> None:
+    raw = "Снег в Минске\n\nМИНСК, 7 января (БЕЛТА) – Снег".encode("cp1251") + b"\x98.\n"
+    profile = Profile(timezone="Europe/Minsk", charset="windows-1251")
+    found, warnings = read(raw, profile=profile)
+    assert found.body_text == "МИНСК, 7 января (БЕЛТА) – Снег\ufffd."
+    message = f"byte {len(raw) - 3} is not cp1251 (the profile's charset): replaced with U+FFFD"
+    assert warnings == [{"code": "charset_replaced", "message": message}]
+
+
+@pytest.mark.parametrize("declared", ["iso-8859-1", "windows-1251", "us-ascii"])
+def test_utf8_bytes_under_an_explicit_single_byte_charset_are_read_as_utf8_warned(
+    declared: str,
+) -> None:
+    found, warnings = read(PAGE.encode(), f"text/plain; charset={declared}")
+    assert found.headline == "Café owners face rates rise"
+    assert [w["code"] for w in warnings] == ["charset_mislabelled"]
+
+
+def test_bytes_fitting_neither_the_explicit_charset_nor_utf8_are_a_400_naming_the_offset() -> None:
+    raw = PAGE.encode("cp1252")
+    with pytest.raises(Malformed) as caught:
+        read(raw, "text/plain; charset=utf-8")
+    assert caught.value.errors == [{"field": "", "message": "invalid utf-8 at byte offset 3"}]
+
+
+def test_pure_ascii_under_any_label_is_not_warned() -> None:
+    found, warnings = read(b"Rates rise\n\nLONDON (PA) - Owners face a rise.\n",
+                           "text/plain; charset=iso-8859-1")  # fmt: skip
+    assert (found.headline, warnings) == ("Rates rise", [])

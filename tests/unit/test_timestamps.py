@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+import json
 from datetime import UTC, date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -11,7 +12,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shared.errors import Invalid, TimestampError
-from shared.timestamps import nearest_year, parse_day_month, parse_stamp, parse_timestamp
+from shared.model import NormalisedItem, Profile
+from shared.prepare import prepare
+from shared.repairs import collecting
+from shared.timestamps import (
+    AHEAD,
+    local_date,
+    optional_timestamp,
+    parse_day_month,
+    parse_stamp,
+    parse_timestamp,
+    recent_date,
+)
 
 MINSK = ZoneInfo("Europe/Minsk")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -30,6 +42,10 @@ def utc(*fields: int) -> datetime:
         ("2022-01-07T10:21:00Z", utc(2022, 1, 7, 10, 21)),
         ("2022-01-07t10:21:00.25z", datetime(2022, 1, 7, 10, 21, 0, 250000, tzinfo=UTC)),
         ("20220107T132100+0300", utc(2022, 1, 7, 10, 21)),
+        # ISO 8601 basic-form offsets (no colon), as ANSA sends them
+        ("2022-01-07T13:21:00+0300", utc(2022, 1, 7, 10, 21)),
+        ("2022-01-07T13:21+0300", utc(2022, 1, 7, 10, 21)),
+        ("2022-01-07T11:21:00+0100", utc(2022, 1, 7, 10, 21)),
         ("2022-01-07T13+03:00", utc(2022, 1, 7, 10, 0)),
         ("2022-01-07 13:21", utc(2022, 1, 7, 10, 21)),
         ("2022-01-07", utc(2022, 1, 6, 21, 0)),
@@ -55,9 +71,11 @@ def utc(*fields: int) -> datetime:
         ("7 январь 2022", utc(2022, 1, 6, 21, 0)),
         ("07.01.2022 13:21", utc(2022, 1, 7, 10, 21)),
         ("7 janvier 2022 13:21", utc(2022, 1, 7, 10, 21)),
-        # no year: the one nearest to `near`
+        # no year: the latest one at most three days after `near`
         ("7 January, 13:21", utc(2022, 1, 7, 10, 21)),
         ("31 December, 23:50", utc(2021, 12, 31, 20, 50)),
+        ("10 January, 09:00", utc(2022, 1, 10, 6, 0)),
+        ("11 January, 09:00", utc(2021, 1, 11, 6, 0)),
     ],
 )
 def test_known_formats_are_read_as_utc_instants(text: str, expected: datetime) -> None:
@@ -66,7 +84,7 @@ def test_known_formats_are_read_as_utc_instants(text: str, expected: datetime) -
     assert result.tzinfo is UTC
 
 
-def test_dateparser_reads_what_the_cheap_parsers_cannot_with_the_nearest_year() -> None:
+def test_dateparser_reads_what_the_cheap_parsers_cannot_with_the_recent_year() -> None:
     assert parse_timestamp("the 7th of January 2022 at 1.21pm", tz=MINSK) == utc(2022, 1, 7, 10, 21)
     assert parse_timestamp("the 31st of December at 1.21pm", tz=MINSK, near=NEAR) == utc(
         2021, 12, 31, 10, 21
@@ -140,17 +158,22 @@ def test_an_impossible_stamp_line_raises_rather_than_being_skipped() -> None:
     [
         (7, 1, date(2022, 1, 7), date(2022, 1, 7)),
         (31, 12, date(2022, 1, 1), date(2021, 12, 31)),
-        (1, 1, date(2021, 12, 31), date(2022, 1, 1)),
-        (30, 6, date(2022, 1, 1), date(2022, 6, 30)),
-        (1, 1, date(2024, 7, 2), date(2024, 1, 1)),  # 183 days either way: the earlier wins
-        (29, 2, date(2023, 12, 1), date(2024, 2, 29)),
+        (1, 1, date(2021, 12, 31), date(2022, 1, 1)),  # a day ahead (time zones)
+        (30, 6, date(2022, 1, 1), date(2021, 6, 30)),  # never half a year ahead
+        (1, 1, date(2024, 7, 2), date(2024, 1, 1)),
+        (3, 5, date(2026, 12, 2), date(2026, 5, 3)),  # "GENEVA, 3 May (dpa)" read in December
+        (5, 12, date(2026, 12, 2), date(2026, 12, 5)),  # three days ahead: an embargoed preview
+        (6, 12, date(2026, 12, 2), date(2025, 12, 6)),  # four days ahead: last year's
+        (29, 2, date(2024, 12, 1), date(2024, 2, 29)),
         (29, 2, date(2021, 1, 1), date(2020, 2, 29)),
+        (3, 1, date(9999, 12, 31), date(9999, 1, 3)),  # no year 10000 is tried
+        (1, 1, date(1, 1, 1), date(1, 1, 1)),  # nor year 0
     ],
 )
-def test_nearest_year_picks_the_closest_of_three_years(
+def test_recent_date_is_the_latest_at_most_three_days_ahead(
     day: int, month: int, near: date, expected: date
 ) -> None:
-    assert nearest_year(day, month, near) == expected
+    assert recent_date(day, month, near) == expected
 
 
 @pytest.mark.parametrize(
@@ -160,13 +183,15 @@ def test_nearest_year_picks_the_closest_of_three_years(
         (0, 1, date(2022, 1, 7)),
         (7, 13, date(2022, 1, 7)),
         (29, 2, date(2022, 6, 1)),
+        (29, 2, date(2023, 12, 1)),  # 2024's is ahead, 2020's too far back
+        (31, 12, date(1, 1, 1)),  # year 0 does not exist
     ],
 )
-def test_nearest_year_rejects_dates_that_cannot_exist_nearby(
+def test_recent_date_rejects_dates_that_cannot_exist_nearby(
     day: int, month: int, near: date
 ) -> None:
     with pytest.raises(TimestampError, match="impossible date"):
-        nearest_year(day, month, near)
+        recent_date(day, month, near)
 
 
 @pytest.mark.parametrize(
@@ -174,7 +199,8 @@ def test_nearest_year_rejects_dates_that_cannot_exist_nearby(
     [
         ("7 January", date(2022, 1, 7), date(2022, 1, 7)),
         ("7 января", date(2022, 1, 7), date(2022, 1, 7)),
-        ("Jan. 7", date(2021, 12, 30), date(2022, 1, 7)),
+        ("Jan. 7", date(2022, 1, 5), date(2022, 1, 7)),
+        ("Jan. 7", date(2021, 12, 30), date(2021, 1, 7)),
         ("January 7", date(2022, 1, 7), date(2022, 1, 7)),
         ("31 December", date(2022, 1, 1), date(2021, 12, 31)),
         ("1 января", date(2021, 12, 31), date(2022, 1, 1)),
@@ -240,13 +266,14 @@ def test_any_naive_minsk_time_written_as_a_belta_stamp_is_read_in_minsk(value: d
 
 
 @given(st.dates(min_value=date(2, 1, 1), max_value=date(9998, 12, 31)), st.dates())
-def test_nearest_year_keeps_day_and_month_within_half_a_year(near: date, sample: date) -> None:
+def test_recent_date_is_within_the_year_before_near_plus_three_days(
+    near: date, sample: date
+) -> None:
     if (sample.month, sample.day) == (2, 29):
         sample = sample.replace(day=28)
-    result = nearest_year(sample.day, sample.month, near)
+    result = recent_date(sample.day, sample.month, near)
     assert (result.month, result.day) == (sample.month, sample.day)
-    assert abs((result - near).days) <= 183
-    assert abs(result.year - near.year) <= 1
+    assert timedelta(0) <= near + AHEAD - result < timedelta(days=366)
 
 
 @settings(max_examples=60, deadline=None)
@@ -257,6 +284,57 @@ def test_arbitrary_text_either_parses_to_utc_or_raises_timestamp_error(text: str
     except TimestampError:
         return
     assert result.tzinfo is UTC
+
+
+def test_an_unreadable_optional_date_is_dropped_with_a_warning_naming_it() -> None:
+    def placeholder() -> datetime:
+        return parse_timestamp("YYYYMMDDTHHMMSS+0000", tz=MINSK)
+
+    with collecting() as warnings:
+        assert optional_timestamp(placeholder, field="docdata/date.release") is None
+    assert warnings == [
+        {
+            "code": "date_dropped",
+            "field": "docdata/date.release",
+            "message": "cannot use timestamp 'YYYYMMDDTHHMMSS+0000': no known date format matches;"
+            " the optional date was left out",
+        }
+    ]
+
+
+def test_an_optional_date_keeps_the_pointer_and_line_its_reader_names() -> None:
+    def pointed() -> datetime:
+        raise TimestampError("bad", errors=[{"field": "/embargoedUntil", "message": "bad"}])
+
+    def lined() -> datetime:
+        raise TimestampError("bad", errors=[{"line": 7, "message": "bad"}])
+
+    with collecting() as warnings:
+        optional_timestamp(pointed, field="/embargoed")
+        optional_timestamp(lined, field="itemMeta/embargoed")
+    assert [(w.get("field"), w.get("line")) for w in warnings] == [
+        ("/embargoedUntil", None),
+        ("itemMeta/embargoed", 7),
+    ]
+
+
+def test_a_readable_optional_date_is_returned_without_a_warning() -> None:
+    with collecting() as warnings:
+        stamp = optional_timestamp(
+            lambda: parse_timestamp("2026-05-04T12:30:00+0200", tz=MINSK), field="/embargoed"
+        )
+    assert stamp == utc(2026, 5, 4, 10, 30)
+    assert warnings == []
+
+
+def test_an_instant_beyond_year_9999_in_local_time_is_a_timestamp_error() -> None:
+    assert local_date(utc(9999, 12, 31, 20, 30), ZoneInfo("Europe/Moscow")) == date(9999, 12, 31)
+    with pytest.raises(TimestampError, match="outside the representable range"):
+        local_date(utc(9999, 12, 31, 23, 30), ZoneInfo("Europe/Moscow"))
+    with pytest.raises(TimestampError, match="outside the representable range"):
+        local_date(utc(1, 1, 1, 0, 30), NEW_YORK)
+    with pytest.raises(TimestampError, match="outside the representable range"):
+        parse_timestamp("9999-12-31T23:30:00", tz=NEW_YORK)  # 10000-01-01 in UTC
 
 
 def test_a_dateparser_fallback_that_hangs_is_abandoned(monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -270,3 +348,98 @@ def test_a_dateparser_fallback_that_hangs_is_abandoned(monkeypatch) -> None:  # 
     monkeypatch.setattr(dateparser, "parse", lambda *a, **k: time.sleep(2))
     with pytest.raises(TimestampError, match=r"not readable within 0\.2 s"):
         timestamps.parse_timestamp("le septième jour de 2022", tz=ZoneInfo("UTC"))
+
+
+# ---- optional dates in each format reader, through prepare -------------------------------------
+
+RECEIVED = datetime(2026, 5, 4, 10, 45, tzinfo=UTC)
+G2 = (
+    '<newsItem xmlns="http://iptc.org/std/nar/2006-10-01/" guid="urn:g2:1" version="1"'
+    ' standard="NewsML-G2" standardversion="2.25">\n'
+    '<itemMeta><itemClass qcode="ninat:text"/>\n'
+    "<versionCreated>{created}</versionCreated>\n"
+    "<embargoed>{embargo}</embargoed>\n"
+    "</itemMeta><contentMeta><headline>Porto di Genova in crescita</headline></contentMeta>\n"
+    "</newsItem>"
+)
+NITF = (
+    "<nitf><head><docdata>\n"
+    '<doc-id id-string="n1"/>\n'
+    '<date.issue norm="{created}"/>\n'
+    '<date.release norm="{embargo}"/>\n'
+    '<date.expire norm="{{{{expiry}}}}"/>\n'
+    "</docdata></head><body><body.head><hedline><hl1>Ferries</hl1></hedline></body.head>"
+    "</body></nitf>"
+)
+NEWSML1 = (
+    "<NewsML><NewsEnvelope><DateAndTime>20260504T102200Z</DateAndTime></NewsEnvelope>\n"
+    "<NewsItem><Identification><NewsIdentifier><ProviderId>afp.example</ProviderId>"
+    "<DateId>20260504</DateId><NewsItemId>X1</NewsItemId><RevisionId>1</RevisionId>"
+    "<PublicIdentifier>urn:newsml:afp.example:20260504:X1:1</PublicIdentifier>"
+    "</NewsIdentifier></Identification>\n"
+    '<NewsManagement><NewsItemType FormalName="News"/>\n'
+    "<FirstCreated>{created}</FirstCreated>\n"
+    '<Status FormalName="Embargoed"/>\n'
+    '<StatusWillChange><FutureStatus FormalName="Usable"/>\n'
+    "<DateAndTime>{embargo}</DateAndTime></StatusWillChange>\n"
+    "</NewsManagement><NewsComponent><NewsLines><HeadLine>Grève</HeadLine></NewsLines>"
+    "</NewsComponent></NewsItem></NewsML>"
+)
+
+
+def _prepared(template: str, content_type: str, created: str, embargo: str) -> NormalisedItem:
+    raw = template.format(created=created, embargo=embargo).encode()
+    profile = Profile(timezone="Europe/Rome")
+    [item] = prepare(raw, content_type, namespace="p", profile=profile, received_at=RECEIVED)
+    return item
+
+
+@pytest.mark.parametrize(
+    ("template", "content_type", "created", "dropped"),
+    [
+        (G2, "application/xml", "2026-05-04T12:30:00+0200", [("itemMeta/embargoed", 4)]),
+        (G2, "application/xml", "20260504T123000+0200", [("itemMeta/embargoed", 4)]),
+        (
+            NITF,
+            "application/xml",
+            "20260504T123000+0200",
+            [("docdata/date.release", 4), ("docdata/date.expire", 5)],
+        ),
+        (NEWSML1, "application/xml", "20260504T123000+0200", [("StatusWillChange/DateAndTime", 7)]),
+    ],
+    ids=["newsml-g2", "newsml-g2-basic", "nitf", "newsml1"],
+)
+def test_an_unfilled_embargo_template_is_dropped_and_the_story_kept(
+    template: str, content_type: str, created: str, dropped: list[tuple[str, int]]
+) -> None:
+    item = _prepared(template, content_type, created, "YYYYMMDDTHHMMSS+0000")
+    assert item.versioncreated == utc(2026, 5, 4, 10, 30)
+    assert item.embargoed is None
+    assert [(w["code"], w["field"], w["line"]) for w in item.warnings] == [
+        ("date_dropped", field, line) for field, line in dropped
+    ]
+    assert all("the optional date was left out" in w["message"] for w in item.warnings)
+
+
+def test_an_unfilled_ninjs_embargo_is_dropped_naming_its_pointer() -> None:
+    doc = {
+        "uri": "urn:x:1",
+        "headline": "Ny bru",
+        "versioncreated": "2026-05-04T11:30:00+0200",
+        "embargoedUntil": "{{embargo}}",
+    }
+    profile = Profile(timezone="Europe/Oslo")
+    raw = json.dumps(doc).encode()
+    [item] = prepare(raw, "application/json", namespace="p", profile=profile, received_at=RECEIVED)
+    assert item.versioncreated == utc(2026, 5, 4, 9, 30)
+    assert item.embargoed is None
+    assert [(w["code"], w["field"]) for w in item.warnings] == [("date_dropped", "/embargoedUntil")]
+
+
+def test_a_readable_embargo_is_kept_and_a_creation_placeholder_stays_a_422() -> None:
+    item = _prepared(G2, "application/xml", "2026-05-04T12:30:00+0200", "2026-05-04T14:00:00+0200")
+    assert item.embargoed == utc(2026, 5, 4, 12, 0)
+    assert item.warnings == []
+    with pytest.raises(TimestampError) as caught:
+        _prepared(NITF, "application/xml", "YYYYMMDDTHHMMSS+0000", "20260504T140000+0200")
+    assert caught.value.errors[0]["line"] == 3

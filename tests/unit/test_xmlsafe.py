@@ -2,8 +2,9 @@
 
 Checked through ``parse_xml`` and through the registry (``parse_body``), so the guarantees hold
 for what a client actually sends: no entity expanded, no DTD or XInclude loaded, nothing read
-from the file system, the prolog encoding honoured to the byte, and every refusal an
-``InputError`` naming the line (or byte offset) rather than an exception escaping.
+from the file system, the encoding read as the bytes prove it (a label they contradict is
+overruled and warned ``charset_mislabelled``), and every refusal an ``InputError`` naming the
+line (or byte offset) rather than an exception escaping.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from shared.errors import InputError, Invalid, Malformed, UnsupportedMediaType
 from shared.formats import parse_body
 from shared.formats.xmlsafe import MAX_DEPTH, parse_xml
 from shared.model import ParseContext, ParsedItem
+from shared.repairs import collecting
 
 CTX = ParseContext()
 PASSWD = Path("/etc/passwd")
@@ -219,23 +221,63 @@ def test_the_declared_or_marked_encoding_is_decoded_exactly(raw: bytes) -> None:
     assert post(raw) == [EXPECTED]
 
 
+def mislabelled(label: str, name: str, reading: str) -> dict[str, object]:
+    """The warning for a label the bytes overruled (line 1 when the label is the prolog)."""
+    where = {"line": 1} if label == "the XML" else {}
+    message = f"{label} declares {name!r} but the bytes are {reading}: read as {reading}"
+    return {"code": "charset_mislabelled", **where, "message": message}
+
+
+def read_warned(
+    raw: bytes, content_type: str = "application/xml"
+) -> tuple[list[ParsedItem], list[dict[str, object]]]:
+    with collecting() as warnings:
+        items = post(raw, content_type)
+    return items, warnings
+
+
+@pytest.mark.parametrize(
+    ("raw", "warning"),
+    [
+        (nitf(declared("UTF-16")).encode("utf-8"), mislabelled("the XML", "UTF-16", "UTF-8")),
+        (nitf(declared("UTF-32")).encode("utf-8"), mislabelled("the XML", "UTF-32", "UTF-8")),
+        (
+            bom_utf16("le", declared("windows-1251")),
+            mislabelled("the XML", "windows-1251", "UTF-16-LE"),
+        ),
+        (bom_utf16("be", declared("UTF-8")), mislabelled("the XML", "UTF-8", "UTF-16-BE")),
+        (
+            codecs.BOM_UTF8 + nitf(declared("windows-1251")).encode(),
+            mislabelled("the XML", "windows-1251", "UTF-8"),
+        ),
+        (
+            nitf(declared("UTF-8")).encode("utf-16-le"),
+            mislabelled("the XML", "UTF-8", "UTF-16-LE"),
+        ),
+    ],
+    ids=[
+        "utf-16-declared-over-utf-8", "utf-32-declared-over-utf-8", "bom-utf-16-le-says-1251",
+        "bom-utf-16-be-says-utf-8", "bom-utf-8-says-1251", "bomless-utf-16-says-utf-8",
+    ],
+)  # fmt: skip
+def test_a_declaration_the_bytes_prove_wrong_is_overruled_and_warned(
+    raw: bytes, warning: dict[str, object]
+) -> None:
+    assert read_warned(raw) == ([EXPECTED], [warning])
+
+
 @pytest.mark.parametrize(
     ("raw", "says"),
     [
-        (nitf(declared("UTF-16")).encode("utf-8"), "no UTF-16 byte order"),
-        (nitf(declared("UTF-32")).encode("utf-8"), "no UTF-32 byte order"),
-        (bom_utf16("le", declared("windows-1251")), "BOM UTF-16 LE, declares windows-1251"),
-        (bom_utf16("be", declared("UTF-8")), "BOM UTF-16 BE, declares UTF-8"),
-        (codecs.BOM_UTF8 + nitf(declared("windows-1251")).encode(), "BOM UTF-8, windows-1251"),
-        (nitf(declared("UTF-8")).encode("utf-16-le"), "UTF-16 bytes declaring UTF-8"),
-        (nitf(declared("x-klingon")).encode("utf-8"), "unknown encoding"),
+        (nitf(declared("UTF-16")).encode("cp1251"), "no UTF-16 byte order"),
+        (nitf(declared("x-klingon")).encode("utf-8"), "encoding we do not read"),
     ],
+    ids=["utf-16-declared-over-1251-bytes", "unknown-encoding"],
 )
-def test_a_declaration_contradicting_the_bytes_is_a_400_naming_line_1(
-    raw: bytes, says: str
-) -> None:
+def test_a_declaration_nothing_readable_fits_is_a_400_naming_line_1(raw: bytes, says: str) -> None:
     error = refused(raw, Malformed)
-    assert (error.status, [e["line"] for e in error.errors]) == (400, [1]), says
+    assert (error.status, [e["line"] for e in error.errors]) == (400, [1])
+    assert says in error.detail
 
 
 def test_utf8_declared_over_windows_1251_bytes_is_a_400_naming_the_line_and_byte_offset() -> None:
@@ -326,14 +368,62 @@ def test_the_content_type_charset_decides_when_there_is_no_prolog() -> None:
     assert item.headline == "Снег в Минске"
 
 
-def test_a_content_type_charset_contradicting_the_prolog_is_a_400() -> None:
+def test_a_content_type_charset_and_a_prolog_both_fitting_but_reading_differently_is_a_400() -> (
+    None
+):
     raw = _nitf_body("Снег", '<?xml version="1.0" encoding="koi8-r"?>').encode("koi8-r")
     with pytest.raises(Malformed, match="Content-Type says"):
         parse_body(raw, "application/xml; charset=windows-1251", ParseContext())
 
 
-@pytest.mark.parametrize("declared", ["ISO-8859-1", "windows-1251", "KOI8-R"])
-def test_utf8_bytes_under_a_single_byte_declaration_are_refused_not_guessed(declared: str) -> None:
+@pytest.mark.parametrize("declared", ["ISO-8859-1", "windows-1251", "KOI8-R", "windows-1252"])
+def test_utf8_bytes_under_a_single_byte_prolog_are_read_as_utf8_and_warned(declared: str) -> None:
     raw = _nitf_body("Müller и Привет", f'<?xml version="1.0" encoding="{declared}"?>')
-    with pytest.raises(Malformed, match="its bytes are UTF-8"):
-        parse_xml(raw.encode("utf-8"))
+    with collecting() as warnings:
+        root = parse_xml(raw.encode("utf-8"))
+    assert root.findtext("head/title") == "Müller и Привет"
+    assert warnings == [mislabelled("the XML", declared, "UTF-8")]
+
+
+def test_pure_ascii_under_a_single_byte_prolog_fits_both_and_is_not_warned() -> None:
+    raw = _nitf_body("Snow in Minsk", '<?xml version="1.0" encoding="ISO-8859-1"?>')
+    with collecting() as warnings:
+        root = parse_xml(raw.replace("Текст новости о погоде", "Weather").encode("ascii"))
+    assert (root.findtext("head/title"), warnings) == ("Snow in Minsk", [])
+
+
+@pytest.mark.parametrize(
+    ("content_type", "prolog", "encoding", "warning"),
+    [
+        (
+            "application/xml; charset=iso-8859-1", "utf-8", "utf-8",
+            mislabelled("the Content-Type", "iso-8859-1", "UTF-8"),
+        ),
+        (
+            "text/xml; charset=utf-8", "ISO-8859-1", "utf-8",
+            mislabelled("the XML", "ISO-8859-1", "UTF-8"),
+        ),
+        (
+            "application/xml; charset=utf-8", "windows-1251", "cp1251",
+            mislabelled("the Content-Type", "utf-8", "CP1251"),
+        ),
+        ("text/xml; charset=windows-1251", "windows-1251", "cp1251", None),
+    ],
+    ids=["header-latin-1-over-utf-8", "prolog-latin-1-over-utf-8", "header-utf-8-over-1251",
+         "agreeing"],
+)  # fmt: skip
+def test_a_content_type_charset_and_a_prolog_disagreeing_give_way_to_what_the_bytes_fit(
+    content_type: str, prolog: str, encoding: str, warning: dict[str, object] | None
+) -> None:
+    raw = _nitf_body("Снег в Минске", f'<?xml version="1.0" encoding="{prolog}"?>')
+    [item], warnings = read_warned(raw.encode(encoding), content_type)
+    assert (item.headline, warnings) == ("Снег в Минске", [warning] if warning else [])
+
+
+def test_undefined_windows_1252_bytes_are_read_as_latin_1_not_refused() -> None:
+    raw = (
+        b'<?xml version="1.0" encoding="windows-1252"?><nitf><body><body.head><hedline>'
+        b"<hl1>Caf\xe9 \x93Zum L\xf6wen\x94 \x81</hl1></hedline></body.head></body></nitf>"
+    )
+    [item], warnings = read_warned(raw)
+    assert (item.headline, warnings) == ("Café “Zum Löwen” \x81", [])

@@ -1,9 +1,24 @@
-"""The Celery configuration and the one way to send work: task names, ids only."""
+"""The Celery configuration and the one way to send work: task names, ids only.
+
+Recovery does not wait for a backlog to drain. Every message sent is recorded in a Redis sorted
+set (``NUDGES``: submission id → when it was sent) and forgotten when a worker takes it. The
+sweeper can then tell a queued submission whose message is lost from one whose message still
+waits: no record at all (Redis was flushed, or the send failed), or a record older than the
+message now at the head of the queue (the queue is first in, first out, so that message was
+taken and never processed: a killed worker's prefetch). Lost ones, and expired leases, are sent
+again on the sweep queue, which workers read beside the item queue (kombu serves their queues
+in turn), so a recovered submission waits for at most a few messages, not for the backlog.
+"""
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 from celery import Celery
 
@@ -18,6 +33,8 @@ PRUNE = "dateline.prune"
 QUEUE = "dateline"
 SWEEP_QUEUE = "dateline-sweep"  # its own queue: a backlog of items never delays recovery
 WORKER_QUEUES = f"{SWEEP_QUEUE},{QUEUE}"
+NUDGES = "dateline:nudges"
+NUDGES_KEPT_SECONDS = 7 * 24 * 3600  # records older than this are pruned by the sweeper
 VISIBILITY_TIMEOUT = 3600
 # A sender that found Redis away does not try again for this long: the sweeper sends instead.
 BROKER_BACKOFF_SECONDS = 2.0
@@ -68,7 +85,14 @@ def make_celery(settings: Settings, redis_url: str, *, sender: bool = False) -> 
 _broker_down_until = 0.0
 
 
-def enqueue(app: Celery, submission_id: str) -> bool:
+@contextmanager
+def redis_of(app: Celery) -> Iterator[Any]:
+    """The broker's own Redis client (the connection comes from Celery's pool)."""
+    with app.connection_for_write() as conn:
+        yield conn.default_channel.client
+
+
+def enqueue(app: Celery, submission_id: str, *, queue: str = QUEUE) -> bool:
     """Best effort: the submission row is the truth and the sweeper re-sends lost nudges.
 
     After a failure, sends are skipped for ``BROKER_BACKOFF_SECONDS``: a Redis that is down
@@ -77,7 +101,9 @@ def enqueue(app: Celery, submission_id: str) -> bool:
     if time.monotonic() < _broker_down_until:
         return False
     try:
-        app.send_task(PROCESS_SUBMISSION, args=[submission_id], queue=QUEUE, retry=False)
+        app.send_task(PROCESS_SUBMISSION, args=[submission_id], queue=queue, retry=False)
+        with redis_of(app) as client:
+            client.zadd(NUDGES, {submission_id: time.time()})
     except Exception:  # any broker failure: the sweeper covers it
         _broker_down_until = time.monotonic() + BROKER_BACKOFF_SECONDS
         logger.warning(
@@ -85,3 +111,41 @@ def enqueue(app: Celery, submission_id: str) -> bool:
         )
         return False
     return True
+
+
+def taken(app: Celery, submission_id: str) -> None:
+    """A worker took the submission's message: forget its record (best effort)."""
+    try:
+        with redis_of(app) as client:
+            client.zrem(NUDGES, submission_id)
+    except Exception:  # a stale record costs at most one needless re-send
+        logger.debug("could not forget a nudge", extra={"submission_id": submission_id})
+
+
+def _message_id(raw: bytes | None) -> str | None:
+    """The submission id a raw kombu message on the item queue carries, if it can be read."""
+    if raw is None:
+        return None
+    try:
+        message = json.loads(raw)
+        body = message["body"]
+        if message.get("properties", {}).get("body_encoding") == "base64":
+            body = base64.b64decode(body)
+        args = json.loads(body)[0]
+        return str(args[0]) if args else None
+    except (ValueError, KeyError, IndexError, TypeError):
+        return None
+
+
+def lost(app: Celery, waiting: list[str]) -> set[str]:
+    """Of these queued submissions, the ones whose message is no longer in the broker."""
+    with redis_of(app) as client:
+        sent = client.zmscore(NUDGES, waiting)
+        head = _message_id(client.lindex(QUEUE, -1))  # the next message to be taken
+        head_sent = client.zscore(NUDGES, head) if head is not None else None
+        client.zremrangebyscore(NUDGES, "-inf", time.time() - NUDGES_KEPT_SECONDS)
+    gone = set()
+    for submission_id, at in zip(waiting, sent, strict=True):
+        if at is None or head is None or (head_sent is not None and at < head_sent):
+            gone.add(submission_id)
+    return gone

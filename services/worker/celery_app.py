@@ -13,8 +13,9 @@ from typing import Any
 from celery.signals import worker_process_init
 from sqlalchemy import Engine
 
+from services import queue
 from services.logs import configure_logging
-from services.queue import PROCESS_SUBMISSION, PRUNE, QUEUE, SWEEP, make_celery
+from services.queue import PROCESS_SUBMISSION, PRUNE, SWEEP, SWEEP_QUEUE, make_celery
 from services.runtime import resolve
 from services.worker import pipeline, webhooks
 from shared.db import clusters, submissions, subscriptions
@@ -52,6 +53,7 @@ def _fresh_pool(**_: Any) -> None:
 
 @app.task(name=PROCESS_SUBMISSION, bind=True, max_retries=settings.max_attempts)
 def process_submission(self: Any, submission_id: str) -> str:
+    queue.taken(app, submission_id)
     try:
         return pipeline.process_submission(engine(), settings, submission_id)
     except TransientError as exc:
@@ -63,22 +65,18 @@ def process_submission(self: Any, submission_id: str) -> str:
         raise self.retry(exc=exc, countdown=countdown) from exc
 
 
-def _backlog() -> int:
-    """Messages waiting in the item queue (queued submissions may still be among them)."""
-    with app.connection_for_read() as conn:
-        return int(conn.default_channel.client.llen(QUEUE))
-
-
 @app.task(name=SWEEP)
 def sweep() -> int:
-    """Re-send submissions whose nudge was lost and reclaim expired leases."""
-    backlog = _backlog()
+    """Re-send submissions whose message was lost and reclaim expired leases, on the sweep
+    queue, so recovery never waits behind a backlog (services/queue.py)."""
     with engine().begin() as conn:
         due = submissions.due(
-            conn, requeue_after=settings.requeue_after, include_queued=backlog == 0
+            conn,
+            requeue_after=settings.requeue_after,
+            lost=lambda waiting: queue.lost(app, waiting),
         )
     for submission_id in due:
-        process_submission.apply_async((submission_id,), queue=QUEUE)
+        queue.enqueue(app, submission_id, queue=SWEEP_QUEUE)
     if due:
         logger.info("sweeper re-sent submissions", extra={"count": len(due)})
     return len(due)

@@ -12,6 +12,7 @@ longer finish, fail or release the submission.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -241,10 +242,15 @@ def release(conn: Connection, claim_: Claim, error: dict[str, Any]) -> None:
 
 
 def due(
-    conn: Connection, *, requeue_after: float, include_queued: bool = True, limit: int = 500
+    conn: Connection,
+    *,
+    requeue_after: float,
+    lost: Callable[[list[str]], set[str]] = set,
+    limit: int = 500,
 ) -> list[str]:
-    """Submissions to send again: expired leases (a dead worker) and, unless the queue has a
-    backlog that may still hold their messages, queued ones not picked up in time.
+    """Submissions to send again: expired leases (a dead worker), and queued ones not picked up
+    within ``requeue_after`` seconds whose message ``lost`` says is gone (the broker knows;
+    a backlog may still hold the others' messages; by default every one is taken as gone).
 
     Each is marked sent now and not sent again for ``requeue_after`` seconds, so sweeps never
     multiply messages, and two sweepers never send the same id in one period.
@@ -256,20 +262,21 @@ def due(
     )
     waiting = submissions.c.status == SubmissionStatus.QUEUED
     candidates = (
-        select(submissions.c.id)
-        .where(
-            submissions.c.enqueued_at < stale, or_(expired, waiting) if include_queued else expired
-        )
+        select(submissions.c.id, submissions.c.status)
+        .where(submissions.c.enqueued_at < stale, or_(expired, waiting))
         .order_by(submissions.c.enqueued_at)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    ids = conn.execute(candidates).scalars().all()
+    rows = conn.execute(candidates).all()
+    queued = [r.id for r in rows if r.status == SubmissionStatus.QUEUED]
+    gone = lost(queued) if queued else set()
+    ids = [r.id for r in rows if r.status != SubmissionStatus.QUEUED or r.id in gone]
     if ids:
         conn.execute(
             update(submissions).where(submissions.c.id.in_(ids)).values(enqueued_at=func.now())
         )
-    return list(ids)
+    return ids
 
 
 def requeue(conn: Connection, submission_id: str) -> bool:

@@ -94,6 +94,7 @@ def test_page_becomes_a_normalised_item_with_every_field(
         "cluster": entry["item_id"],
         "versions": 1,
         "submission_id": accepted["submission_id"],
+        "warnings": [],
     }
 
 

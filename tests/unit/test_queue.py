@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import SimpleNamespace
 
 import pytest
 
@@ -17,6 +20,7 @@ class Broker:
     def __init__(self) -> None:
         self.down = True
         self.sent: list[list[str]] = []
+        self.nudged: dict[str, float] = {}
         self.tries = 0
 
     def send_task(self, name: str, *, args: list[str], queue: str, retry: bool) -> None:
@@ -25,6 +29,12 @@ class Broker:
         if self.down:
             raise ConnectionError("redis is away")
         self.sent.append(args)
+
+    @contextmanager
+    def connection_for_write(self) -> Iterator[SimpleNamespace]:
+        """What ``enqueue`` records each sent message in (``queue.NUDGES``)."""
+        client = SimpleNamespace(zadd=lambda key, scores: self.nudged.update(scores))
+        yield SimpleNamespace(default_channel=SimpleNamespace(client=client))
 
 
 def test_a_failed_send_skips_the_broker_until_the_backoff_ends(
@@ -41,6 +51,7 @@ def test_a_failed_send_skips_the_broker_until_the_backoff_ends(
     clock[0] += queue.BROKER_BACKOFF_SECONDS
     assert queue.enqueue(broker, "s3") is True  # type: ignore[arg-type]
     assert broker.sent == [["s3"]]
+    assert list(broker.nudged) == ["s3"]
 
 
 def test_senders_try_redis_once_with_short_timeouts() -> None:

@@ -82,13 +82,16 @@ def _accept(request: Request, partner: credentials.Partner, raw: bytes) -> JSONR
     settings: Settings = request.app.state.settings
     engine: Engine = request.app.state.engine
     content_type = request.headers.get("content-type")
+    # One arrival time for the check here and the worker's run (which reads it back), so both
+    # read the same items with the same repairs.
+    received_at = datetime.now(UTC)
     # Strict validation at the edge: what is accepted can be processed.
     prepared = prepare(
         raw,
         content_type,
         namespace=partner.slug,
         profile=partner.profile,
-        received_at=datetime.now(UTC),
+        received_at=received_at,
         max_items=settings.max_batch_items,
     )
     warnings = warnings_of(prepared)
@@ -101,6 +104,7 @@ def _accept(request: Request, partner: credentials.Partner, raw: bytes) -> JSONR
             idempotency_key=request.headers.get("idempotency-key"),
             request_id=getattr(request.state, "request_id", None),
             warnings=warnings,
+            received_at=received_at,
         )
     if accepted.created:
         metrics.record_accepted(partner.slug)

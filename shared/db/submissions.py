@@ -55,6 +55,7 @@ def accept(
     idempotency_key: str | None,
     request_id: str | None,
     warnings: list[dict[str, Any]] | None = None,
+    received_at: datetime | None = None,
 ) -> Accepted:
     """Store the raw bytes, or find the submission they already are (same bytes or same key)."""
     if idempotency_key is not None and not 0 < len(idempotency_key) <= MAX_IDEMPOTENCY_KEY:
@@ -80,6 +81,7 @@ def accept(
             idempotency_key=idempotency_key,
             request_id=request_id,
             warnings=warnings or [],
+            **({"received_at": received_at} if received_at is not None else {}),
         )
         .on_conflict_do_nothing()
         .returning(submissions.c.id)

@@ -57,6 +57,9 @@ SETTINGS = {
     "DATELINE_LOG_LEVEL": "WARNING",
 }
 PENDING = text("SELECT count(*) FROM submissions WHERE status IN ('queued', 'processing')")
+PENDING = text("SELECT count(*) FROM submissions WHERE status IN ('queued', 'processing')")
+PLAN = {15.0: "redis-kill", 30.0: "postgres-stop", 60.0: "redis-flush", 80.0: "redis-kill"}
+LAST_FAULT = max(PLAN) + 20
 BODY = (
     "The regional council approved a plan on {day} to build {n} new cycle lanes across the "
     "city centre, officials said. Work on the first lanes begins in spring and the whole "
@@ -152,7 +155,7 @@ def postgres_processes(data_dir: Path) -> list[psutil.Process]:
 
 def inject(run: Run, up: int, data_dir: Path, stop: threading.Event) -> None:
     """Kill a worker process every 3–7 s; at set times kill Redis, flush it, stop PostgreSQL."""
-    plan = {15.0: "redis-kill", 30.0: "postgres-stop", 60.0: "redis-flush", 80.0: "redis-kill"}
+    plan = dict(PLAN)
     kill_next = 5.0
     main_turn = False
     redis_url = EmbeddedRedis(data_dir).running_url()
@@ -223,6 +226,9 @@ def main() -> int:
     parser.add_argument("--items", type=int, default=10_000)
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--port", type=int, default=18123)
+    parser.add_argument(
+        "--drain", type=float, default=1800, help="seconds to wait for the work after the faults"
+    )
     args = parser.parse_args()
     random.seed(7)
     data_dir = Path(tempfile.mkdtemp(prefix="dateline-chaos-"))
@@ -243,10 +249,10 @@ def main() -> int:
         )["token"]
         database_url = EmbeddedPostgres(data_dir, keep_running=True).start()
         url = f"http://127.0.0.1:{args.port}"
-        stop = threading.Event()
         run = Run()
+        stop, calm = threading.Event(), threading.Event()
         helpers = [
-            threading.Thread(target=inject, args=(run, up.pid, data_dir, stop), daemon=True),
+            threading.Thread(target=inject, args=(run, up.pid, data_dir, calm), daemon=True),
             threading.Thread(target=watch, args=(run, database_url, stop), daemon=True),
         ]
         for helper in helpers:
@@ -254,20 +260,21 @@ def main() -> int:
         push_all(run, url, key, args.items, args.threads)
         pushed_at = run.now()
         print(f"{pushed_at:7.1f} s  all {args.items} items accepted", flush=True)
+        while run.now() < LAST_FAULT + 10:  # the whole fault plan runs, however fast the push
+            time.sleep(1)
+        calm.set()  # faults end; now everything accepted must get done
+        helpers[0].join(60)
+        calm_at = run.now()
+        print(f"{calm_at:7.1f} s  faults stopped; waiting for the work to drain", flush=True)
         engine = make_engine(database_url)
-        while True:  # faults go on until the work is done, or ten minutes pass
+        while True:
             with engine.connect() as conn:
-                pending = conn.execute(
-                    text(
-                        "SELECT count(*) FROM submissions WHERE status IN ('queued', 'processing')"
-                    )
-                ).scalar_one()
-            if not pending or run.now() - pushed_at > 600:
+                pending = conn.execute(PENDING).scalar_one()
+            if not pending or run.now() - calm_at > args.drain:
                 break
             time.sleep(1)
         stop.set()
-        for helper in helpers:
-            helper.join(30)
+        helpers[1].join(30)
         finished = run.now()
         with engine.connect() as conn:
             by_status = dict(
@@ -288,7 +295,7 @@ def main() -> int:
                 for sid in list(run.accepted.values())[:: max(1, len(run.accepted) // 500)]
             )
         uris = {uri: (items, versions) for uri, items, versions in per_uri}
-        missing = [u for u in run.accepted if u not in uris]
+        missing = [u for u in run.accepted if u not in uris]  # not stored (yet)
         doubled = [u for u, (i, v) in uris.items() if (i, v) != (1, 1)]
         kills = Counter(what.split(" ")[1] for _, what in run.faults if what.startswith("worker"))
         print()
@@ -300,9 +307,12 @@ def main() -> int:
         ))  # fmt: skip
         print(f"submissions         {by_status}")
         print(f"sampled via API     {dict(answered)}")
-        print(f"lost                {len(missing)}")
+        print(f"lost (not stored)   {len(missing)}")
         print(f"duplicated          {len(doubled)}")
-        print(f"time                pushed in {pushed_at:.0f} s, all done at {finished:.0f} s")
+        print(
+            f"time                pushed in {pushed_at:.0f} s, faults until {calm_at:.0f} s, "
+            f"all done at {finished:.0f} s"
+        )
         print("stalls after faults (s until the next submission was done):")
         for what, stall in stalls(run):
             print(f"  {stall:6.1f}  {what}")

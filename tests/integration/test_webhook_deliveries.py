@@ -62,11 +62,17 @@ def _deliveries(db: Engine) -> list[dict[str, Any]]:
         rows = conn.execute(
             text(
                 "SELECT id, subscription_id, item_id, event, status, attempts, last_error, "
-                "round(extract(epoch FROM next_attempt_at - now())) AS due_in, "
+                "extract(epoch FROM next_attempt_at - now())::float8 AS due_in, "
                 "sent_at IS NOT NULL AS sent FROM deliveries ORDER BY id"
             )
         )
         return [dict(r._mapping) for r in rows]
+
+
+def scheduled(delivery: dict[str, Any], seconds: float) -> bool:
+    """Whether the delivery is due ``seconds`` after it was last handled: ``due_in`` is read
+    later, by as much as a busy machine takes, so it may have shrunk a little since."""
+    return seconds - 10 < delivery["due_in"] <= seconds
 
 
 def _subscription(db: Engine, sub_id: str) -> dict[str, Any]:
@@ -163,10 +169,9 @@ def test_a_failing_receiver_gets_retries_on_the_schedule(db: Engine, wire: Any) 
         [second] = _deliveries(db)
         assert len(receiver.received) == 2
 
-    assert (first["status"], first["attempts"], first["last_error"], first["due_in"]) == (
-        "pending", 1, "HTTP 500", 5,
-    )  # fmt: skip
-    assert (second["status"], second["attempts"], second["due_in"]) == ("pending", 2, 300)
+    assert (first["status"], first["attempts"], first["last_error"]) == ("pending", 1, "HTTP 500")
+    assert scheduled(first, 5)
+    assert (second["status"], second["attempts"]) == ("pending", 2) and scheduled(second, 300)
     assert _subscription(db, sub["id"])["failing_since"] is not None
     assert receiver.received[0].headers["webhook-id"] == receiver.received[1].headers["webhook-id"]
 
@@ -263,7 +268,7 @@ def test_a_receiver_that_is_down_is_a_network_error_retried(db: Engine, wire: An
     wire("alpha")
     webhooks.run(db, allow_private=True)
     [delivery] = _deliveries(db)
-    assert (delivery["status"], delivery["attempts"], delivery["due_in"]) == ("pending", 1, 5)
+    assert (delivery["status"], delivery["attempts"]) == ("pending", 1) and scheduled(delivery, 5)
     assert delivery["last_error"].startswith("ConnectError")
 
 
@@ -357,7 +362,7 @@ def test_a_target_the_sender_cannot_parse_fails_alone_and_the_batch_is_recorded(
         "bad": ("pending", 1, "unreadable URL (InvalidURL)"),
         good["id"]: ("sent", 1, None),
     }
-    assert found["bad"]["due_in"] == 5  # retried on the schedule, not looping every lease
+    assert scheduled(found["bad"], 5)  # retried on the schedule, not looping every lease
 
 
 def test_an_outcome_that_cannot_be_recorded_does_not_keep_the_others_from_being_recorded(
@@ -405,13 +410,14 @@ def test_an_embargoed_story_is_not_due_before_its_embargo_but_its_kill_is_due_at
     embargo = soon.strftime("%Y-%m-%dT%H:%M:%SZ")
     wire("alpha", version="1", embargoed=embargo)
     [created] = _deliveries(db)
-    assert (created["status"], 7100 < created["due_in"] <= 7200) == ("pending", True)
+    assert created["status"] == "pending" and 7100 < created["due_in"] <= 7200
     with db.begin() as conn:
         assert subscriptions.due_deliveries(conn, limit=10, lease=60) == []
     wire("alpha", version="2", embargoed=embargo, pubstatus="canceled")
-    assert [(d["event"], d["status"], d["due_in"]) for d in _deliveries(db)] == [
-        ("item.created", "superseded", created["due_in"]), ("item.killed", "pending", 0),
-    ]  # fmt: skip
+    superseded, kill = _deliveries(db)
+    assert (superseded["event"], superseded["status"]) == ("item.created", "superseded")
+    assert 7000 < superseded["due_in"] <= created["due_in"]  # still the embargo (read later)
+    assert (kill["event"], kill["status"]) == ("item.killed", "pending") and scheduled(kill, 0)
 
 
 def test_finished_deliveries_older_than_a_week_are_pruned_pending_ones_never(

@@ -57,7 +57,7 @@ def feed(
 
 
 def entry(item: dict[str, Any]) -> etree._Element:
-    """One ``atom:entry`` for a contract item (DESIGN §4)."""
+    """One ``atom:entry`` for a contract item (docs/api.md, Items; Feeds)."""
     node = etree.Element(_a("entry"))
     if item.get("language"):
         node.set(XML_LANG, _clean(item["language"]))

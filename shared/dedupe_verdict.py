@@ -1,7 +1,8 @@
-"""The near-duplicate verdict (DESIGN §6) as a pure function of the new item's facts and its
-verified candidates. The caller finds the candidates (items sharing a band key), computes
-``similarity`` from the stored signatures and whether the fingerprints are equal, and leaves out
-killed items and the new item's own uri; ``decide`` only chooses.
+"""The near-duplicate verdict (docs/api.md, Verdicts and versions; docs/dedupe.md) as a pure
+function of the new item's facts and its verified candidates. The caller finds the candidates
+(items sharing a band key), computes ``similarity`` from the stored signatures and whether the
+fingerprints are equal, and leaves out killed items and the new item's own uri; ``decide`` only
+chooses.
 
 Thresholds are on the estimated Jaccard similarity of word 3-shingles (``shared.dedupe``); an
 equal fingerprint counts as 1.0. Why these values: see ``Thresholds``.
@@ -29,7 +30,7 @@ class Thresholds:
 
     ``near_duplicate`` = 0.45 sits in that gap, nearer the positives because a wrong link only
     hides a stored, linked item while a missed one shows editors the same story twice; above it
-    a score needs ~5 standard errors of noise to come from a template story. 0.7 (the brief's
+    a score needs ~5 standard errors of noise to come from a template story. 0.7 (a common
     first guess) would miss most trims, new ledes and edits of short items. Below ~0.5 the LSH
     bands (b=32, r=4: P(candidate | J) = 0.74 at 0.45, 0.87 at 0.5, 0.99 at 0.6) rather than this
     threshold limit recall.
@@ -99,7 +100,7 @@ def _best(candidates: Iterable[Candidate]) -> Candidate | None:
 def decide(
     item: NewItem, candidates: Iterable[Candidate], thresholds: Thresholds = Thresholds()
 ) -> Decision:
-    """The verdict for ``item`` given its verified candidates (DESIGN §6).
+    """The verdict for ``item`` given its verified candidates (docs/api.md, Verdicts and versions).
 
     1. An id-less item (``uri_derived``) whose best candidate *of the same partner* scores
        ≥ ``same_story_update`` takes over that candidate's uri: NEW_VERSION, same cluster.

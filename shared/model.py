@@ -1,7 +1,8 @@
 """Plain data that flows through the pipeline: no I/O here.
 
 ``ParsedItem`` is what a format parser reads out of the bytes; ``normalise`` turns it into a
-``NormalisedItem`` whose fields are the item contract of DESIGN §4 less the server-side ones.
+``NormalisedItem``, whose fields are the item contract (docs/api.md, Items) less the
+server-side ones.
 Every datetime in these objects is an aware UTC instant.
 """
 
@@ -81,7 +82,7 @@ class Association:
 
 @dataclass(frozen=True, slots=True)
 class Profile:
-    """A partner's parsing profile (DESIGN §3): agency quirks as data, not code."""
+    """A partner's parsing profile (docs/api.md, Partner profiles): agency quirks as data."""
 
     timezone: str = "UTC"
     languages: tuple[str, ...] = ()
@@ -207,7 +208,7 @@ class ParsedItem:
 
 @dataclass(slots=True)
 class NormalisedItem:
-    """The item contract of DESIGN §4 without server-side fields (id, partner, received_at…)."""
+    """The item contract (docs/api.md, Items) less the server-side fields (id, received_at…)."""
 
     format: str
     uri: str

@@ -1,4 +1,6 @@
-"""Partner profiles (DESIGN §3): agency quirks as data. ``load_profile`` is the one way in."""
+"""Partner profiles (docs/api.md, Partner profiles): agency quirks as data.
+
+``load_profile`` is the one way in."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""JSON shapes of the item contract (DESIGN §4): the stored document and the API item."""
+"""JSON shapes of the item contract (docs/api.md, Items): the stored document and the API item."""
 
 from __future__ import annotations
 

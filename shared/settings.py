@@ -7,6 +7,7 @@ When ``DATELINE_DATABASE_URL`` / ``DATELINE_REDIS_URL`` are unset, the embedded 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 from pydantic import Field, field_validator, model_validator
@@ -20,7 +21,8 @@ def default_data_dir() -> Path:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="DATELINE_", extra="ignore")
+    # An empty variable is an unset one (compose passes every setting as `${VAR:-}`).
+    model_config = SettingsConfigDict(env_prefix="DATELINE_", extra="ignore", env_ignore_empty=True)
 
     data_dir: Path = Field(default_factory=default_data_dir)
     database_url: str | None = None
@@ -40,6 +42,7 @@ class Settings(BaseSettings):
     requeue_after: float = 30.0
     max_attempts: int = 5
     retry_backoff_max: float = 300.0
+    # Unset: five sixths of the lease (50 s of the default 60 s), so a lease alone can be changed.
     task_time_limit: float = 50.0
     # `dateline up` pings its workers this often; three pings unanswered restart a worker.
     worker_ping_seconds: float = Field(default=10.0, gt=0)
@@ -72,6 +75,17 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _task_limit_follows_the_lease(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("task_time_limit") in (None, ""):
+            try:
+                lease = float(data.get("lease_seconds", 60.0))
+            except (TypeError, ValueError):
+                return data  # the field's own validation reports the lease
+            data = {**data, "task_time_limit": lease * 5 / 6}
+        return data
 
     @model_validator(mode="after")
     def _lease_outlives_a_task(self) -> Settings:

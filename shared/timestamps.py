@@ -1,4 +1,4 @@
-"""Reading timestamps from wire copy (DESIGN §4).
+"""Reading timestamps from wire copy (docs/api.md, Items: ``firstcreated``, ``versioncreated``).
 
 Guarantees: every function returns an aware UTC ``datetime`` (or a ``date``) or raises
 ``TimestampError`` with a message naming the text and the impossible part; nothing guesses, and

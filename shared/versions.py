@@ -1,5 +1,5 @@
-"""Version order (DESIGN §6): numeric versions compare as numbers; otherwise, and on ties, the
-later ``versioncreated``, then the later arrival."""
+"""Version order (docs/api.md, Verdicts and versions): numeric versions compare as numbers;
+otherwise, and on ties, the later ``versioncreated``, then the later arrival."""
 
 from __future__ import annotations
 

@@ -28,7 +28,13 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     from services.cli import admin, demo, parse, signing, stack, subscriptions
 
-    parser = _Parser(prog="dateline", description="Dateline wire ingestion.")
+    parser = _Parser(
+        prog="dateline",
+        description="Dateline wire ingestion.",
+        epilog="Start with `dateline up` (everything on this machine), then `dateline demo`. "
+        "`dateline COMMAND --help` tells more. Exit status: 0 success, 2 bad input or usage, "
+        "1 otherwise.",
+    )
     parser.add_argument(
         "--data-dir",
         type=Path,

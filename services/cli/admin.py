@@ -1,4 +1,7 @@
-"""Ops commands: migrate, partners, tokens, replay, dead letters."""
+"""Ops commands: migrate, partners, tokens, replay, dead letters.
+
+The database layer is imported inside each handler: building the parser stays cheap.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
-from services.cli.context import database, transaction
-from shared.db import credentials, submissions
-from shared.db.tables import partners
-from shared.db.tables import submissions as submissions_table
-from shared.errors import Invalid
-from shared.model import SubmissionStatus, rfc3339
+ROLES = ("editor", "admin")  # shared.db.credentials.ROLES (a unit test keeps them equal)
 
 
 def register(sub: Any) -> None:
@@ -57,7 +53,7 @@ def register(sub: Any) -> None:
     tsub = tokens.add_subparsers(dest="action", required=True)
     tadd = tsub.add_parser("add", help="create a token and print it once")
     tadd.add_argument("name")
-    tadd.add_argument("--role", required=True, choices=credentials.ROLES)
+    tadd.add_argument("--role", required=True, choices=ROLES)
     tadd.add_argument("--json", action="store_true")
     tadd.set_defaults(handler=cmd_token_add)
     tsub.add_parser("list", help="list token ids (never the secrets)").set_defaults(
@@ -84,12 +80,17 @@ def _print(data: Any) -> None:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
+    from services.cli.context import database
+
     with database():
         print("database is at the newest revision")
     return 0
 
 
 def cmd_partner_add(args: argparse.Namespace) -> int:
+    from services.cli.context import transaction
+    from shared.db import credentials
+
     with transaction() as conn:
         partner, key = credentials.create_partner(
             conn, slug=args.slug, timezone=args.timezone, languages=tuple(args.language)
@@ -103,6 +104,9 @@ def cmd_partner_add(args: argparse.Namespace) -> int:
 
 
 def cmd_partner_list(args: argparse.Namespace) -> int:
+    from services.cli.context import transaction
+    from shared.db import credentials
+
     with transaction() as conn:
         rows = credentials.list_partners(conn)
     if args.json:
@@ -115,6 +119,9 @@ def cmd_partner_list(args: argparse.Namespace) -> int:
 
 
 def cmd_partner_disable(args: argparse.Namespace) -> int:
+    from services.cli.context import transaction
+    from shared.db import credentials
+
     with transaction() as conn:
         credentials.set_disabled(conn, args.slug, args.disabled)
     print(f"partner {args.slug} {'disabled' if args.disabled else 'enabled'}")
@@ -122,6 +129,9 @@ def cmd_partner_disable(args: argparse.Namespace) -> int:
 
 
 def cmd_partner_rotate(args: argparse.Namespace) -> int:
+    from services.cli.context import transaction
+    from shared.db import credentials
+
     with transaction() as conn:
         key = credentials.rotate_key(conn, args.slug)
     print(json.dumps({"slug": args.slug, "key": key}) if args.json else f"new key: {key}")
@@ -129,6 +139,10 @@ def cmd_partner_rotate(args: argparse.Namespace) -> int:
 
 
 def cmd_partner_profile(args: argparse.Namespace) -> int:
+    from services.cli.context import transaction
+    from shared.db import credentials
+    from shared.errors import Invalid
+
     try:
         data = json.loads(args.file.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -140,12 +154,18 @@ def cmd_partner_profile(args: argparse.Namespace) -> int:
 
 
 def cmd_partner_keys(args: argparse.Namespace) -> int:
+    from services.cli.context import transaction
+    from shared.db import credentials
+
     with transaction() as conn:
         _print(credentials.list_credentials(conn, partner_slug=args.slug))
     return 0
 
 
 def cmd_partner_revoke(args: argparse.Namespace) -> int:
+    from services.cli.context import transaction
+    from shared.db import credentials
+
     with transaction() as conn:
         credentials.revoke(conn, args.key_id, partner_slug=args.slug)
     print(f"key {args.key_id} of {args.slug} revoked")
@@ -153,12 +173,18 @@ def cmd_partner_revoke(args: argparse.Namespace) -> int:
 
 
 def cmd_token_list(args: argparse.Namespace) -> int:
+    from services.cli.context import transaction
+    from shared.db import credentials
+
     with transaction() as conn:
         _print(credentials.list_credentials(conn))
     return 0
 
 
 def cmd_token_revoke(args: argparse.Namespace) -> int:
+    from services.cli.context import transaction
+    from shared.db import credentials
+
     with transaction() as conn:
         credentials.revoke(conn, args.key_id)
     print(f"token {args.key_id} revoked")
@@ -166,6 +192,9 @@ def cmd_token_revoke(args: argparse.Namespace) -> int:
 
 
 def cmd_token_add(args: argparse.Namespace) -> int:
+    from services.cli.context import transaction
+    from shared.db import credentials
+
     with transaction() as conn:
         token = credentials.create_token(conn, name=args.name, role=args.role)
     if args.json:
@@ -176,7 +205,9 @@ def cmd_token_add(args: argparse.Namespace) -> int:
 
 
 def _requeue(ids: list[str]) -> int:
+    from services.cli.context import database
     from services.queue import enqueue, make_celery
+    from shared.db import submissions
 
     with database(need_redis=True) as (runtime, engine):
         with engine.begin() as conn:
@@ -192,7 +223,14 @@ def _requeue(ids: list[str]) -> int:
     return 0 if len(done) == len(ids) else 1
 
 
-def _with_status(status: SubmissionStatus) -> list[dict[str, Any]]:
+def _with_status(status: str) -> list[dict[str, Any]]:
+    from sqlalchemy import select
+
+    from services.cli.context import transaction
+    from shared.db.tables import partners
+    from shared.db.tables import submissions as submissions_table
+    from shared.model import SubmissionStatus, rfc3339
+
     with transaction() as conn:
         rows = conn.execute(
             select(
@@ -203,7 +241,7 @@ def _with_status(status: SubmissionStatus) -> list[dict[str, Any]]:
                 submissions_table.c.error,
             )
             .join(partners, partners.c.id == submissions_table.c.partner_id)
-            .where(submissions_table.c.status == status)
+            .where(submissions_table.c.status == SubmissionStatus(status))
             .order_by(submissions_table.c.received_at)
         ).all()
     return [
@@ -219,11 +257,7 @@ def _with_status(status: SubmissionStatus) -> list[dict[str, Any]]:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
-    ids = (
-        [r["id"] for r in _with_status(SubmissionStatus.FAILED)]
-        if args.failed
-        else [args.submission]
-    )
+    ids = [r["id"] for r in _with_status("failed")] if args.failed else [args.submission]
     if not ids:
         print("nothing to replay")
         return 0
@@ -231,12 +265,12 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def cmd_dead_list(args: argparse.Namespace) -> int:
-    _print(_with_status(SubmissionStatus.DEAD))
+    _print(_with_status("dead"))
     return 0
 
 
 def cmd_dead_retry(args: argparse.Namespace) -> int:
-    ids = [r["id"] for r in _with_status(SubmissionStatus.DEAD)]
+    ids = [r["id"] for r in _with_status("dead")]
     if not ids:
         print("no dead submissions")
         return 0

@@ -6,13 +6,12 @@ import argparse
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shared.errors import Invalid
-from shared.model import Profile
-from shared.prepare import prepare
-from shared.profiles import load_profile
-from shared.serialise import contract_item, item_doc
+
+if TYPE_CHECKING:
+    from shared.model import Profile
 
 BY_SUFFIX = {
     ".json": "application/json",
@@ -44,6 +43,8 @@ def guess_content_type(path: Path, raw: bytes) -> str:
 
 
 def _profile(args: argparse.Namespace) -> Profile:
+    from shared.profiles import load_profile
+
     data: dict[str, Any] = {}
     if args.partner:
         from services.cli.context import transaction
@@ -65,6 +66,9 @@ def _profile(args: argparse.Namespace) -> Profile:
 
 
 def cmd_parse(args: argparse.Namespace) -> int:
+    from shared.prepare import prepare
+    from shared.serialise import contract_item, item_doc
+
     try:
         raw = args.file.read_bytes()
     except OSError as exc:

@@ -10,9 +10,6 @@ import argparse
 import json
 from typing import Any
 
-from services.cli.context import transaction
-from shared.db import signing
-
 
 def register(sub: Any) -> None:
     parser = sub.add_parser("signing", help="partners' body-signature secrets")
@@ -37,6 +34,9 @@ def register(sub: Any) -> None:
 
 
 def cmd_set_secret(args: argparse.Namespace) -> int:
+    from services.cli.context import transaction
+    from shared.db import signing
+
     with transaction() as conn:
         secret = signing.set_secret(conn, args.slug, require=args.require)
         state = signing.show(conn, args.slug)
@@ -50,6 +50,9 @@ def cmd_set_secret(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
+    from services.cli.context import transaction
+    from shared.db import signing
+
     with transaction() as conn:
         state = signing.show(conn, args.slug)
     if args.json:

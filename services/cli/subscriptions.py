@@ -6,11 +6,9 @@ import argparse
 import json
 from typing import Any
 
-from services.cli.context import transaction
-from shared.db import subscriptions
-from shared.model import rfc3339
-from shared.settings import Settings
-from shared.webhooks import allow_private
+# shared.db.subscriptions.FILTERS, named here so that building the parser imports no database
+# code (a unit test keeps the two equal).
+FILTERS = ("partner", "language", "subject", "pubstatus")
 
 
 def register(sub: Any) -> None:
@@ -18,7 +16,7 @@ def register(sub: Any) -> None:
     ssub = p.add_subparsers(dest="action", required=True)
     add = ssub.add_parser("add", help="subscribe a URL and print its signing secret once")
     add.add_argument("url")
-    for name in subscriptions.FILTERS:
+    for name in FILTERS:
         add.add_argument(f"--{name}", help=f"deliver only items with this {name}")
     add.add_argument("--json", action="store_true")
     add.set_defaults(handler=cmd_add)
@@ -31,7 +29,12 @@ def register(sub: Any) -> None:
 
 
 def cmd_add(args: argparse.Namespace) -> int:
-    filters = {n: getattr(args, n) for n in subscriptions.FILTERS if getattr(args, n)}
+    from services.cli.context import transaction
+    from shared.db import subscriptions
+    from shared.settings import Settings
+    from shared.webhooks import allow_private
+
+    filters = {n: getattr(args, n) for n in FILTERS if getattr(args, n)}
     with transaction() as conn:
         created = subscriptions.create(
             conn, url=args.url, filters=filters, allow_private=allow_private(Settings())
@@ -45,6 +48,10 @@ def cmd_add(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
+    from services.cli.context import transaction
+    from shared.db import subscriptions
+    from shared.model import rfc3339
+
     with transaction() as conn:
         rows = subscriptions.list_all(conn)
     if args.json:
@@ -62,6 +69,9 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_remove(args: argparse.Namespace) -> int:
+    from services.cli.context import transaction
+    from shared.db import subscriptions
+
     with transaction() as conn:
         subscriptions.delete_one(conn, args.id)
     print(f"subscription {args.id} removed")

@@ -9,6 +9,7 @@ from typing import Any
 
 from celery import Celery
 from fastapi import FastAPI, Request, Response
+from fastapi.responses import RedirectResponse
 from sqlalchemy import Engine, text
 
 from services import metrics
@@ -64,6 +65,10 @@ def create_app(settings: Settings, engine: Engine, celery: Celery) -> FastAPI:
         response = await call_next(request)
         response.headers["X-Request-ID"] = request.state.request_id
         return response
+
+    @app.get("/", include_in_schema=False)
+    def root() -> RedirectResponse:
+        return RedirectResponse("/desk", status_code=307)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""Per-partner rate limit on pushes: a token bucket in Redis (DESIGN §7).
+"""Per-partner rate limit on pushes: a token bucket in Redis (docs/api.md, Rate limit).
 
 A partner's bucket holds at most ``DATELINE_RATE_LIMIT_BURST`` tokens and refills continuously at
 ``DATELINE_RATE_LIMIT_PER_MINUTE`` a minute; each push takes one. One Lua script reads, refills,

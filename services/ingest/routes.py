@@ -145,7 +145,8 @@ def get_submission(
 
 @router.get("/v1/items")
 def list_items(request: Request, _: EditorPrincipal, query: ItemFilters) -> dict[str, Any]:
-    """Items newest first with the filters of DESIGN §5; ``next`` is the following page."""
+    """Items newest first with the filters of docs/api.md (Reading items); ``next`` is the
+    following page."""
     engine: Engine = request.app.state.engine
     with engine.connect() as conn:
         page, nxt = items.search(conn, query)

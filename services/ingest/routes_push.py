@@ -1,4 +1,5 @@
-"""``POST /v1/push/{partner}``: Superdesk HTTP Push compatibility (DESIGN §5).
+"""``POST /v1/push/{partner}``: Superdesk HTTP Push compatibility (docs/api.md, Superdesk
+HTTP Push).
 
 A Superdesk destination has only a URL and a secret token, so this route authenticates by
 ``x-superdesk-signature`` alone (HMAC-SHA1 of the body with the partner's signing secret, set with

@@ -1,4 +1,5 @@
-"""Body signatures on pushes (DESIGN §5, §7), checked over the body bytes before any parsing.
+"""Body signatures on pushes (docs/api.md, Signed pushes), checked over the body bytes before
+any parsing.
 
 Two schemes, both keyed by the partner's signing secret (``shared/db/signing.py``):
 

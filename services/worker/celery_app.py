@@ -14,7 +14,7 @@ from celery.signals import worker_process_init
 from sqlalchemy import Engine
 
 from services import queue
-from services.logs import configure_logging
+from services.logs import configure_logging, quiet_periodic_tasks
 from services.queue import PROCESS_SUBMISSION, PRUNE, SWEEP, SWEEP_QUEUE, make_celery
 from services.runtime import resolve
 from services.worker import pipeline, webhooks
@@ -44,6 +44,8 @@ def engine() -> Engine:
 
 
 deliver = webhooks.register(app, engine, settings)
+# Celery's per-run lines for the scheduled tasks are DEBUG; the tasks log what they find.
+quiet_periodic_tasks(entry["task"] for entry in app.conf.beat_schedule.values())
 
 
 @worker_process_init.connect
@@ -97,4 +99,6 @@ def prune() -> int:
             total += gone
             if gone == 0:
                 break
+    if total:
+        logger.info("pruned expired buckets and deliveries", extra={"count": total})
     return total

@@ -74,7 +74,10 @@ def register(app: Celery, engine_factory: Callable[[], Engine], settings: Any) -
         ):
             if not mine:
                 return 0  # another run is delivering
-            return run(engine_factory(), allow_private=allow_private(settings))
+            sent = run(engine_factory(), allow_private=allow_private(settings))
+        if sent:
+            logger.info("webhook deliveries sent", extra={"count": sent})
+        return sent
 
     return deliver
 

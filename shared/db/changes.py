@@ -29,7 +29,7 @@ BATCH = 500
 @dataclass(frozen=True, slots=True)
 class Change:
     version_id: int
-    item: dict[str, Any]  # the contract item (DESIGN §4)
+    item: dict[str, Any]  # the contract item (docs/api.md, Items)
 
 
 MAX_TRACKED = 10_000  # missing ids followed at once

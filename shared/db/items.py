@@ -56,8 +56,8 @@ def store_batch(
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
     window_hours: float = 72.0,
 ) -> list[Stored]:
-    """Record a submission's items and say what each was (DESIGN §6 verdicts), in one
-    transaction, in four steps that keep concurrent batches free of deadlocks:
+    """Record a submission's items and say what each was (docs/api.md, Verdicts and versions),
+    in one transaction, in four steps that keep concurrent batches free of deadlocks:
 
     1. an id-less item that nearly matches an item of the same partner takes over that uri
        (an edited resend of a page);

@@ -1,4 +1,4 @@
-"""Per-partner signing secrets for body signatures (DESIGN §5, §7).
+"""Per-partner signing secrets for body signatures (docs/api.md, Signed pushes).
 
 A secret is ``whsec_`` + base64 of 32 random bytes (the Standard Webhooks shape). It is stored as
 is, because verifying an HMAC needs the key itself; it is returned once by ``set_secret`` and

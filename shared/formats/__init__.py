@@ -155,8 +155,9 @@ _NEWS_ROOTS = {b"nitf", b"rss", b"feed", b"NewsML", b"newsMessage", b"newsItem",
 
 
 def _contradicts(raw: bytes, media: MediaType, family: str) -> None:
-    """415 for a body of another kind than its content type says (DESIGN §5): markup or JSON
-    sent as plain text, a news XML document sent as an HTML page, prose sent as e-mail."""
+    """415 for a body of another kind than its content type says (docs/api.md, Pushing items):
+    markup or JSON sent as plain text, a news XML document sent as an HTML page, prose sent as
+    e-mail."""
     body = raw.lstrip(b"\xef\xbb\xbf\xff\xfe\x00 \t\r\n")
     head = body[:1].decode("latin-1")
     looks = None

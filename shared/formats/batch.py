@@ -1,6 +1,6 @@
-"""All-or-nothing batches (DESIGN §3): every member is read; if any fails, one error names each
-failing member's ``index`` and nothing is accepted. A repair made while reading a member is
-recorded with that member's ``index`` (shared.repairs)."""
+"""All-or-nothing batches (docs/api.md, Batches): every member is read; if any fails, one error
+names each failing member's ``index`` and nothing is accepted. A repair made while reading a
+member is recorded with that member's ``index`` (shared.repairs)."""
 
 from __future__ import annotations
 

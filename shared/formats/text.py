@@ -1,4 +1,5 @@
-"""Plain-text wire copy: a story page scraped or pasted as text (DESIGN §3, §4).
+"""Plain-text wire copy: a story page scraped or pasted as text (docs/api.md, Partner profiles
+and Items; docs/formats.md, HTML pages and plain text).
 
 The shape it reads, with nothing configured but the partner's time zone::
 

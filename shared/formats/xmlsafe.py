@@ -1,4 +1,4 @@
-"""Safe, exact XML reading for partner documents (DESIGN §7).
+"""Safe, exact XML reading for partner documents (docs/api.md, Limits; docs/formats.md).
 
 Guarantees: no entity is expanded, no DTD is loaded, nothing is fetched, XInclude is never run;
 a plain ``<!DOCTYPE nitf SYSTEM "…">`` is accepted, an internal subset declaring entities is a

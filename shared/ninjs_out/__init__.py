@@ -1,4 +1,5 @@
-"""Items as IPTC ninjs (DESIGN §4): ``?format=ninjs`` is 3.x, ``?format=ninjs2`` is 2.x.
+"""Items as IPTC ninjs (docs/api.md, Reading items): ``?format=ninjs`` is 3.x, ``ninjs2`` is
+2.x.
 
 ``to_ninjs3``/``to_ninjs2`` turn the contract item (as ``GET /v1/items/{id}`` returns it) into a
 ninjs object; ``validate_ninjs3``/``validate_ninjs2`` check one against IPTC's own schemas, vendored

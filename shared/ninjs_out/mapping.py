@@ -1,4 +1,4 @@
-"""The contract item (DESIGN §4) as ninjs objects: pure data, no I/O.
+"""The contract item (docs/api.md, Items) as ninjs objects: pure data, no I/O.
 
 ``ninjs3`` builds the 3.x object; ``ninjs2`` respells it for 2.x (lower-case keys, ``embargoed``,
 no ``rel`` on associations, no event/planning types). Absent values (null, "", empty lists) are left

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -224,7 +225,17 @@ def test_up_runs_everything_and_demo_shows_the_samples(tmp_path: Path) -> None:
         assert up.stdout is not None
         line = up.stdout.readline()
         assert f"Dateline is up at http://127.0.0.1:{port}" in line, line
+        steps = "".join(up.stdout.readline() for _ in range(10))
+        assert f"http://127.0.0.1:{port}/desk" in steps, steps
+        assert f"dateline --data-dir {data_dir.resolve()} partners add SLUG --timezone TZ" in steps
+        assert "tokens add NAME --role editor" in steps and "README.md" in steps, steps
+        # "up" is said once beat schedules (its pidfile holds its pid) and, checked by
+        # Supervisor.not_ready, every worker answers a ping.
+        [beat] = _children(up.pid, " beat ")
+        assert (data_dir / "beat" / "beat.pid").read_text().strip() == str(beat)
         assert httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200
+        root = httpx.get(f"http://127.0.0.1:{port}/")
+        assert (root.status_code, root.headers["location"]) == (307, "/desk")
         # `up` heals like compose would: a dead worker, a hung worker, a dead Redis or
         # PostgreSQL are each started again.
         first, second = _children(up.pid, " worker ")
@@ -248,16 +259,10 @@ def test_up_runs_everything_and_demo_shows_the_samples(tmp_path: Path) -> None:
             "PostgreSQL not restarted",
         )
         _eventually(lambda: _ready(port), "the stack did not become ready again")
-        demo = dateline(
-            "--data-dir", str(data_dir), "demo", "--url", f"http://127.0.0.1:{port}", env=env
-        )
+        url = f"http://127.0.0.1:{port}"
+        demo = dateline("--data-dir", str(data_dir), "demo", "--url", url, "--json", env=env)
         assert demo.returncode == 0, demo.stderr
-        decoder = json.JSONDecoder()
-        text, items = demo.stdout.strip(), []
-        while text:
-            item, end = decoder.raw_decode(text)
-            items.append(item)
-            text = text[end:].strip()
+        items = json.loads(demo.stdout)
         by_language = {i["language"]: i for i in items}
         assert set(by_language) == {"en", "ru"}
         en, ru = by_language["en"], by_language["ru"]
@@ -271,6 +276,21 @@ def test_up_runs_everything_and_demo_shows_the_samples(tmp_path: Path) -> None:
             "text": "ГРОДНО, 9 февраля (БЕЛТА)",
         }
         assert en["subjects"] == [{"scheme": "category", "code": None, "name": "Regions"}]
+        # Again, as a table: the same partner, key and token, the same submissions.
+        again = dateline("--data-dir", str(data_dir), "demo", "--url", url, env=env)
+        assert again.returncode == 0, again.stderr
+        header, first, second, *rest = again.stdout.splitlines()
+        assert header.split() == ["headline", "dateline", "UTC", "time", "verdict"]
+        assert first.split("  ")[0] == en["headline"] and "GRODNO, 9 February (BelTA)" in first
+        assert "ГРОДНО, 9 февраля (БЕЛТА)" in second
+        assert all(row.endswith("2022-02-09T08:40:00Z  new") for row in (first, second))
+        assert f"{url}/desk" in "\n".join(rest)
+        keys = dateline("--data-dir", str(data_dir), "partners", "keys", "demo-belta", env=env)
+        assert len(json.loads(keys.stdout)) == 1, keys.stdout
+        tokens = dateline("--data-dir", str(data_dir), "tokens", "list", env=env)
+        assert [t["name"] for t in json.loads(tokens.stdout)] == ["demo"]
+        stored = json.loads((data_dir / "demo-credentials.json").read_text())
+        assert stored["key"].startswith("dlk_") and stored["token"].startswith("dlt_")
     finally:
         up.send_signal(signal.SIGTERM)
         code = up.wait(60)
@@ -280,6 +300,29 @@ def test_up_runs_everything_and_demo_shows_the_samples(tmp_path: Path) -> None:
     time.sleep(0.5)
     leftovers = subprocess.run(["pgrep", "-f", str(data_dir)], capture_output=True, text=True)
     assert leftovers.stdout.strip() == ""
+
+
+def test_up_on_a_busy_port_says_so_plainly_and_exits_1(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DATELINE_")}
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = dateline("up", "--port", str(port), "--data-dir", str(tmp_path / "data"), env=env)
+    assert done.returncode == 1, done.stderr
+    assert done.stdout == ""
+    assert (
+        f"dateline: port {port} is already in use on 127.0.0.1: stop the other server or "
+        "choose another with --port "
+    ) in done.stderr
+    assert "{" not in done.stderr  # said plainly, not as a log line
+    assert not (tmp_path / "data" / "postgres").exists()  # nothing was started
+
+
+def test_the_root_redirects_to_the_desk(client) -> None:  # type: ignore[no-untyped-def]
+    answer = client.get("/", follow_redirects=False)
+    assert (answer.status_code, answer.headers["location"]) == (307, "/desk")
+    assert "/" not in client.get("/openapi.json").json()["paths"]
 
 
 def test_parse_with_a_stored_partner_profile(external_env: dict[str, str], tmp_path: Path) -> None:

@@ -184,7 +184,7 @@ def test_similarity_is_in_0_1_and_symmetric(a: list[str], b: list[str]) -> None:
     assert similarity(sa, sa) == (1.0 if a else 0.0)
 
 
-# --- decide (DESIGN §6) -----------------------------------------------------------------------
+# --- decide (docs/api.md, Verdicts and versions) ----------------------------------------------
 
 ITEM = NewItem(partner=1, uri="urn:new", uri_derived=False, fingerprint="f")
 PAGE = NewItem(partner=1, uri="urn:dateline:p1:abc", uri_derived=True, fingerprint="f")

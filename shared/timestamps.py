@@ -244,6 +244,18 @@ def _dateparser(
     return _to_utc(text, value, tz)
 
 
+def warm_up() -> None:
+    """Load dateparser and its language data now, in a server process: a cold first fallback
+    costs several times the usual, which on a busy machine can exceed the fallback's bound and
+    make a readable date look unreadable."""
+    import dateparser
+
+    for text in ("7 January 2022 13:21", "7 января 2022 13:21"):
+        dateparser.parse(
+            text, languages=list(FALLBACK_LANGUAGES), settings={"PARSERS": ["absolute-time"]}
+        )
+
+
 def parse_stamp(text: str, *, tz: ZoneInfo, near: datetime | None = None) -> datetime | None:
     """Read a line that is only a date with a time (ISO, RFC 2822 or a human format).
 

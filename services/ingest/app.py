@@ -22,6 +22,7 @@ from services.ingest import (
     routes_subscriptions,
 )
 from shared.settings import Settings
+from shared.timestamps import warm_up
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +36,7 @@ def create_app(settings: Settings, engine: Engine, celery: Celery) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.celery = celery
+    warm_up()  # the first push must not pay for loading the date parser's data
     problems.install(app)
     app.include_router(routes.router)
     app.include_router(routes_push.router)

@@ -22,6 +22,7 @@ from shared.db import clusters, submissions, subscriptions
 from shared.db.engine import make_engine
 from shared.errors import TransientError
 from shared.settings import Settings
+from shared.timestamps import warm_up
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +33,7 @@ if _runtime.redis_url is None:
     raise RuntimeError("no Redis: set DATELINE_REDIS_URL or run `dateline up`")
 DATABASE_URL = _runtime.database_url
 app = make_celery(settings, _runtime.redis_url)
+warm_up()  # before the pool forks: every child starts with dateparser ready
 
 
 @lru_cache(maxsize=1)

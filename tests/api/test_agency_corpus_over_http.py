@@ -4,6 +4,8 @@ carry the fields ``dateline parse`` gives (tests/agency_corpus.py)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 from sqlalchemy import Engine
@@ -17,6 +19,10 @@ CASES = cases()
 # Fields that depend on when the item arrives (the corpus fixes an arrival time, the API takes
 # the real one): a yearless date's year, a stamp replaced by the arrival time.
 ARRIVAL = {"firstcreated", "versioncreated", "dateline.date", "uri"}
+
+
+def _repairs(warnings: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    return [(w["code"], w.get("index"), w.get("field"), w.get("line")) for w in warnings]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
@@ -36,7 +42,9 @@ def test_agency_document_is_accepted_with_its_repairs_and_stored_as_parsed(
     token = editor_token(db)
     submission = client.get(accepted["status_url"], headers=bearer(token)).json()
     assert submission["status"] == "done"
-    assert submission["warnings"] == accepted["warnings"]
+    # The same repairs (a message may word a cause differently: a bounded parser can time out
+    # on a busy machine where it failed outright on a quiet one).
+    assert _repairs(submission["warnings"]) == _repairs(accepted["warnings"])
     offline, _ = run(case)
     assert len(submission["items"]) == len(offline)
     for entry, expected, parsed in zip(

@@ -133,13 +133,14 @@ class Profile:
         return found
 
     def label_number(self, kind: str, label: str | None) -> int | None:
-        """The number a partner's ``urgency`` or ``priority`` label stands for (a number given
-        as a label is itself), or None. Case-insensitive."""
+        """The number from 0 to 9 a partner's ``urgency`` or ``priority`` label stands for (a
+        number given as a label is itself), or None: unknown labels and other numbers ("99",
+        "²") are None. Case-insensitive."""
         if label is None or not str(label).strip():
             return None
         text = str(label).strip()
-        if text.isdigit():
-            return int(text)
+        if text.isascii() and text.isdecimal():
+            return int(text) if len(text) <= 2 and int(text) <= 9 else None
         labels = self.urgency_labels if kind == "urgency" else self.priority_labels
         folded = text.casefold()
         return next((v for k, v in labels.items() if k.casefold() == folded), None)

@@ -107,7 +107,6 @@ BLOCK_TAGS = {
 
 # Control characters (except tab/newline), bidi overrides and isolates, zero-width space, BOM.
 _UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u202a-\u202e\u2066-\u2069\ufeff]")
-_UNSAFE_IN_ID = re.compile(f"[\t\n\r{_UNSAFE.pattern[1:-1]}]")
 _SPACES = re.compile(r"\s+")
 _WORD = re.compile(r"\S*\w\S*")  # a whitespace-separated token with a letter or digit
 _QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "‘": "'", "’": "'"})
@@ -132,12 +131,22 @@ def clean_identifier(value: str | None, *, field: str, limit: int) -> str | None
     it would silently make the identifier name another item."""
     if value is None:
         return None
-    found = _UNSAFE_IN_ID.search(value.strip())
-    if found is not None:
-        character = f"U+{ord(found[0]):04X} at offset {found.start()}"
-        message = f"contains the control or invisible character {character}"
-        raise Invalid(f"{field} {message}", errors=[{"field": f"/{field}", "message": message}])
-    return clean_line(value, field=field, limit=limit)
+    text = value.strip()
+    for offset, char in enumerate(text):
+        # Control, format (bidi, zero-width, soft hyphen) and line/paragraph separators, and any
+        # white space but a plain space: an identifier is never folded or cleaned.
+        if unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp") or (
+            char.isspace() and char != " "
+        ):
+            character = f"U+{ord(char):04X} at offset {offset}"
+            message = f"contains the control or invisible character {character}"
+            raise Invalid(f"{field} {message}", errors=[{"field": f"/{field}", "message": message}])
+    if len(text) > limit:
+        raise Invalid(
+            f"{field} is {len(text)} characters long; the limit is {limit}",
+            errors=[{"field": f"/{field}", "message": f"longer than {limit} characters"}],
+        )
+    return text or None
 
 
 def clean_block(value: str | None) -> str | None:
@@ -270,6 +279,8 @@ _ABBREVIATIONS = frozenset({
     "mr", "mrs", "ms", "dr", "st", "sen", "rep", "gov", "gen", "lt", "col", "capt", "sgt", "maj",
     "adm", "prof", "rev", "jr", "sr", "no", "vs", "inc", "corp", "co", "ltd", "jan", "feb", "mar",
     "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "mt", "ft", "ave",
+    # Nordic and German copy: hr., fru., mio., mia., kl., ca., bl.a., nr., dvs., z.B., bzw.
+    "hr", "fr", "fru", "mio", "mia", "kl", "ca", "nr", "dvs", "mill", "bzw", "vgl", "ggf", "evt",
 })
 # fmt: on
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)]*(?=\s|$)")

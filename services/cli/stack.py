@@ -162,6 +162,7 @@ class Supervisor:
         self.celery = celery
         self.stopping = threading.Event()
         self._ping_lock = threading.Lock()  # one control.ping at a time on the shared app
+        self._restart_lock = threading.Lock()  # the watch and the ping never both restart one
         for child in children:
             self._spawn(child)
         threading.Thread(target=self._watch, daemon=True).start()
@@ -182,6 +183,12 @@ class Supervisor:
             preexec_fn=die_with_parent,
         )
 
+    def _restart(self, child: Child, gone: subprocess.Popen[bytes]) -> None:
+        """Start ``child`` again unless the other thread already replaced ``gone``."""
+        with self._restart_lock:
+            if child.process is gone and not self.stopping.is_set():
+                self._spawn(child)
+
     def _watch(self) -> None:
         while not self.stopping.wait(self.CHECK_SECONDS):
             for name, server in self.servers.items():
@@ -192,12 +199,13 @@ class Supervisor:
                 except Exception:  # the watch must outlive any one failure: check again
                     logger.exception("%s could not be checked or started; trying again", name)
             for child in self.children:
-                assert child.process is not None
-                if child.process.poll() is not None and not self.stopping.is_set():
+                process = child.process
+                assert process is not None
+                if process.poll() is not None and not self.stopping.is_set():
                     logger.error(
-                        "%s exited with %s; starting it again", child.name, child.process.returncode
+                        "%s exited with %s; starting it again", child.name, process.returncode
                     )
-                    self._spawn(child)
+                    self._restart(child, process)
 
     def _answering(self, nodes: list[Child], timeout: float) -> set[str]:
         """The node names among ``nodes`` that answer a ping; raises when Redis is away."""
@@ -230,16 +238,17 @@ class Supervisor:
                     continue
                 child.silent += 1
                 if child.silent >= self.PING_MISSES and not self.stopping.is_set():
-                    assert child.process is not None
+                    process = child.process
+                    assert process is not None
                     logger.error(
                         "%s did not answer for %.0f s; starting it again",
                         child.name,
                         child.silent * self.ping_seconds,
                     )
                     with contextlib.suppress(ProcessLookupError):
-                        os.killpg(child.process.pid, signal.SIGKILL)
-                    child.process.wait()
-                    self._spawn(child)
+                        os.killpg(process.pid, signal.SIGKILL)
+                    process.wait()
+                    self._restart(child, process)
 
     def not_ready(self, timeout: float = 1.0) -> list[str]:
         """The names of the children not ready yet: a worker is ready when it answers a Celery

@@ -80,7 +80,10 @@ _NOTE = re.compile(
     re.IGNORECASE,
 )
 # A notebook's heading: what follows it (contacts, links, "not for publication") is for the desk.
-_NOTEBOOK = re.compile(r"(?:Notizblock|Notebook|Internal|Intern|Internes)[ \t]*:?", re.IGNORECASE)
+_NOTEBOOK = re.compile(r"(?:Notizblock|Notebook|Internes)[ \t]*:?", re.IGNORECASE)
+# "Internal" / "Intern" alone are words a story may hold on a line: a notebook heading only after
+# a separator line.
+_INTERNAL = re.compile(r"(?:Internal|Intern)[ \t]*:?", re.IGNORECASE)
 _SEPARATOR = re.compile(r"[*\-_= ]{3,}")
 # Heading-block status lines: flash markers (dropped) and take, lead or refile lines and
 # parenthesised notices (the ednote), never the headline.
@@ -93,12 +96,16 @@ _STATUS = re.compile(
     r"|zusammenfassung)|(?:corrected|berichtigte|korrigierte)[ \t]+(?:repetition|version"
     r"|wiederholung)|refile|re-file|repetition|repeat|wiederholung|correction|berichtigung"
     r"|korrektur|zusammenfassung|neufassung)(?:[ \t]*\d{1,2}|[ \t]*[:(\-–—].*)?"
-    r"|(?:refile|re-file|corrects?|sperrfrist|embargo(?:ed)?|achtung|hinweis|eds|note to editors)"
-    r"[ \t]*[:\-–—][ \t]*\S.*|(?-i:CORRECTS|REFILE)[ \t].*",
+    r"|(?:refile|re-file|corrects?|achtung|hinweis|eds|note to editors)"
+    r"[ \t]*[:\-–—][ \t]*\S.*|(?-i:CORRECTS|REFILE)[ \t].*"
+    # An embargo notice names its time ("Embargo: 1200 GMT"); "Embargo: EU extends…" is news.
+    r"|(?:sperrfrist|embargo(?:ed)?)[ \t]*[:\-–—][ \t]*[^\d\n]{0,40}\d.*",
     re.IGNORECASE,
 )
 _NOTICE = re.compile(
-    r"\((?:Eds?(?:[:.][ \t]*|[ \t]+))?(?P<note>[^()]+(?:\([^()]*\)[^()]*)*)\)", re.IGNORECASE
+    # The note starts with a non-space, so the spaces after "Eds" are matched one way only.
+    r"\((?:Eds?(?:[:.][ \t]*|[ \t]+))?(?P<note>[^()\s][^()]*(?:\([^()]*\)[^()]*)*)\)",
+    re.IGNORECASE,
 )
 MAX_HEADLINE_WORDS = 25
 MAX_BYLINE_WORDS = 12
@@ -160,7 +167,12 @@ def _split_note(lines: list[tuple[int, str]], found: _Text) -> list[tuple[int, s
     text = [ln.strip() for _, ln in lines]
     first = next((i for i, ln in enumerate(text) if ln), len(text))
     for i, line in enumerate(text):
-        if _NOTE.fullmatch(line) or (i > first and _NOTEBOOK.fullmatch(line)):
+        after_separator = any(_SEPARATOR.fullmatch(t) for t in text[first:i][-2:])
+        if (
+            _NOTE.fullmatch(line)
+            or (i > first and _NOTEBOOK.fullmatch(line))
+            or (after_separator and _INTERNAL.fullmatch(line))
+        ):
             found.notes += [ln for ln in text[i + 1 :] if ln and not _desk_only(ln)]
             kept = lines[:i]
             while kept and (not kept[-1][1].strip() or _desk_only(kept[-1][1].strip())):
@@ -171,7 +183,7 @@ def _split_note(lines: list[tuple[int, str]], found: _Text) -> list[tuple[int, s
 
 def _desk_only(line: str) -> bool:
     """A separator, notebook heading or "not for publication" line: no note text of its own."""
-    return any(p.fullmatch(line) for p in (_SEPARATOR, _NOTEBOOK, _NOTE))
+    return any(p.fullmatch(line) for p in (_SEPARATOR, _NOTEBOOK, _INTERNAL, _NOTE))
 
 
 def _split_tail(lines: list[tuple[int, str]], found: _Text) -> list[tuple[int, str]]:

@@ -63,7 +63,7 @@ NITF_RENAMES = {"hl2": "h2"}
 NITF_DROPS = frozenset({"media"})
 # STT writes an en dash as escaped pseudo-markup: "3&lt;endash&gt;-&lt;/endash&gt;1".
 _PSEUDO_DASH = re.compile(
-    r"(?:<|&lt;)endash(?:>|&gt;)\s*-?\s*(?:<|&lt;)/endash(?:>|&gt;)", re.IGNORECASE
+    r"(?:<|&lt;)endash(?:>|&gt;)\s*(?:-\s*)?(?:<|&lt;)/endash(?:>|&gt;)", re.IGNORECASE
 )
 # Text holding an HTML element's tag and a closing tag or <br> is markup, whatever its label.
 _HTML_TAG = re.compile(
@@ -112,8 +112,15 @@ def every(element: etree._Element | None, *path: str) -> list[etree._Element]:
     return found if found or path[-1] == "*" else _other_case(parent, path[-1])
 
 
+# A G2 element's metadata children are few; past this many, no other-case lookup is made (each
+# lookup scans every child, and a hostile header could hold thousands).
+MAX_CASE_SCAN = 200
+
+
 def _other_case(parent: etree._Element, name: str) -> list[etree._Element]:
     """G2 children of ``parent`` named ``name`` in another case (BusinessDesk's ``Header``)."""
+    if len(parent) > MAX_CASE_SCAN:
+        return []
     folded = name.casefold()
     found = [
         child
@@ -440,8 +447,10 @@ def _split_lines(paragraph: etree._Element, line: int | None) -> None:
     kept = [p for p in map(_paragraph, lines) if p is not None]
     if kept:
         kept[-1].tail = paragraph.tail
-    index = parent.index(paragraph)
-    parent[index : index + 1] = kept
+    paragraph.tail = None
+    for new in reversed(kept):  # addnext, not index + slice: linear in the paragraph count
+        paragraph.addnext(new)
+    parent.remove(paragraph)
 
 
 def _lines_of(paragraph: etree._Element) -> str:

@@ -31,7 +31,6 @@ from datetime import datetime
 
 from lxml import etree
 
-from shared.dateline import find_dateline
 from shared.errors import TimestampError
 from shared.formats.batch import read_members
 from shared.formats.newsml_g2_meta import (
@@ -45,7 +44,7 @@ from shared.formats.xmlsafe import local
 from shared.model import Dateline, ParseContext, ParsedItem, Subject
 from shared.normalise import html_to_text, sanitise_html
 from shared.repairs import warn
-from shared.timestamps import local_date, parse_timestamp
+from shared.timestamps import parse_timestamp
 
 NAME = "rbnews"
 FAMILY = "xml"
@@ -53,7 +52,6 @@ FAMILY = "xml"
 STORY = "rbnews"
 ROOTS = frozenset({STORY, "xmlnewsqueuedresponse"})
 MAX_BATCH = 1000
-MAX_DERIVED_HEADLINE = 160
 _PUBLISHED = re.compile(
     r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:[Zz]|[+-]\d{2}:?\d{2})?"
 )
@@ -61,7 +59,6 @@ _PUBLISHED = re.compile(
 _ENTITY = re.compile(r"&(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 _TWICE_ESCAPED = re.compile(r"&amp;(#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 # A sentence ends at . ! ? … before a capital (not a digit: "ca. 40", "kl. 14" go on).
-_SENTENCE_END = re.compile(r"[.!?…](?=\s+[\"'«»“”„(]?(\w))")
 _IPTC_SUBJECT = re.compile(r"\d{8}")
 
 
@@ -188,9 +185,9 @@ def _story(story: etree._Element, ctx: ParseContext) -> ParsedItem:
         subjects=_subjects(fields, ctx),
         source=(_line(fields.get("origin")) or "").strip("/ ") or None,
     )
-    if item.headline is None:
-        item.headline = _derived_headline(item, fields.get("headline"), ctx)
-    if item.headline is None and item.pubstatus != "canceled":  # the body has no text either
+    # A nil headline (Ritzau's flashes and briefs) is derived from the body by normalise.
+    has_text = item.headline or _html_text(item.body_html) or item.body_text
+    if not has_text and item.pubstatus != "canceled":
         raise invalid(story, "an RBNews story needs a headline or content")
     return item
 
@@ -249,11 +246,8 @@ def _dateline(element: etree._Element | None) -> Dateline | None:
 def _priority(element: etree._Element | None, ctx: ParseContext) -> int | None:
     """Priority as a number from 0 to 9 (a partner label maps through the profile)."""
     text = _text(element)
-    try:
-        value = ctx.profile.label_number("priority", text)
-    except ValueError:  # "²" is a digit to str.isdigit but no number to int()
-        value = None
-    if text is None or (value is not None and 0 <= value <= 9):
+    value = ctx.profile.label_number("priority", text)
+    if text is None or value is not None:
         return value
     warn(
         "priority_ignored",
@@ -277,35 +271,3 @@ def _subjects(fields: dict[str, etree._Element], ctx: ParseContext) -> list[Subj
         if code and _IPTC_SUBJECT.fullmatch(code):
             subjects.append(Subject("iptc-subject", code))
     return subjects
-
-
-def _derived_headline(
-    item: ParsedItem, element: etree._Element | None, ctx: ParseContext
-) -> str | None:
-    """The first sentence of the body without its dateline lead, as the headline a desk would
-    write from it (no closing full stop; cut at a word past ``MAX_DERIVED_HEADLINE``). Ritzau
-    sends flashes and briefs with a nil headline."""
-    body = item.body_text or _html_text(item.body_html) or ""
-    paragraph = _without_lead(body.split("\n\n", 1)[0].strip(), item, ctx)
-    ends = (m.end() for m in _SENTENCE_END.finditer(paragraph) if m[1].isupper())
-    sentence = " ".join(paragraph[: next(ends, len(paragraph))].split()).removesuffix(".")
-    if len(sentence) > MAX_DERIVED_HEADLINE:
-        sentence = sentence[:MAX_DERIVED_HEADLINE].rsplit(" ", 1)[0] + "…"
-    if not sentence:
-        return None
-    warn(
-        "headline_derived",
-        "the story has no headline: its first sentence is used",
-        line=element.sourceline if element is not None else None,
-    )
-    return sentence
-
-
-def _without_lead(paragraph: str, item: ParsedItem, ctx: ParseContext) -> str:
-    """The paragraph after its dateline lead (``KØBENHAVN (Ritzau) -``), if it has one."""
-    try:
-        stamp = local_date(item.firstcreated or ctx.received_at, ctx.tz)
-        lead = find_dateline(paragraph, near=stamp, patterns=ctx.profile.dateline_patterns)
-    except TimestampError:  # an impossible date in the lead: the paragraph is kept whole
-        return paragraph
-    return paragraph[lead[1] :] if lead else paragraph

@@ -56,13 +56,22 @@ class EmbeddedPostgres:
 
     def alive(self) -> bool:
         """Whether the postmaster this object started (or joined) is still running."""
+        import psutil  # type: ignore[import-untyped]
         from pgserver.utils import PostmasterInfo
 
         try:
             found = PostmasterInfo.read_from_pgdata(self.pgdata)
+            # A killed postmaster not yet reaped by init is a zombie: psutil calls it running.
+            return (
+                found is not None
+                and found.is_running()
+                and found.process is not None
+                and found.process.status() != psutil.STATUS_ZOMBIE
+            )
+        except psutil.NoSuchProcess:
+            return False
         except (AssertionError, ValueError, OSError):
             return True  # postmaster.pid is being written: the server is starting
-        return found is not None and found.is_running()
 
     def restart(self) -> None:
         """Start the server again in the same folder (same socket, same URL)."""

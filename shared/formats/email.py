@@ -23,7 +23,10 @@ instead (``charset_unknown``); bytes that fit no charset inside a word become U+
 bytes fit neither its declared charset nor UTF-8, or broken base64, is ``Malformed`` naming the
 part (IMAP section numbers: ``1.2``); no headers, or neither subject nor body, is ``Invalid``;
 more than ``MAX_PARTS`` parts, nesting deeper than ``MAX_DEPTH`` or header comments nested deeper
-than ``MAX_COMMENT_DEPTH`` is ``Invalid``.
+than ``MAX_COMMENT_DEPTH`` is ``Invalid``, and so is a header we read that is longer than
+``MAX_HEADER_CHARS``, headers read holding more than ``MAX_READ_CHARS`` in all, or a Content-Type
+or Content-Disposition of more than ``MAX_PARAMETERS`` parameters or comments: the limits are
+enforced as the parser meets them, so that no message costs more than linear time.
 """
 
 from __future__ import annotations
@@ -35,8 +38,9 @@ from email import policy
 from email.headerregistry import BaseHeader, HeaderRegistry
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
+from email.policy import Policy
 from email.utils import parseaddr
-from typing import Any
+from typing import Any, Self
 from urllib.parse import quote
 
 import lxml.etree
@@ -56,6 +60,13 @@ FAMILY = "email"
 MAX_PARTS = 100
 MAX_DEPTH = 10
 MAX_COMMENT_DEPTH = 10  # RFC 5322 comments nest; the email package and parseaddr recurse on them
+# The email package's header parsing slices the rest of the value at every token and costs a few
+# microseconds a character, the square of the length with many parameters or comments: the
+# headers we read are refused beyond these (real ones are far shorter: a long RFC 2231 file name
+# is some ten parameters of a few hundred characters; a 100-part message reads some 300 headers).
+MAX_HEADER_CHARS = 8192
+MAX_READ_CHARS = 65_536
+MAX_PARAMETERS = 32
 IMPORTANCE = {"high": 1, "normal": 3, "low": 5}
 MID_SAFE = "@!$&'()*+,;=-._~"  # RFC 3986 sub-delims and unreserved characters kept as written
 AAP_FORMATTED = "aap-formatted"
@@ -71,8 +82,11 @@ _BODY = re.compile(r"<body[\s>]", re.I)
 # unstructured text (RFC 2047 words decoded), which never raises on odd syntax.
 _MIME_HEADERS = {"content-type", "content-disposition", "content-transfer-encoding", "mime-version"}
 _COMMENTED = {"from", *_MIME_HEADERS}  # headers parsed for (recursively nested) comments
-_ENCODED_WORD = re.compile(r"=\?([^?\s]*)\?([bBqQ])\?")  # RFC 2047: the charset of a word
-_EXTENDED_VALUE = re.compile(r"(\*\s*=\s*\"?)([^'\"\s;]*)'")  # RFC 2231: charset'lang'value
+_PARAMETERISED = {"content-type", "content-disposition"}
+# RFC 2047: the charset of a word (white space included: codec lookup ignores it, "utf 7" is utf-7)
+_ENCODED_WORD = re.compile(r"=\?([^?]*)\?([bBqQ])\?")
+# RFC 2231: charset'lang'value; a charset has no "*" or "=", so no match scans past the next one
+_EXTENDED_VALUE = re.compile(r"(\*\s*=\s*\"?)([^'\"\s;*=]*)'")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
@@ -122,35 +136,58 @@ def _malformed(field: str, message: str) -> Malformed:
 
 
 def _message(raw: bytes, profile: Profile) -> EmailMessage:
-    reading = policy.default.clone(header_factory=_HeaderReader(profile.charset))
-    try:
-        message = BytesParser(policy=reading).parsebytes(raw)
-    except RecursionError:
-        raise _invalid("/parts", f"MIME parts nest deeper than {MAX_DEPTH} levels") from None
+    reading = policy.default.clone(
+        header_factory=_HeaderReader(profile.charset), message_factory=_PartCounter()
+    )
+    message = BytesParser(policy=reading).parsebytes(raw)
     if not isinstance(message, EmailMessage) or not message.keys():
         raise _invalid("/headers", "the body has no mail headers (RFC 5322)")
     return message
 
 
-def _sections(message: Message) -> dict[int, str]:
-    """IMAP section numbers by part identity (``1``, ``1.2``…); enforces the part limits."""
-    sections: dict[int, str] = {}
-    pending: list[tuple[Message, str, int]] = [(message, "1", 0)]
-    while pending:
-        part, section, depth = pending.pop()
-        if depth > MAX_DEPTH:
-            raise _invalid(_pointer(section), f"MIME parts nest deeper than {MAX_DEPTH} levels")
-        sections[id(part)] = section
-        if len(sections) > MAX_PARTS:
+class _Part(EmailMessage):
+    """A MIME part that knows its IMAP section number (``1``, ``1.2``…) and nesting depth, set
+    as the parser attaches it, so nesting deeper than ``MAX_DEPTH`` is refused there: the parser
+    tests every line against the boundary of each enclosing part, so a deep message costs its
+    depth times its length before it could be refused whole."""
+
+    section = "1"
+    depth = 0
+
+    def attach(self, payload: Self) -> None:  # type: ignore[override]  # as typeshed's MIMEPart
+        super().attach(payload)
+        payload.depth = self.depth + 1
+        number = len(self.get_payload())
+        payload.section = f"{self.section}.{number}" if self.depth else str(number)
+        if payload.depth > MAX_DEPTH:
+            raise _invalid(
+                _pointer(payload.section), f"MIME parts nest deeper than {MAX_DEPTH} levels"
+            )
+
+
+class _PartCounter:
+    """The parser's message factory: refuses the part after ``MAX_PARTS`` as the parser makes
+    it, rather than after a body of thousands of parts was parsed whole."""
+
+    def __init__(self) -> None:
+        self.made = 0
+
+    def __call__(self, policy: Policy) -> _Part:
+        self.made += 1
+        if self.made > MAX_PARTS:
             raise _invalid("/parts", f"the message has more than {MAX_PARTS} MIME parts")
+        return _Part(policy=policy)
+
+
+def _sections(message: Message) -> dict[int, str]:
+    """IMAP section numbers by part identity; refuses a part with broken base64 or boundaries."""
+    sections: dict[int, str] = {}
+    for part in message.walk():
+        section = part.section if isinstance(part, _Part) else "1"
+        sections[id(part)] = section
         for defect in part.defects:
             if isinstance(defect, _PAYLOAD_DEFECTS):
                 raise _malformed(_pointer(section), f"part {section}: {type(defect).__name__}")
-        children = part.get_payload() if part.is_multipart() else []
-        prefix = "" if depth == 0 else f"{section}."
-        for number, child in enumerate(children or [], start=1):
-            if isinstance(child, Message):
-                pending.append((child, f"{prefix}{number}", depth + 1))
     return sections
 
 
@@ -242,29 +279,60 @@ class _HeaderReader(HeaderRegistry):
     charset (else Windows-1252); a charset we do not read as text, in an RFC 2047 word or an
     RFC 2231 parameter, is replaced by UTF-8 before the email package could run its codec
     (``punycode`` is quadratic); comments nested deeper than ``MAX_COMMENT_DEPTH`` are refused
-    before anything recurses on them."""
+    before anything recurses on them.
+
+    The email package parses a header again at every read (a part's Content-Type some ten times),
+    at a few microseconds a character: each header is parsed once here and kept, and the
+    headers read may not exceed ``MAX_HEADER_CHARS`` each, ``MAX_READ_CHARS`` in all, nor
+    (MIME headers) ``MAX_PARAMETERS`` parameters or comments."""
 
     def __init__(self, fallback: str | None) -> None:
         super().__init__()
         for name in set(self.registry) - _MIME_HEADERS:
             del self.registry[name]  # read as the default class, UnstructuredHeader
         self.fallback = fallback
+        self.read: dict[tuple[str, str], BaseHeader] = {}
+        self.chars = 0
 
     def __call__(self, name: str, value: Any) -> BaseHeader:
+        key = (name, str(value))
+        header = self.read.get(key)
+        if header is None:
+            header = self.read[key] = self._parse(name, key[1])
+        return header
+
+    def _parse(self, name: str, value: str) -> BaseHeader:
         field = f"/headers/{name}"
-        text = _LINE_BREAK.sub("", str(value))
+        text = _LINE_BREAK.sub("", value)
         if name.lower() in _COMMENTED:
-            _check_comments(field, text)
+            _check_structure(field, text, parameters=name.lower() in _PARAMETERISED)
+        self._count(field, len(text))
         data = text.encode("ascii", "surrogateescape")
         if not data.isascii():
             text = read_text(data, None, fallback=self.fallback, field=field)
         escaped = text.encode("utf-8").decode("ascii", "surrogateescape")
         escaped = _ENCODED_WORD.sub(lambda m: _known(m, 1, field), escaped)
         escaped = _EXTENDED_VALUE.sub(lambda m: _known(m, 2, field), escaped)
-        header = super().__call__(name, escaped)
+        try:
+            header = super().__call__(name, escaped)
+        except (UnicodeError, LookupError, RecursionError, ValueError) as exc:
+            # The email package's own decoding (an RFC 2231 value it reads past our guard).
+            raise _invalid(field, f"the header cannot be read ({type(exc).__name__})") from None
         if header.count("\ufffd") > text.count("\ufffd"):
             warn("charset_replaced", "bytes that fit no charset became U+FFFD", field=field)
         return header
+
+    def _count(self, field: str, length: int) -> None:
+        if length > MAX_HEADER_CHARS:
+            raise _invalid(
+                field,
+                f"the header is {length:,} characters long; the limit is {MAX_HEADER_CHARS:,}",
+            )
+        self.chars += length
+        if self.chars > MAX_READ_CHARS:
+            raise _invalid(
+                field, f"the headers read hold more than {MAX_READ_CHARS:,} characters in all"
+            )
 
 
 def _known(match: re.Match[str], group: int, field: str) -> str:
@@ -282,10 +350,14 @@ def _known(match: re.Match[str], group: int, field: str) -> str:
     return whole[match.start() : start] + "utf-8" + whole[end : match.end()]
 
 
-def _check_comments(field: str, value: str) -> None:
-    """Refuse comments ``((…))`` nested deeper than ``MAX_COMMENT_DEPTH`` (one linear scan;
-    quoted strings and backslash escapes are skipped)."""
-    depth, quoted, escaped = 0, False, False
+def _check_structure(field: str, value: str, *, parameters: bool) -> None:
+    """Refuse comments ``((…))`` nested deeper than ``MAX_COMMENT_DEPTH`` and, with
+    ``parameters``, more than ``MAX_PARAMETERS`` parameters (every ``;``: the email package
+    scans the value from each one, quoted or not) or comments. One linear scan; quoted strings
+    and backslash escapes are skipped."""
+    if parameters and value.count(";") > MAX_PARAMETERS:
+        raise _invalid(field, f"the header has more than {MAX_PARAMETERS} parameters")
+    depth, quoted, escaped, comments = 0, False, False, 0
     for char in value:
         if escaped:
             escaped = False
@@ -299,6 +371,9 @@ def _check_comments(field: str, value: str) -> None:
             depth += 1
             if depth > MAX_COMMENT_DEPTH:
                 raise _invalid(field, f"comments nest deeper than {MAX_COMMENT_DEPTH} levels")
+            comments += parameters
+            if comments > MAX_PARAMETERS:
+                raise _invalid(field, f"the header has more than {MAX_PARAMETERS} comments")
         elif char == ")":
             depth = max(depth - 1, 0)
 
@@ -311,12 +386,15 @@ def _header(message: Message, name: str) -> str | None:
 
 def _message_id(message: Message) -> str | None:
     """``<id@host>`` → ``mid:id@host`` (RFC 2392), percent-encoding what a URI cannot hold."""
-    bare = _header(message, "Message-ID")
-    if bare is None:
+    # Read raw: an identifier is not RFC 2047 text, and decoding could make two ids one.
+    raw = next((str(v) for k, v in message.raw_items() if k.lower() == "message-id"), None)
+    bare = " ".join(raw.split()) if raw is not None else None
+    if not bare:
         return None
     found = re.search(r"<([^<>]+)>", bare)
     bare = (found.group(1) if found else bare).strip()
-    return "mid:" + quote(bare, safe=MID_SAFE) if bare else None
+    # Raw 8-bit bytes (kept as surrogates by the parser) are percent-encoded as the bytes they are.
+    return "mid:" + quote(bare.encode("utf-8", "surrogateescape"), safe=MID_SAFE) if bare else None
 
 
 def _date(message: Message, ctx: ParseContext) -> datetime | None:
@@ -333,6 +411,8 @@ def _sender(message: Message) -> tuple[str | None, str | None]:
     """(source, byline): the organisation and the person when both are named, else the sender
     (display name, else address) as source."""
     sender = _header(message, "From")
+    if sender:  # decoded words may hold comments the raw header did not show
+        _check_structure("/headers/From", sender, parameters=False)
     name, address = parseaddr(sender or "")
     if "@" not in address:
         name, address = name or sender or "", ""

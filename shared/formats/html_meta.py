@@ -37,6 +37,9 @@ class Meta:
             content = " ".join((element.get("content") or "").split())
             if key and content:
                 self.tags.append((key.strip().lower(), content))
+        self.firsts: dict[str, str] = {}
+        for key, content in self.tags:
+            self.firsts.setdefault(key, content)
         self.links = [
             (rel, (link.get("href") or "").strip())
             for link in root.iter("link")
@@ -46,7 +49,7 @@ class Meta:
 
     def first(self, *keys: str) -> str | None:
         """The first non-empty content among ``keys``, in the order the keys are given."""
-        return next((v for k in keys for key, v in self.tags if key == k), None)
+        return next((self.firsts[k] for k in keys if k in self.firsts), None)
 
     def all(self, *keys: str) -> list[str]:
         return [v for key, v in self.tags if key in keys]
@@ -89,12 +92,18 @@ def _number(value: str) -> int | None:
 
 
 def _text(value: Any) -> str | None:
-    if isinstance(value, list):
-        return next(filter(None, map(_text, value)), None)
-    if isinstance(value, dict):
-        value = value.get("name") or value.get("@id") or value.get("url") or value.get("@value")
-    if isinstance(value, str):
-        return " ".join(html.unescape(value).split()) or None
+    """The first text in ``value``, lists searched in order however deeply they nest (without
+    recursion: JSON nests deeper than Python's stack)."""
+    pending = [value]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, list):
+            pending.extend(reversed(value))
+            continue
+        if isinstance(value, dict):
+            value = value.get("name") or value.get("@id") or value.get("url") or value.get("@value")
+        if isinstance(value, str) and (text := " ".join(html.unescape(value).split())):
+            return text
     return None
 
 

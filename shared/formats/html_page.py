@@ -24,13 +24,17 @@ dangling separator ("Reuters |") is trimmed (``credit_trimmed``).
 Dates come only from declared metadata or the article's own ``<time>``: a date in the page
 chrome or the first date in the text is never taken. A page with neither headline nor body text
 is ``Invalid``; an unreadable declared date is a ``TimestampError`` naming the line.
+
+Reading costs time in proportion to the page: the page is walked once (``_outline``), never with
+XPath that revisits nested subtrees or merges node sets pairwise.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Collection, Iterable, Iterator
 from copy import deepcopy
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import lxml.etree
@@ -61,7 +65,7 @@ BYLINE = frozenset({"byline", "author", "date", "time"})  # may hold the article
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _PROLOG = re.compile(r"^\s*<\?xml[^>]*\?>")
-_BYLINE_XPATH = '//*[contains(concat(" ", normalize-space(@class), " "), " byline ")]'
+_XML_SPACE = re.compile("[ \t\r\n]+")  # what separates class names
 _BY = re.compile(r"^(?:by|von|par|от|автор:?)\s+", re.I)
 
 
@@ -74,19 +78,20 @@ def parse(text: str, ctx: ParseContext) -> list[ParsedItem]:
     """One item for the page, or raises ``Invalid``/``TimestampError``."""
     root = _document(text)
     meta = Meta(root)
-    container = _container(root)
+    outline = _outline(root)
+    container = _container(root, outline)
     created = _time(meta, ctx, "article:published_time", "datepublished") or _ld_time(
         meta, ctx, "datePublished"
     )
-    created = created or _article_time(container, ctx)
+    created = created or _article_time(outline, ctx)
     modified = _time(meta, ctx, "article:modified_time", "datemodified") or _ld_time(
         meta, ctx, "dateModified"
     )
     source = credit(meta.first("og:site_name"), field="og:site_name") or credit(
         _ld_name(meta, "publisher"), field="ld+json/publisher"
     )
-    headline = _headline(root, container, meta, source)
-    byline = _byline(root, meta)
+    headline = _headline(root, container, outline, meta, source)
+    byline = _byline(outline, meta)
     body_html = _body(container, headline)
     if body_html is not None:
         body_html = shortcodes(body_html, field="body") or None
@@ -136,27 +141,99 @@ def _words(element: lxml.html.HtmlElement) -> str:
 # --- where the article is --------------------------------------------------------------------
 
 
-def _container(root: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
+@dataclass(slots=True)
+class _Outline:
+    """What the page's structure offers, gathered in one walk: whether an element is inside
+    chrome is carried down from its parent rather than asked of its ancestors, and XPath such as
+    ``//article//time`` is not used (nested ``<article>``s make it revisit and merge every
+    subtree once per enclosing article: minutes for a page of a few megabytes)."""
+
+    article_body: lxml.html.HtmlElement | None = None  # the first itemprop=articleBody
+    main: lxml.html.HtmlElement | None = None  # the first <main> or role=main
+    articles: list[lxml.html.HtmlElement] = field(default_factory=list)  # outermost, not chrome
+    headings: list[lxml.html.HtmlElement] = field(default_factory=list)  # outermost h1, not chrome
+    stamped: list[lxml.html.HtmlElement] = field(default_factory=list)  # datePublished, pubdate
+    times: list[lxml.html.HtmlElement] = field(default_factory=list)  # in an article, not chrome
+    authors: list[lxml.html.HtmlElement | None] = field(default_factory=lambda: [None] * 3)
+
+
+def _outline(root: lxml.html.HtmlElement) -> _Outline:
+    """One walk over the page, in document order. An article or ``h1`` inside another one
+    outside chrome is never the one chosen (the outer one holds all its text and comes first),
+    so only the outermost are kept."""
+    out = _Outline()
+    # element, then whether an ancestor is chrome, an <article>, a kept article, a kept h1
+    stack: list[tuple[lxml.html.HtmlElement, bool, bool, bool, bool]] = [
+        (root, False, False, False, False)
+    ]
+    while stack:
+        element, chrome, in_article, under_article, under_heading = stack.pop()
+        tag = element.tag
+        if not isinstance(tag, str):  # comments, processing instructions
+            continue
+        _note(out, element, chrome=chrome, in_article=in_article)
+        kept_article = tag == "article" and not chrome and not under_article
+        kept_heading = tag == "h1" and not chrome and not under_heading
+        if kept_article:
+            out.articles.append(element)
+        if kept_heading:
+            out.headings.append(element)
+        if len(element):
+            inner = (
+                chrome or _encloses_chrome(element),
+                in_article or tag == "article",
+                under_article or kept_article,
+                under_heading or kept_heading,
+            )
+            stack.extend((child, *inner) for child in reversed(element))
+    return out
+
+
+def _note(out: _Outline, element: lxml.html.HtmlElement, *, chrome: bool, in_article: bool) -> None:
+    """Record ``element`` where it is the first of its kind or a dated ``<time>``."""
+    if out.article_body is None and element.get("itemprop") == "articleBody":
+        out.article_body = element
+    if out.main is None and (element.tag == "main" or element.get("role") == "main"):
+        out.main = element
+    if element.tag == "time":
+        if element.get("pubdate") is not None or (
+            element.get("itemprop") == "datePublished" and element.get("datetime") is not None
+        ):
+            out.stamped.append(element)
+        if in_article and not chrome and element.get("datetime") is not None:
+            out.times.append(element)
+    if not chrome:
+        for kind, is_author in enumerate(_AUTHOR_MARKS):
+            if out.authors[kind] is None and is_author(element):
+                out.authors[kind] = element
+
+
+# Where a page names its author, in order of trust: rel=author links, itemprop=author, .byline
+_AUTHOR_MARKS: tuple[Callable[[lxml.html.HtmlElement], bool], ...] = (
+    lambda e: e.tag == "a" and e.get("rel") == "author",
+    lambda e: e.get("itemprop") == "author",
+    lambda e: "byline" in _XML_SPACE.split(e.get("class") or ""),
+)
+
+
+def _container(root: lxml.html.HtmlElement, outline: _Outline) -> lxml.html.HtmlElement:
     """``itemprop=articleBody``, else the ``<article>`` with the most text, else ``<main>``,
     else the body."""
-    marked: list[lxml.html.HtmlElement] = root.xpath('//*[@itemprop="articleBody"]')
-    if marked:
-        return marked[0]
-    articles = [a for a in root.iter("article") if not _in_chrome(a)]
-    if articles:
-        return max(articles, key=lambda a: len(_words(a)))
-    main: list[lxml.html.HtmlElement] = root.xpath('//main | //*[@role="main"]')
-    if main:
-        return main[0]
+    if outline.article_body is not None:
+        return outline.article_body
+    if outline.articles:
+        return max(outline.articles, key=lambda a: len(_words(a)))
+    if outline.main is not None:
+        return outline.main
     body = root.find("body")
     return body if body is not None else root
 
 
-def _in_chrome(element: lxml.html.HtmlElement) -> bool:
-    """Inside navigation, an aside, a footer or a share/related/comments block."""
-    return any(
-        a.tag in ("nav", "aside", "footer") or _is_chrome(a, tags=(), words=CHROME_WORDS - BYLINE)
-        for a in element.iterancestors()
+def _encloses_chrome(element: lxml.html.HtmlElement) -> bool:
+    """Whatever is inside is chrome: navigation, an aside, a footer, a share/related/comments
+    block (a byline or date block is not: it may hold the article's own time)."""
+    return element.tag in ("nav", "aside", "footer") or _is_chrome(
+        element, tags=(), words=CHROME_WORDS - BYLINE
     )
 
 
@@ -173,6 +250,59 @@ def _is_chrome(
     return bool(words & set(re.split(r"[^a-z0-9]+", names)))
 
 
+def _outermost(
+    top: lxml.html.HtmlElement, tags: Collection[str]
+) -> Iterator[lxml.html.HtmlElement]:
+    """``top`` or its descendants with one of ``tags`` that have no such ancestor below
+    ``top``, in document order: one walk that never enters what it yields."""
+    stack = [top]
+    while stack:
+        element = stack.pop()
+        if element.tag in tags:
+            yield element
+        else:
+            stack.extend(reversed(element))
+
+
+def _doomed(body: lxml.html.HtmlElement, headline: str | None) -> list[lxml.html.HtmlElement]:
+    """What ``_body`` leaves out, outermost first (nothing inside one is visited): chrome,
+    comments and processing instructions, and the headline ``h1``."""
+    doomed, stack = [], list(reversed(body))
+    while stack:
+        element = stack.pop()
+        if (
+            not isinstance(element.tag, str)
+            or _is_chrome(element)
+            or (element.tag == "h1" and (headline is None or _words(element) == headline))
+        ):
+            doomed.append(element)
+        else:
+            stack.extend(reversed(element))
+    return doomed
+
+
+def _drop(doomed: list[lxml.html.HtmlElement]) -> None:
+    """Remove each element with its content, its tail text joined to the text before it, as
+    ``drop_tree`` does; but each parent's text is rebuilt once, where ``drop_tree`` would append
+    tail after tail to the growing text (quadratic for thousands of dropped siblings)."""
+    by_parent: dict[lxml.html.HtmlElement, set[lxml.html.HtmlElement]] = {}
+    for element in doomed:
+        parent = element.getparent()
+        if parent is not None:  # always: ``_doomed`` gives descendants of the body
+            by_parent.setdefault(parent, set()).add(element)
+    for parent, gone in by_parent.items():
+        owner, slot, pieces = parent, "text", [parent.text or ""]
+        for child in list(parent):
+            if child in gone:
+                pieces.append(child.tail or "")
+                child.tail = None
+                parent.remove(child)
+            else:
+                setattr(owner, slot, "".join(pieces) or None)
+                owner, slot, pieces = child, "tail", [child.tail or ""]
+        setattr(owner, slot, "".join(pieces) or None)
+
+
 def _body(container: lxml.html.HtmlElement, headline: str | None) -> str | None:
     """The article's content blocks (paragraphs, subheads, lists, tables, quotes, figures)
     without chrome and without the headline ``h1``; loose ``div``s such as a rubric, date or
@@ -180,13 +310,8 @@ def _body(container: lxml.html.HtmlElement, headline: str | None) -> str | None:
     is the body."""
     body = deepcopy(container)
     body.tail = None
-    doomed = [e for e in body.iter() if isinstance(e.tag, str) and _is_chrome(e) and e is not body]
-    doomed += [e for e in body.iter("h1") if headline is None or _words(e) == headline]
-    doomed += [e for e in body.iter() if not isinstance(e.tag, str)]  # comments, PIs
-    for element in doomed:
-        if element.getparent() is not None:
-            element.drop_tree()
-    blocks = [e for e in body.iter(*BLOCKS) if not any(a.tag in BLOCKS for a in e.iterancestors())]
+    _drop(_doomed(body, headline))
+    blocks = list(_outermost(body, BLOCKS))
     if any(b.tag == "p" and _words(b) for b in blocks):
         parts = [lxml.html.tostring(b, encoding="unicode", with_tail=False) for b in blocks]
         return "\n".join(p for p, b in zip(parts, blocks, strict=True) if _words(b)) or None
@@ -202,11 +327,12 @@ def _body(container: lxml.html.HtmlElement, headline: str | None) -> str | None:
 def _headline(
     root: lxml.html.HtmlElement,
     container: lxml.html.HtmlElement,
+    outline: _Outline,
     meta: Meta,
     site: str | None,
 ) -> str | None:
-    h1 = next((_words(h) for h in container.iter("h1") if _words(h)), None)
-    h1 = h1 or next((_words(h) for h in root.iter("h1") if not _in_chrome(h) and _words(h)), None)
+    h1 = next(filter(None, map(_words, _outermost(container, ("h1",)))), None)
+    h1 = h1 or next(filter(None, map(_words, outline.headings)), None)
     title = root.find(".//title")
     for candidate in (
         meta.first("og:title"),
@@ -229,16 +355,15 @@ def _without_site(title: str, site: str | None) -> str:
     return title
 
 
-def _byline(root: lxml.html.HtmlElement, meta: Meta) -> str | None:
+def _byline(outline: _Outline, meta: Meta) -> str | None:
     names = meta.ld_names("author")
     author = meta.first("author", "article:author", "byl")
     if author and not author.startswith(("http://", "https://")):
         return _BY.sub("", author)
     if names:
         return ", ".join(dict.fromkeys(names))
-    for xpath in ('//a[@rel="author"]', '//*[@itemprop="author"]', _BYLINE_XPATH):
-        found = [n for n in root.xpath(xpath) if not _in_chrome(n)]
-        text = _words(found[0]) if found else ""
+    for found in outline.authors:
+        text = _words(found) if found is not None else ""
         if text:
             return _BY.sub("", text)
     return None
@@ -262,12 +387,10 @@ def _ld_time(meta: Meta, ctx: ParseContext, key: str) -> datetime | None:
     return _parse_time(value, 1, ctx) if value else None
 
 
-def _article_time(container: lxml.html.HtmlElement, ctx: ParseContext) -> datetime | None:
-    """The article's own ``<time datetime>``: inside an ``<article>``, never in the chrome."""
-    root = container.getroottree().getroot()
-    marked = root.xpath('//time[@itemprop="datePublished"][@datetime] | //time[@pubdate]')
-    inside = [t for t in root.xpath("//article//time[@datetime]") if not _in_chrome(t)]
-    for element in [*marked, *inside]:
+def _article_time(outline: _Outline, ctx: ParseContext) -> datetime | None:
+    """The article's own ``<time datetime>``: one marked ``datePublished`` or ``pubdate``,
+    else one inside an ``<article>``, never in the chrome."""
+    for element in [*outline.stamped, *outline.times]:
         value = (element.get("datetime") or "").strip()
         if value:
             return _parse_time(value, element.sourceline or 1, ctx)

@@ -167,7 +167,7 @@ def _split_note(lines: list[tuple[int, str]], found: _Text) -> list[tuple[int, s
     text = [ln.strip() for _, ln in lines]
     first = next((i for i, ln in enumerate(text) if ln), len(text))
     for i, line in enumerate(text):
-        after_separator = any(_SEPARATOR.fullmatch(t) for t in text[first:i][-2:])
+        after_separator = any(_SEPARATOR.fullmatch(t) for t in text[max(first, i - 2) : i])
         if (
             _NOTE.fullmatch(line)
             or (i > first and _NOTEBOOK.fullmatch(line))

@@ -4,7 +4,8 @@ trimmed text, strict numbers and timestamps that name the line, and NITF/XHTML m
 Guarantees: lookups never raise; ``number`` raises ``Invalid`` and ``instant``/``day`` raise
 ``TimestampError``, each with ``errors=[{"line": n, "message": ...}]``; ``to_html`` keeps the
 structure (paragraphs, headings, lists, tables, quotes, links) with HTML names, drops media and
-attributes other than ``href``/``colspan``/``rowspan``, and never fetches anything.
+attributes other than ``href``/``colspan``/``rowspan``, never fetches anything, and takes time in
+proportion to the markup.
 """
 
 from __future__ import annotations
@@ -153,44 +154,63 @@ def to_html(container: Element | None) -> str | None:
     """The children of ``container`` (body.content, an XHTML body, DataContent) as HTML."""
     if container is None:
         return None
-    holder = etree.Element("div")
-    holder.text = container.text
+    out = _Html()
+    out.add(container.text)
     for child in container:
-        _append(holder, child)
+        out.append(out.holder, child)
+    out.flush()
+    holder = out.holder
     inner = (holder.text or "") + "".join(
         etree.tostring(c, encoding="unicode", method="html", with_tail=True) for c in holder
     )
     return _BETWEEN_TAGS.sub(lambda m: m[1] or ">\n", inner).strip() or None
 
 
-def _append(parent: Element, source: Element) -> None:
-    """Copy ``source`` under ``parent`` as HTML: renamed, unwrapped or dropped; tail kept."""
-    name = local(source.tag)
-    if not isinstance(source.tag, str) or name in DROPPED:
-        _add_text(parent, source.tail)
-        return
-    html = TAGS.get(name)
-    if html is None:  # unknown or enriched-text element (person, chron, org...): keep its text
-        _add_text(parent, source.text)
+class _Html:
+    """The HTML copy being built. Text is gathered in a list and set once on the slot it
+    belongs to (the last opened element's text, or the last closed one's tail): appending to
+    ``.text``/``.tail`` piece by piece copies the growing string each time, which is quadratic
+    in a paragraph of many unwrapped elements (``<person>`` after ``<person>``)."""
+
+    def __init__(self) -> None:
+        self.holder = etree.Element("div")
+        self._slot: tuple[Element, str] = (self.holder, "text")
+        self._pieces: list[str] = []
+
+    def add(self, value: str | None) -> None:
+        if value:
+            self._pieces.append(value)
+
+    def flush(self) -> None:
+        """Set the gathered text on its slot (each slot is set at most once)."""
+        if self._pieces:
+            element, where = self._slot
+            setattr(element, where, "".join(self._pieces))
+            self._pieces = []
+
+    def append(self, parent: Element, source: Element) -> None:
+        """Copy ``source`` under ``parent`` as HTML: renamed, unwrapped or dropped; tail kept
+        (the parser's depth limit bounds the recursion)."""
+        name = local(source.tag)
+        if not isinstance(source.tag, str) or name in DROPPED:
+            self.add(source.tail)
+            return
+        html = TAGS.get(name)
+        if html is None:  # unknown or enriched-text element (person, chron, org...): keep its text
+            self.add(source.text)
+            for child in source:
+                self.append(parent, child)
+            self.add(source.tail)
+            return
+        self.flush()
+        target = etree.SubElement(parent, html)
+        for key in KEPT_ATTRIBUTES.get(html, ()):
+            if (value := attr(source, key)) is not None:
+                target.set(key, value)
+        self._slot = (target, "text")
+        self.add(source.text)
         for child in source:
-            _append(parent, child)
-        _add_text(parent, source.tail)
-        return
-    target = etree.SubElement(parent, html)
-    for key in KEPT_ATTRIBUTES.get(html, ()):
-        if (value := attr(source, key)) is not None:
-            target.set(key, value)
-    target.text = source.text
-    for child in source:
-        _append(target, child)
-    _add_text(parent, source.tail)
-
-
-def _add_text(parent: Element, value: str | None) -> None:
-    if not value:
-        return
-    if len(parent):
-        last = parent[-1]
-        last.tail = (last.tail or "") + value
-    else:
-        parent.text = (parent.text or "") + value
+            self.append(target, child)
+        self.flush()
+        self._slot = (target, "tail")
+        self.add(source.tail)

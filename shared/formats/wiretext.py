@@ -42,17 +42,18 @@ def flat_text(element: etree._Element | None) -> str | None:
         return None
     tokens: list[str | None] = []
     _collect(element, tokens, top=True)
-    joined = ""
+    pieces: list[str] = []  # joined once at the end: growing one string would copy it each time
+    last = ""  # the last non-empty piece, whose final character decides the break
     pending = False
     for token in tokens:
         if token is None:
             pending = True
         elif token:
-            if pending and _breaks(joined, token):
-                joined += " "
-            joined += token
-            pending = False
-    return " ".join(joined.split()) or None
+            if pending and _breaks(last, token):
+                pieces.append(" ")
+            pieces.append(token)
+            last, pending = token, False
+    return " ".join("".join(pieces).split()) or None
 
 
 def _collect(element: etree._Element, tokens: list[str | None], *, top: bool) -> None:

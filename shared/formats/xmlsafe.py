@@ -6,13 +6,15 @@ a plain ``<!DOCTYPE nitf SYSTEM "…">`` is accepted, an internal subset declari
 (UTF-8, UTF-16, windows-1251, ISO-8859-x…); where a label contradicts the bytes and the bytes
 decide unambiguously (a BOM, UTF-8 under an ISO-8859-1 prolog), the bytes win and the repair is
 warned ``charset_mislabelled``; bytes that fit no reading are a 400 naming the byte offset.
-Syntax errors are a 400 naming the line.
+Syntax errors are a 400 naming the line. A tree of more than ``MAX_ELEMENTS`` elements is a 422
+naming the line of the first one over.
 """
 
 from __future__ import annotations
 
 import codecs
 import re
+from itertools import islice
 from typing import TypedDict
 
 from lxml import etree
@@ -22,6 +24,10 @@ from shared.formats.charsets import decode_as, is_multibyte_utf8, is_utf8, singl
 from shared.repairs import warn
 
 MAX_DEPTH = 256  # libxml2's own limit without huge_tree: deeper documents are a 400
+# No news document comes near this (a long NITF story has a few thousand elements, a 1,000-item
+# feed some tens of thousands); a body of bare ``<a/>`` tags under the size limit holds a million,
+# and every reader walks each element, so the cap bounds their work and memory.
+MAX_ELEMENTS = 200_000
 _PROLOG = re.compile(rb"^<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"']")
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
@@ -245,13 +251,26 @@ def parse_xml(raw: bytes, charset: str | None = None) -> etree._Element:
     dtd = root.getroottree().docinfo.internalDTD
     if dtd is not None and any(True for _ in dtd.iterentities()):  # backstop for the regex
         raise _entities(1)
-    entity = next((n for n in root.iter() if isinstance(n, etree._Entity)), None)
+    entity = next(root.iter(etree.Entity), None)
     if entity is not None:
         raise Invalid(
             "entity references are not accepted",
             errors=[{"line": entity.sourceline or 1, "message": f"entity {entity.text}"}],
         )
+    _check_size(root)
     return root
+
+
+def _check_size(root: etree._Element) -> None:
+    """Refuse a tree of more than ``MAX_ELEMENTS`` elements, naming the line of the first one
+    over; counting stops there, so the check costs at most the limit."""
+    over = next(islice(root.iter(etree.Element), MAX_ELEMENTS, None), None)
+    if over is not None:
+        line = over.sourceline or 1
+        raise Invalid(
+            f"the XML has more than {MAX_ELEMENTS:,} elements; no news document needs as many",
+            errors=[{"line": line, "message": f"more than {MAX_ELEMENTS} elements"}],
+        )
 
 
 def local(tag: object) -> str:

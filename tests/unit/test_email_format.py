@@ -319,6 +319,83 @@ def test_nesting_deeper_than_ten_levels_is_invalid() -> None:
     assert "deeper than 10" in caught.value.detail
 
 
+def test_nesting_too_deep_is_refused_naming_the_first_part_too_deep() -> None:
+    opening = "".join(
+        f"Content-Type: multipart/mixed; boundary=b{i}\r\n\r\n--b{i}\r\n" for i in range(12)
+    )
+    raw = f"Subject: s\r\n{opening}Content-Type: text/plain\r\n\r\nx\r\n"
+    with pytest.raises(Invalid) as caught:
+        parse(raw.encode())
+    assert caught.value.errors == [
+        {
+            "field": "/parts/1/1/1/1/1/1/1/1/1/1/1",
+            "message": "MIME parts nest deeper than 10 levels",
+        }
+    ]
+
+
+def refusal(raw: bytes) -> list[dict[str, object]]:
+    with pytest.raises(Invalid) as caught:
+        parse(raw)
+    return caught.value.errors
+
+
+def test_a_header_longer_than_the_limit_is_refused_naming_it() -> None:
+    raw = message("Subject: " + "word " * 1800, "From: desk@example.org")
+    assert refusal(raw) == [
+        {
+            "field": "/headers/Subject",
+            "message": "the header is 9,000 characters long; the limit is 8,192",
+        }
+    ]
+
+
+def test_a_content_type_with_more_than_32_parameters_is_refused() -> None:
+    params = "".join(f"; p{i}=v" for i in range(33))
+    raw = message("Subject: s", f"Content-Type: text/plain; charset=utf-8{params}")
+    assert refusal(raw) == [
+        {"field": "/headers/Content-Type", "message": "the header has more than 32 parameters"}
+    ]
+
+
+def test_semicolons_count_as_parameters_even_quoted() -> None:
+    raw = message("Subject: s", 'Content-Disposition: inline; filename="' + ";" * 40 + '"')
+    assert refusal(raw) == [
+        {
+            "field": "/headers/Content-Disposition",
+            "message": "the header has more than 32 parameters",
+        }
+    ]
+
+
+def test_a_content_type_with_more_than_32_comments_is_refused() -> None:
+    raw = message("Subject: s", "Content-Type: text/plain " + "(c)" * 33)
+    assert refusal(raw) == [
+        {"field": "/headers/Content-Type", "message": "the header has more than 32 comments"}
+    ]
+
+
+def test_thirty_two_parameters_and_a_long_subject_are_fine() -> None:
+    params = "".join(f"; p{i}=v" for i in range(31))
+    subject = "Quay " * 1600  # 8,000 characters
+    item = parse(message(f"Subject: {subject}", f"Content-Type: text/plain; charset=utf-8{params}"))
+    assert (item.headline, item.body_text) == (subject.strip(), "Body text.")
+
+
+def test_the_headers_read_may_hold_64_kib_in_all() -> None:
+    parts = "".join(
+        f'--b\r\nContent-Type: text/plain; name="{i}{"x" * 7000}"\r\n\r\nPart {i}.\r\n'
+        for i in range(10)
+    )
+    raw = f"Subject: s\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n{parts}--b--\r\n"
+    assert refusal(raw.encode()) == [
+        {
+            "field": "/headers/Content-Type",
+            "message": "the headers read hold more than 65,536 characters in all",
+        }
+    ]
+
+
 def test_the_signature_is_dropped_and_the_message_id_is_percent_encoded() -> None:
     raw = message(
         "Subject: s", "Message-ID: <a b/c@host>", body="Story line one\r\n\r\n-- \r\nJohn\r\n"
@@ -490,3 +567,40 @@ def test_a_json_body_nested_thousands_deep_is_not_an_aap_mail_and_not_an_error()
     item, warnings = parse_warned(raw, AAP_CTX)
     assert item.headline == "AAP Formatted Email"
     assert [w["code"] for w in warnings] == ["email_format_mismatch"]
+
+
+# --- found by review: guards that could be got around ----------------------------------------
+
+
+def _prepared(raw: bytes) -> list:  # type: ignore[type-arg]
+    from shared.prepare import prepare
+
+    return prepare(raw, "message/rfc822", namespace="x", profile=Profile(), received_at=RECEIVED)
+
+
+HEAD = b"From: A <a@b.c>\nDate: Mon, 04 May 2026 10:00:00 +0000\nMessage-ID: <m1@x>\n"
+
+
+def test_an_encoded_word_charset_with_white_space_is_never_run_as_a_codec() -> None:
+    [item] = _prepared(HEAD + b"Subject: =?utf 7?q?+ADw-script+AD4-?=\n\nBody text.\n")
+    assert "<script>" not in (item.headline or "")
+    assert "charset_unknown" in [w["code"] for w in item.warnings]
+
+
+def test_an_rfc2231_value_behind_a_comment_is_a_422_not_a_500() -> None:
+    raw = HEAD + b"Subject: s\nContent-Type: text/plain; charset*=(c)\"punycode''abc-\"\n\nB.\n"
+    with pytest.raises(Invalid) as refused:
+        _prepared(raw)
+    assert refused.value.errors[0]["field"] == "/headers/Content-Type"
+
+
+def test_comments_hidden_in_an_encoded_from_are_refused() -> None:
+    raw = b"From: =?utf-8?q?" + b"=28" * 2000 + b"x?= <a@b.c>\nSubject: s\n\nBody.\n"
+    with pytest.raises(Invalid) as refused:
+        _prepared(raw)
+    assert refused.value.errors[0]["field"] == "/headers/From"
+
+
+def test_a_message_id_is_read_raw_not_decoded() -> None:
+    [item] = _prepared(b"From: A <a@b.c>\nSubject: s\nMessage-ID: <=?utf-8?q?a=00b?=@x>\n\nB.\n")
+    assert item.uri == "mid:=%3Futf-8%3Fq%3Fa=00b%3F=@x"

@@ -242,6 +242,63 @@ def test_wordpress_shortcodes_left_in_a_page_are_unwrapped_or_removed() -> None:
     ]
 
 
+def test_nested_articles_read_as_the_outer_one_with_the_time_of_an_inner_one() -> None:
+    page = (
+        "<html><body><article><h1>Quay delayed</h1><p>The quay is late.</p>"
+        '<article><p>Divers found old blocks.</p><time datetime="2024-04-19T10:00">19 April'
+        "</time></article></article></body></html>"
+    )
+    item = parse(page)
+    assert (item.headline, item.body_html, item.firstcreated) == (
+        "Quay delayed",
+        "<p>The quay is late.</p>\n<p>Divers found old blocks.</p>",
+        datetime(2024, 4, 19, 7, 0, tzinfo=UTC),  # 10:00 in Minsk
+    )
+
+
+def test_a_time_in_a_related_block_of_an_article_is_not_the_story_time() -> None:
+    page = (
+        '<html><body><article><h1>Quay</h1><p>Late.</p><div class="related"><time '
+        'datetime="2020-01-01T10:00">old</time></div></article></body></html>'
+    )
+    assert parse(page).firstcreated is None
+
+
+def test_dropped_chrome_leaves_the_text_around_it_in_place() -> None:
+    page = (
+        "<html><body><article><h1>Quay</h1><p>One <button>Share</button>two "
+        '<span class="share">x</span><span class="share">y</span>three<!-- note --> four</p>'
+        "<p>Five</p></article></body></html>"
+    )
+    assert parse(page).body_html == "<p>One two three four</p>\n<p>Five</p>"
+
+
+def test_the_first_main_region_in_document_order_is_the_container() -> None:
+    page = (
+        '<html><body><div role="main"><p>First region.</p></div><main><p>Second region.</p>'
+        "</main></body></html>"
+    )
+    assert parse(page).body_html == "<p>First region.</p>"
+
+
+def test_a_byline_in_the_chrome_is_skipped_and_itemprop_author_wins_over_byline_class() -> None:
+    page = (
+        '<html><body><aside><a rel="author" href="/a">Aside Person</a></aside><article><h1>Q</h1>'
+        '<p class="byline">By Ann Lee</p><span itemprop="author">Bo Chen</span><p>Text.</p>'
+        "</article></body></html>"
+    )
+    assert parse(page).byline == "Bo Chen"
+
+
+def test_a_json_ld_headline_nested_in_lists_hundreds_deep_is_read() -> None:
+    deep = "[" * 500 + '"Quay delayed"' + "]" * 500
+    page = (
+        f'<script type="application/ld+json">{{"@type": "NewsArticle", "headline": {deep}}}'
+        "</script><p>Text.</p>"
+    )
+    assert parse(page).headline == "Quay delayed"
+
+
 @settings(max_examples=150, deadline=None)
 @given(
     st.sampled_from(sorted(p.name for p in SAMPLES.glob("*.html"))),

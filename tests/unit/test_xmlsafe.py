@@ -17,7 +17,7 @@ from lxml import etree
 
 from shared.errors import InputError, Invalid, Malformed, UnsupportedMediaType
 from shared.formats import parse_body
-from shared.formats.xmlsafe import MAX_DEPTH, parse_xml
+from shared.formats.xmlsafe import MAX_DEPTH, MAX_ELEMENTS, parse_xml
 from shared.model import ParseContext, ParsedItem
 from shared.repairs import collecting
 
@@ -325,6 +325,18 @@ def test_nesting_deeper_than_the_limit_is_refused_cleanly(depth: int) -> None:
     error = refused(raw, InputError)
     assert error.status in (400, 422)
     assert [e["line"] for e in error.errors] == [2]
+
+
+def test_a_document_of_max_elements_is_read() -> None:
+    root = parse_xml(b"<nitf>\n" + b"<p/>\n" * (MAX_ELEMENTS - 1) + b"</nitf>")
+    assert sum(1 for _ in root.iter()) == MAX_ELEMENTS
+
+
+def test_more_elements_than_the_limit_is_a_422_naming_the_line_of_the_first_over() -> None:
+    raw = b"<nitf>" + b"<p/>" * (MAX_ELEMENTS - 1) + b"\n<p/>\n<p/></nitf>"
+    error = refused(raw, Invalid)
+    assert error.detail == "the XML has more than 200,000 elements; no news document needs as many"
+    assert error.errors == [{"line": 2, "message": "more than 200000 elements"}]
 
 
 @pytest.mark.parametrize("content_type", ["application/xml", "text/xml", "application/nitf+xml"])

@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     # Ingest limits.
     max_body_bytes: int = 5 * 1024 * 1024
     max_batch_items: int = Field(default=1000, ge=1, le=1000)
+    # The most an item's body_html, and its body_text, may hold once normalised (UTF-8 bytes).
+    max_item_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1)
 
     # Per-partner push rate limit (token bucket in Redis); 0 turns it off.
     rate_limit_per_minute: float = Field(default=600.0, ge=0)
@@ -64,10 +66,14 @@ class Settings(BaseSettings):
     stream_gap_seconds: float = Field(default=10.0, gt=0)
     # An open stream checks its token again this often: a revoked token stops receiving.
     stream_recheck_seconds: float = Field(default=30.0, gt=0)
+    # Open streams one API process serves: per token, and in total.
+    streams_per_token: int = Field(default=5, ge=1)
+    max_streams: int = Field(default=200, ge=1)
 
-    # Pages.
+    # Pages (items per page; a page of items stops short of max_page_bytes of JSON).
     default_page_size: int = 50
     max_page_size: int = 200
+    max_page_bytes: int = Field(default=8 * 1024 * 1024, ge=1)
 
     log_level: str = "INFO"
 

@@ -3,6 +3,7 @@ so that every reader answers a bad filter with the same 422 naming the field."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Literal
 from urllib.parse import urlencode
@@ -30,12 +31,7 @@ def item_query(
     """The query the parameters ask for; ``Invalid`` (422) for a limit outside 1..max page size
     or a ``since``/``until`` without a UTC offset."""
     settings: Settings = request.app.state.settings
-    size = settings.default_page_size if limit is None else limit
-    if not 1 <= size <= settings.max_page_size:
-        raise Invalid(
-            f"limit must be between 1 and {settings.max_page_size}",
-            errors=[{"field": "limit", "message": "out of range"}],
-        )
+    size = _page_size(settings, limit)
     for name, value in (("since", since), ("until", until)):
         if value is not None and value.tzinfo is None:
             raise Invalid(
@@ -53,10 +49,42 @@ def item_query(
         include_duplicates=include_duplicates,
         limit=size,
         cursor=cursor,
+        max_bytes=settings.max_page_bytes,
     )
 
 
 ItemFilters = Annotated[ItemQuery, Depends(item_query)]
+
+
+def _page_size(settings: Settings, limit: int | None) -> int:
+    size = settings.default_page_size if limit is None else limit
+    if not 1 <= size <= settings.max_page_size:
+        raise Invalid(
+            f"limit must be between 1 and {settings.max_page_size}",
+            errors=[{"field": "limit", "message": "out of range"}],
+        )
+    return size
+
+
+@dataclass(frozen=True, slots=True)
+class PageQuery:
+    """A page of an item's versions or duplicates: ``limit`` entries after ``cursor``, at most
+    ``max_bytes`` of JSON (always one entry)."""
+
+    limit: int
+    cursor: str | None
+    max_bytes: int
+
+
+def page_query(
+    request: Request, limit: Annotated[int | None, Query()] = None, cursor: str | None = None
+) -> PageQuery:
+    """``limit`` (1..max page size, default the default page size; else a 422) and ``cursor``."""
+    settings: Settings = request.app.state.settings
+    return PageQuery(_page_size(settings, limit), cursor, settings.max_page_bytes)
+
+
+Paging = Annotated[PageQuery, Depends(page_query)]
 
 
 def page_url(request: Request, cursor: str | None) -> str | None:

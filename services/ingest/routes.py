@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 from services import metrics
 from services.ingest import ratelimit, signatures
 from services.ingest.body import read_limited
-from services.ingest.filters import ItemFilters, page_url
+from services.ingest.filters import ItemFilters, Paging, page_url
 from services.queue import enqueue
 from shared import ninjs_out
 from shared.db import clusters, credentials, items, submissions
@@ -144,13 +144,13 @@ def get_submission(
 
 
 @router.get("/v1/items")
-def list_items(request: Request, _: EditorPrincipal, query: ItemFilters) -> dict[str, Any]:
+def list_items(request: Request, _: EditorPrincipal, query: ItemFilters) -> JSONResponse:
     """Items newest first with the filters of docs/api.md (Reading items); ``next`` is the
-    following page."""
+    following page. A page stops short of ``DATELINE_MAX_PAGE_BYTES`` (always one item)."""
     engine: Engine = request.app.state.engine
     with engine.connect() as conn:
         page, nxt = items.search(conn, query)
-    return {"items": page, "next": page_url(request, nxt)}
+    return JSONResponse({"items": page, "next": page_url(request, nxt)})
 
 
 @router.get("/v1/items/{item_id}")
@@ -177,23 +177,34 @@ def get_item(
 
 
 @router.get("/v1/items/{item_id}/versions")
-def get_versions(item_id: str, request: Request, _: EditorPrincipal) -> dict[str, Any]:
-    """The item's history: every version received, newest first, ``current`` marked."""
+def get_versions(
+    item_id: str, request: Request, _: EditorPrincipal, paging: Paging
+) -> JSONResponse:
+    """The item's history: every version received, newest first, ``current`` marked; a page at a
+    time (``limit``, ``cursor``), ``next`` the following page or null."""
     engine: Engine = request.app.state.engine
     with engine.connect() as conn:
-        found = items.versions(conn, item_id)
+        found = items.versions(
+            conn, item_id, limit=paging.limit, cursor=paging.cursor, max_bytes=paging.max_bytes
+        )
     if found is None:
         raise NotFound(f"no item {item_id!r}")
-    return {"versions": found}
+    page, nxt = found
+    return JSONResponse({"versions": page, "next": page_url(request, nxt)})
 
 
 @router.get("/v1/items/{item_id}/duplicates")
-def get_duplicates(item_id: str, request: Request, _: EditorPrincipal) -> dict[str, Any]:
-    """The other items of the item's cluster (the original and its copies), oldest first."""
+def get_duplicates(
+    item_id: str, request: Request, _: EditorPrincipal, paging: Paging
+) -> JSONResponse:
+    """The other items of the item's cluster (the original and its copies), oldest first; a page
+    at a time (``limit``, ``cursor``), ``next`` the following page or null."""
+    after = None if paging.cursor is None else items.decode_member_cursor(paging.cursor)
     engine: Engine = request.app.state.engine
     with engine.connect() as conn:
-        members = clusters.cluster_of(conn, item_id)
+        members = clusters.cluster_of(conn, item_id, after=after, limit=paging.limit + 1)
         if members is None:
             raise NotFound(f"no item {item_id!r}")
-        found = [items.get(conn, member) for member in members]
-    return {"items": [f for f in found if f is not None]}
+        page, last = items.get_many(conn, members, limit=paging.limit, max_bytes=paging.max_bytes)
+    nxt = None if last is None else items.encode_member_cursor(last)
+    return JSONResponse({"items": page, "next": page_url(request, nxt)})

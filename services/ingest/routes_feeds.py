@@ -3,33 +3,33 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import anyio
 from fastapi import APIRouter, Header, Request, Response
 from fastapi.responses import StreamingResponse
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
+from starlette.types import Receive, Scope, Send
 
+from services.ingest import streams
 from services.ingest.filters import ItemFilters, page_url
 from services.ingest.routes import EditorPrincipal
 from shared import atom_out
 from shared.db import changes, credentials, items
 from shared.errors import InputError, Invalid
+from shared.settings import Settings
 
 logger = logging.getLogger(__name__)
 router = APIRouter()
 
-POLL_SECONDS = 1.0
-HEARTBEAT_SECONDS = 15.0
-GAP_SECONDS = 10.0
 _MAX_EVENT_ID = 2**63 - 1
-_open_streams = 0
 
 
 @router.get("/v1/feed.atom", response_class=Response)
@@ -59,7 +59,7 @@ def _title(request: Request) -> str:
 @router.get("/v1/stream", response_class=StreamingResponse)
 async def stream(
     request: Request,
-    _: EditorPrincipal,
+    principal: EditorPrincipal,
     partner: str | None = None,
     language: str | None = None,
     include_duplicates: bool = False,
@@ -68,22 +68,41 @@ async def stream(
     """``event: item`` per new or updated item (``id`` its current version id, ``data`` the
     contract item), in id order, from now on or after ``Last-Event-ID``; a comment line when
     nothing else was sent for the heartbeat interval. Ends when the client goes away, or when
-    its token, checked again every ``DATELINE_STREAM_RECHECK_SECONDS``, is no longer good."""
+    its token, checked again every ``DATELINE_STREAM_RECHECK_SECONDS``, is no longer good. A
+    token over ``DATELINE_STREAMS_PER_TOKEN`` open streams, or a process serving
+    ``DATELINE_MAX_STREAMS``, gets a ``429``."""
     engine: Engine = request.app.state.engine
     mark = _resume_from(last_event_id)
-    if mark is None:
-        mark = await anyio.to_thread.run_sync(_newest, engine)
-    feed = changes.ChangeFeed(
-        engine,
-        changes.Filters(partner, language, include_duplicates),
-        mark,
-        gap_seconds=_setting(request, "stream_gap_seconds", GAP_SECONDS),
-    )
-    return StreamingResponse(
-        _events(request, feed),
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-    )
+    hub = streams.hub_of(request.app)
+    slot = hub.admit(principal.key_id, changes.Filters(partner, language, include_duplicates))
+    try:
+        if mark is None:
+            mark = await anyio.to_thread.run_sync(_newest, engine)
+        hub.start(slot, mark)
+        return _Stream(
+            _events(request, slot),
+            release=lambda: hub.release(slot),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+    except BaseException:
+        hub.release(slot)
+        raise
+
+
+class _Stream(StreamingResponse):
+    """A streaming response that frees its stream slot however the response ends (finished,
+    the client gone, cancelled), even if its body was never started."""
+
+    def __init__(self, *args: Any, release: Callable[[], None], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._release = release
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self._release()
 
 
 def _resume_from(header: str | None) -> int | None:
@@ -103,10 +122,6 @@ def _newest(engine: Engine) -> int:
         return changes.newest_version_id(conn)
 
 
-def _setting(request: Request, name: str, default: float) -> float:
-    return float(getattr(request.app.state.settings, name, default))
-
-
 def _still_an_editor(engine: Engine, bearer: str | None) -> bool:
     """Whether the stream's credential still grants reading (not revoked, still an editor)."""
     try:
@@ -118,45 +133,58 @@ def _still_an_editor(engine: Engine, bearer: str | None) -> bool:
         return True  # the database is away: the next check decides
 
 
-async def _events(request: Request, feed: changes.ChangeFeed) -> AsyncIterator[str]:
-    global _open_streams
-    poll = _setting(request, "stream_poll_seconds", POLL_SECONDS)
-    heartbeat = _setting(request, "stream_heartbeat_seconds", HEARTBEAT_SECONDS)
-    recheck = _setting(request, "stream_recheck_seconds", 30.0)
+# Changes written to the client in one go (then the token check may run again).
+_WRITE_BATCH = 100
+
+
+async def _events(request: Request, slot: streams.Stream) -> AsyncIterator[str]:
+    """The stream's bytes: what the shared poller queues for it, heartbeats, the token check."""
+    settings: Settings = request.app.state.settings
+    poll = settings.stream_poll_seconds
+    heartbeat = settings.stream_heartbeat_seconds
+    recheck = settings.stream_recheck_seconds
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     bearer = token.strip() if scheme.lower() == "bearer" else None
-    _open_streams += 1
     try:
         yield f"retry: {int(poll * 1000) + 1000}\n\n"
         quiet_since = checked_at = time.monotonic()
-        while not await request.is_disconnected():
+        # A client that goes away cancels this generator: Starlette listens for the disconnect
+        # while it streams (and a write to a closed connection fails at the next heartbeat).
+        while True:
             if time.monotonic() - checked_at >= recheck:
                 checked_at = time.monotonic()
                 engine = request.app.state.engine
                 if not await anyio.to_thread.run_sync(_still_an_editor, engine, bearer):
                     yield ": credential revoked\n\n"
                     return
-            found = await _poll(feed)
-            for change in found:
-                yield _event(change)
+            if slot.overflowed and slot.queue.empty():
+                yield ": too far behind; reconnect with Last-Event-ID\n\n"
+                return
+            wait = min(recheck, max(0.0, heartbeat - (time.monotonic() - quiet_since)))
+            found = await _next_changes(slot.queue, wait)
             if found:
+                yield "".join(_event(change) for change in found)
                 quiet_since = time.monotonic()
             elif time.monotonic() - quiet_since >= heartbeat:
                 yield ": heartbeat\n\n"
                 quiet_since = time.monotonic()
-            if not feed.behind:
-                await anyio.sleep(poll)
     finally:
-        _open_streams -= 1
+        streams.hub_of(request.app).release(slot)
 
 
-async def _poll(feed: changes.ChangeFeed) -> list[changes.Change]:
-    try:
-        return await anyio.to_thread.run_sync(feed.poll)
-    except OperationalError:
-        # The database is away: keep the stream (heartbeats go on) and try again next poll.
-        logger.warning("stream poll failed: database unavailable")
-        return []
+async def _next_changes(
+    queue: asyncio.Queue[changes.Change], timeout: float
+) -> list[changes.Change]:
+    """What is waiting (at most ``_WRITE_BATCH``), waiting up to ``timeout`` for the first."""
+    found: list[changes.Change] = []
+    if queue.empty():
+        with anyio.move_on_after(timeout):
+            found.append(await queue.get())
+        if not found:
+            return found
+    while len(found) < _WRITE_BATCH and not queue.empty():
+        found.append(queue.get_nowait())
+    return found
 
 
 def _event(change: changes.Change) -> str:
@@ -166,4 +194,4 @@ def _event(change: changes.Change) -> str:
 
 def open_streams() -> int:
     """How many streams this process is serving now."""
-    return _open_streams
+    return streams.open_streams()

@@ -8,6 +8,10 @@ that id is settled: its version row is visible (committed), or it has been missi
 ``gap_seconds`` (a rolled-back transaction leaves a hole for ever). Everything the feed returns has
 an id above the previous mark and at most the new one, in id order, so a client that resumes from
 the last id it got (``Last-Event-ID``) misses nothing and sees nothing twice.
+
+The API reads the feed once for all its streams (``Filters(include_duplicates=True)``, each
+stream's own filters applied with ``Filters.matches``), at the head for the live streams and, with
+``rewind``, from further back for streams that resume from there (``services/ingest/streams.py``).
 """
 
 from __future__ import annotations
@@ -30,6 +34,10 @@ BATCH = 500
 class Change:
     version_id: int
     item: dict[str, Any]  # the contract item (docs/api.md, Items)
+    # What the stream filters look at, as the item's columns hold them.
+    partner: str | None = None
+    language: str | None = None
+    duplicate_of: str | None = None
 
 
 MAX_TRACKED = 10_000  # missing ids followed at once
@@ -40,6 +48,16 @@ class Filters:
     partner: str | None = None
     language: str | None = None  # "en" also matches "en-GB", as in the item list
     include_duplicates: bool = False
+
+    def matches(self, change: Change) -> bool:
+        """Whether the change passes these filters: what ``poll`` with them would return."""
+        if self.partner and change.partner != self.partner:
+            return False
+        if self.language:
+            wanted, got = self.language.lower(), (change.language or "").lower()
+            if got != wanted and not got.startswith(wanted + "-"):
+                return False
+        return self.include_duplicates or change.duplicate_of is None
 
 
 def newest_version_id(conn: Connection) -> int:
@@ -58,6 +76,14 @@ class ChangeFeed:
     clock: Callable[[], float] = time.monotonic
     behind: bool = False  # the last poll stopped a full step short of the newest id
     _gaps: dict[int, float] = field(default_factory=dict)
+    _passed: int = 0  # the highest mark ever reached: every id up to it was settled once
+
+    def rewind(self, mark: int, *, settled: int = 0) -> None:
+        """Read again from ``mark`` when it is below the current one. Ids up to the highest
+        mark this feed reached, or up to ``settled`` (another feed's mark), are not waited for a
+        second time: one missing there was given up already."""
+        self._passed = max(self._passed, self.mark, settled)
+        self.mark = min(self.mark, mark)
 
     def poll(self) -> list[Change]:
         """The changes above the mark up to the highest settled id (at most ``BATCH`` version
@@ -75,7 +101,10 @@ class ChangeFeed:
                 return []
             rows = conn.execute(_changed(self.filters, self.mark, settled)).all()
         self.mark = settled
-        return [Change(row.current_version_id, _item(row)) for row in rows]
+        return [
+            Change(row.current_version_id, _item(row), row.slug, row.language, row.duplicate_of)
+            for row in rows
+        ]
 
     def _settled(self, mark: int, seen: list[int]) -> int:
         """The highest id up to which every id is committed or has been missing long enough."""
@@ -91,7 +120,7 @@ class ChangeFeed:
         settled, blocked = mark, False
         top = min(seen[-1], mark + MAX_TRACKED) if seen else mark
         for candidate in range(mark + 1, top + 1):
-            if candidate not in present:
+            if candidate not in present and candidate > self._passed:
                 waited = now - self._gaps.setdefault(candidate, now)
                 blocked = blocked or waited < self.gap_seconds
             if not blocked:
@@ -101,7 +130,7 @@ class ChangeFeed:
 
 def _changed(filters: Filters, low: int, high: int) -> Any:
     stmt = (
-        select(*ITEM_COLUMNS, items.c.current_version_id)
+        select(*ITEM_COLUMNS, items.c.current_version_id, items.c.language)
         .join(partners, partners.c.id == items.c.partner_id)
         .where(items.c.current_version_id > low, items.c.current_version_id <= high)
     )

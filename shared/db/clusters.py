@@ -178,12 +178,15 @@ def prune(conn: Connection, *, window_hours: float, batch: int = 10_000) -> int:
     return int(result.rowcount or 0)
 
 
-def cluster_of(conn: Connection, item_id: str) -> list[str] | None:
-    """Ids of the other items in the item's cluster, oldest first; None if the item is unknown."""
+def cluster_of(
+    conn: Connection, item_id: str, *, after: str | None = None, limit: int | None = None
+) -> list[str] | None:
+    """Ids of the other items in the item's cluster, oldest first (by id): those after ``after``,
+    at most ``limit`` of them; None if the item is unknown."""
     cluster = conn.execute(select(items.c.cluster).where(items.c.id == item_id)).scalar()
     if cluster is None:
         return None
-    return list(conn.execute(
-        select(items.c.id).where(items.c.cluster == cluster, items.c.id != item_id)
-        .order_by(items.c.id)
-    ).scalars())  # fmt: skip
+    stmt = select(items.c.id).where(items.c.cluster == cluster, items.c.id != item_id)
+    if after is not None:
+        stmt = stmt.where(items.c.id > after)
+    return list(conn.execute(stmt.order_by(items.c.id).limit(limit)).scalars())

@@ -263,3 +263,27 @@ def test_a_nul_anywhere_in_the_path_or_query_is_a_400(
     answer = client.get(url, headers=bearer(editor_token(db)))
     assert answer.status_code == 400, answer.text
     assert answer.json()["code"] == "malformed"
+
+
+def test_versions_and_duplicates_keep_their_keys_and_add_a_next_link(
+    client: httpx.Client, db: Engine, stored
+) -> None:  # type: ignore[no-untyped-def]
+    _, add = stored
+    first = add("alpha", _story(1))
+    # Another text under the same uri, stamped earlier: a stale version, kept in the history.
+    add("alpha", _rich("urn:example:story:1", "Story number 1", "Changed text.", "en"))
+    token = editor_token(db)
+    entry = client.get(f"/v1/submissions/{first}", headers=bearer(token)).json()
+    url = f"/v1/items/{entry['items'][0]['item_id']}"
+    whole = client.get(f"{url}/versions", headers=bearer(token)).json()
+    assert (set(whole), whole["next"]) == ({"versions", "next"}, None)
+    assert [v["current"] for v in whole["versions"]] == [True, False]
+    page = client.get(f"{url}/versions?limit=1", headers=bearer(token)).json()
+    assert page["versions"] == whole["versions"][:1]
+    assert page["next"].startswith(f"{url}/versions?limit=1&cursor=")
+    rest = client.get(page["next"], headers=bearer(token)).json()
+    assert (rest["versions"], rest["next"]) == (whole["versions"][1:], None)
+    assert client.get(f"{url}/duplicates", headers=bearer(token)).json() == {
+        "items": [],
+        "next": None,
+    }

@@ -104,3 +104,10 @@ def test_an_identifier_is_trimmed_but_never_folded() -> None:
 )
 def test_only_numbers_from_0_to_9_are_priorities(label: str, number: int | None) -> None:
     assert Profile().label_number("priority", label) == number
+
+
+def test_word_count_is_linear_on_runs_of_punctuation() -> None:
+    from shared.normalise import word_count
+
+    assert word_count("a & b && c-d") == 3
+    assert doubling_ratio(lambda n: lambda: word_count("&" * n), 200_000) < 3

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import logging
+import os
 import signal
 import subprocess
 import tempfile
@@ -61,13 +62,16 @@ class EmbeddedPostgres:
 
         try:
             found = PostmasterInfo.read_from_pgdata(self.pgdata)
-            # A killed postmaster not yet reaped by init is a zombie: psutil calls it running.
-            return (
-                found is not None
-                and found.is_running()
-                and found.process is not None
-                and found.process.status() != psutil.STATUS_ZOMBIE
-            )
+            if found is None or not found.is_running() or found.process is None:
+                return False
+            if found.process.status() == psutil.STATUS_ZOMBIE:
+                # A killed postmaster not yet reaped: psutil (and PostgreSQL's own lock-file
+                # check) would call it running. Under `up` (a subreaper) it is our child: reap it
+                # now so the restart can begin, rather than wait for init to get to it.
+                with contextlib.suppress(ChildProcessError):
+                    os.waitpid(found.process.pid, os.WNOHANG)
+                return False
+            return True
         except psutil.NoSuchProcess:
             return False
         except (AssertionError, ValueError, OSError):
@@ -180,6 +184,28 @@ class EmbeddedRedis:
             except subprocess.TimeoutExpired:
                 self._process.kill()
         self._process = None
+
+
+def become_subreaper() -> None:
+    """Adopt this process's orphaned descendants (Linux): the postmaster that ``pg_ctl`` leaves
+    behind, and the backends it leaves when killed, become our children, so a dead one is seen
+    (and reaped, by ``reap_orphans``) at once instead of lingering as init's zombie."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(36, 1)  # PR_SET_CHILD_SUBREAPER
+
+
+def reap_orphans(names: frozenset[str] = frozenset({"postgres"})) -> int:
+    """Reap the dead adopted children named ``names`` (never a child a ``Popen`` owns: those
+    are reaped by their owner); returns how many."""
+    import psutil  # type: ignore[import-untyped]
+
+    reaped = 0
+    for child in psutil.Process().children():
+        with contextlib.suppress(psutil.Error, ChildProcessError):
+            if child.status() == psutil.STATUS_ZOMBIE and child.name() in names:
+                os.waitpid(child.pid, os.WNOHANG)
+                reaped += 1
+    return reaped
 
 
 def die_with_parent() -> None:

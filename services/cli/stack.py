@@ -190,7 +190,11 @@ class Supervisor:
                 self._spawn(child)
 
     def _watch(self) -> None:
+        from shared.embedded import reap_orphans
+
         while not self.stopping.wait(self.CHECK_SECONDS):
+            with contextlib.suppress(Exception):
+                reap_orphans()  # backends a killed postmaster left behind, once they exit
             for name, server in self.servers.items():
                 try:
                     if not self.stopping.is_set() and not server.alive():
@@ -371,6 +375,9 @@ def _up(args: argparse.Namespace, sock: socket.socket, started: float) -> int:
     from shared.db.engine import make_engine, migrate
 
     configure_logging(settings.log_level)
+    from shared.embedded import become_subreaper
+
+    become_subreaper()  # an embedded postmaster started from here is our child: see alive()
     # uvicorn re-raises the signal it stopped on; with this handler that unwinds to `finally`.
     signal.signal(signal.SIGTERM, _on_sigterm)
     runtime = resolve(settings, need_redis=True)

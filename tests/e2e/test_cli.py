@@ -184,11 +184,20 @@ def _child(parent: int, marker: str) -> int | None:
     return found[0] if found else None
 
 
-def _eventually(check: Callable[[], bool], what: str) -> None:
+def _eventually(check: Callable[[], bool], what: str, logs: tuple[Path, ...] = ()) -> None:
     deadline = time.monotonic() + PATIENCE
     while not check():
-        assert time.monotonic() < deadline, what
+        if time.monotonic() >= deadline:
+            tails = [f"--- {log}:\n" + _tail(log) for log in logs]
+            raise AssertionError("\n".join([what, *tails]))
         time.sleep(0.2)
+
+
+def _tail(log: Path, lines: int = 40) -> str:
+    try:
+        return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+    except OSError as exc:
+        return f"({exc})"
 
 
 def _ready(port: int) -> bool:
@@ -204,23 +213,26 @@ def test_up_runs_everything_and_demo_shows_the_samples(tmp_path: Path) -> None:
     env["DATELINE_WORKER_PING_SECONDS"] = "1"
     data_dir = tmp_path / "data"
     port = _free_port()
-    up = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "services.cli",
-            "up",
-            "--data-dir",
-            str(data_dir),
-            "--port",
-            str(port),
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
+    up_log = tmp_path / "up.log"  # shown, with PostgreSQL's and Redis's logs, when a wait fails
+    logs = (up_log, data_dir / "postgres" / "log", data_dir / "redis" / "redis.log")
+    with up_log.open("w") as up_stderr:  # the child keeps its own descriptor
+        up = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "services.cli",
+                "up",
+                "--data-dir",
+                str(data_dir),
+                "--port",
+                str(port),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=up_stderr,
+            text=True,
+        )
     try:
         assert up.stdout is not None
         line = up.stdout.readline()
@@ -244,6 +256,7 @@ def test_up_runs_everything_and_demo_shows_the_samples(tmp_path: Path) -> None:
         _eventually(
             lambda: len(set(_children(up.pid, " worker ")) - {first, second}) == 2,
             "the dead and the hung worker were not both restarted",
+            logs,
         )
         redis = _child(up.pid, "redis-server")
         assert redis is not None
@@ -252,13 +265,16 @@ def test_up_runs_everything_and_demo_shows_the_samples(tmp_path: Path) -> None:
         os.kill(redis, signal.SIGKILL)
         os.kill(postgres, signal.SIGKILL)
         _eventually(
-            lambda: _child(up.pid, "redis-server") not in (None, redis), "Redis not restarted"
+            lambda: _child(up.pid, "redis-server") not in (None, redis),
+            "Redis not restarted",
+            logs,
         )
         _eventually(
             lambda: postmaster.exists() and int(postmaster.read_text().split()[0]) != postgres,
             "PostgreSQL not restarted",
+            logs,
         )
-        _eventually(lambda: _ready(port), "the stack did not become ready again")
+        _eventually(lambda: _ready(port), "the stack did not become ready again", logs)
         url = f"http://127.0.0.1:{port}"
         demo = dateline("--data-dir", str(data_dir), "demo", "--url", url, "--json", env=env)
         assert demo.returncode == 0, demo.stderr

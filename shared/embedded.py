@@ -197,7 +197,7 @@ def become_subreaper() -> None:
 def reap_orphans(names: frozenset[str] = frozenset({"postgres"})) -> int:
     """Reap the dead adopted children named ``names`` (never a child a ``Popen`` owns: those
     are reaped by their owner); returns how many."""
-    import psutil  # type: ignore[import-untyped]
+    import psutil
 
     reaped = 0
     for child in psutil.Process().children():

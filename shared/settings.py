@@ -34,6 +34,15 @@ class Settings(BaseSettings):
     # The most an item's body_html, and its body_text, may hold once normalised (UTF-8 bytes).
     max_item_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1)
 
+    # The API: how many requests may run blocking work (database, parsing) at once. Its database
+    # pool keeps this many connections (plus a few for streams and checks), so none is opened
+    # and closed per request.
+    api_threads: int = Field(default=16, ge=1, le=256)
+    # A request's line and headers must arrive within this (and a new connection must begin one);
+    # its body within read_timeout_seconds of its headers. Else 408, closed.
+    header_timeout_seconds: float = Field(default=10.0, gt=0)
+    read_timeout_seconds: float = Field(default=60.0, gt=0)
+
     # Per-partner push rate limit (token bucket in Redis); 0 turns it off.
     rate_limit_per_minute: float = Field(default=600.0, ge=0)
     rate_limit_burst: int = Field(default=120, ge=1)

@@ -121,21 +121,12 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def api_url(settings, engine: Engine, servers: Servers) -> Iterator[str]:  # type: ignore[no-untyped-def]
     from services.ingest.app import create_app
+    from services.ingest.http import server_config
     from services.queue import make_celery
 
     app = create_app(settings, engine, make_celery(settings, servers.redis_url, sender=True))
     port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app,
-            host="127.0.0.1",
-            port=port,
-            log_config=None,
-            access_log=False,
-            lifespan="off",
-            http="h11",
-        )
-    )
+    server = uvicorn.Server(server_config(app, settings, host="127.0.0.1", port=port))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + PATIENCE

@@ -369,10 +369,11 @@ def _up(args: argparse.Namespace, sock: socket.socket, started: float) -> int:
     import uvicorn
 
     from services.ingest.app import create_app
+    from services.ingest.http import server_config
     from services.logs import configure_logging
     from services.queue import make_celery
     from services.runtime import resolve
-    from shared.db.engine import make_engine, migrate
+    from shared.db.engine import api_engine, migrate
 
     configure_logging(settings.log_level)
     from shared.embedded import become_subreaper
@@ -382,7 +383,7 @@ def _up(args: argparse.Namespace, sock: socket.socket, started: float) -> int:
     signal.signal(signal.SIGTERM, _on_sigterm)
     runtime = resolve(settings, need_redis=True)
     assert runtime.redis_url is not None
-    engine = make_engine(runtime.database_url)
+    engine = api_engine(runtime.database_url, settings)
     supervisor: Supervisor | None = None
     try:
         migrate(engine)
@@ -414,17 +415,7 @@ def _up(args: argparse.Namespace, sock: socket.socket, started: float) -> int:
             ping_seconds=settings.worker_ping_seconds,
         )
         app = create_app(settings, engine, celery)
-        server = uvicorn.Server(
-            uvicorn.Config(
-                app,
-                host=args.host,
-                port=args.port,
-                log_config=None,
-                access_log=False,
-                lifespan="off",
-                http="h11",  # bounded header sizes (h11_max_incomplete_event_size)
-            )
-        )
+        server = uvicorn.Server(server_config(app, settings, host=args.host, port=args.port))
         threading.Thread(
             target=_announce, args=(server, supervisor, args, started), daemon=True
         ).start()
@@ -514,10 +505,11 @@ def cmd_api(args: argparse.Namespace) -> int:
     import uvicorn
 
     from services.ingest.app import create_app
+    from services.ingest.http import server_config
     from services.logs import configure_logging
     from services.queue import make_celery
     from services.runtime import resolve
-    from shared.db.engine import make_engine
+    from shared.db.engine import api_engine
     from shared.settings import Settings
 
     with sock:
@@ -526,19 +518,10 @@ def cmd_api(args: argparse.Namespace) -> int:
         runtime = resolve(settings, need_redis=True, keep_running=True, start_redis=False)
         if runtime.redis_url is None:
             raise UsageError("no Redis: set DATELINE_REDIS_URL or run `dateline up`")
-        engine = make_engine(runtime.database_url)
+        engine = api_engine(runtime.database_url, settings)
         app = create_app(settings, engine, make_celery(settings, runtime.redis_url, sender=True))
         server = uvicorn.Server(
-            uvicorn.Config(
-                app,
-                http="h11",
-                host=args.host,
-                port=args.port,
-                log_config=None,
-                access_log=False,
-                lifespan="off",
-                proxy_headers=True,
-            )
+            server_config(app, settings, host=args.host, port=args.port, proxy_headers=True)
         )
         server.run(sockets=[sock])
     return 0

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import logging
-import uuid
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from celery import Celery
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Response
 from fastapi.responses import RedirectResponse
 from sqlalchemy import Engine, text
 
@@ -21,6 +19,7 @@ from services.ingest import (
     routes_push,
     routes_subscriptions,
 )
+from services.ingest.edge import Edge
 from shared.settings import Settings
 from shared.timestamps import warm_up
 
@@ -45,35 +44,14 @@ def create_app(settings: Settings, engine: Engine, celery: Celery) -> FastAPI:
     app.include_router(metrics.router)
     app.include_router(routes_subscriptions.router)
 
-    @app.middleware("http")
-    async def refuse_nul(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        # PostgreSQL text cannot hold U+0000; refuse it before it reaches a query. The query is
-        # checked decoded: "%00" is the NUL a client sends.
-        params = request.query_params.multi_items()
-        if "\x00" in request.url.path or any("\x00" in k + v for k, v in params):
-            return problems.problem(
-                400, "malformed", "Malformed request", "the path or query contains a NUL character"
-            )
-        return await call_next(request)
-
-    @app.middleware("http")
-    async def request_id(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        rid = request.headers.get("x-request-id") or uuid.uuid4().hex
-        request.state.request_id = rid[:64]
-        response = await call_next(request)
-        response.headers["X-Request-ID"] = request.state.request_id
-        return response
+    app.add_middleware(Edge, threads=settings.api_threads)
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:
         return RedirectResponse("/desk", status_code=307)
 
     @app.get("/healthz", include_in_schema=False)
-    def healthz() -> dict[str, str]:
+    async def healthz() -> dict[str, str]:  # on the loop: it never waits for a busy thread
         return {"status": "ok"}
 
     @app.get("/readyz", include_in_schema=False)

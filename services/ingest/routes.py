@@ -19,6 +19,7 @@ from services.queue import enqueue
 from shared import ninjs_out
 from shared.db import clusters, credentials, items, submissions
 from shared.db.credentials import Principal
+from shared.db.engine import autocommit
 from shared.errors import Forbidden, NotFound
 from shared.model import rfc3339
 from shared.prepare import prepare, warnings_of
@@ -45,7 +46,7 @@ def _principal(request: Request) -> Principal:
     scheme, _, token = header.partition(" ")
     bearer = token.strip() if scheme.lower() == "bearer" else None
     engine: Engine = request.app.state.engine
-    with engine.connect() as conn:
+    with autocommit(engine) as conn:  # one statement, no BEGIN and ROLLBACK round trips
         principal = credentials.authenticate(conn, bearer)
     last = principal.last_used_at
     if last is None or datetime.now(UTC) - last > timedelta(minutes=1):
@@ -73,9 +74,21 @@ async def push(request: Request, principal: CurrentPrincipal) -> JSONResponse:
         raise Forbidden("only a partner key can push items")
     settings: Settings = request.app.state.settings
     raw = await read_limited(request, settings.max_body_bytes)
-    async with signatures.verified(request, principal.partner, raw):
-        await run_in_threadpool(ratelimit.enforce, request, principal.partner.id)
-        return await run_in_threadpool(_accept, request, principal.partner, raw)
+    return await run_in_threadpool(_push, request, principal, raw)
+
+
+def _push(request: Request, principal: Principal, raw: bytes) -> JSONResponse:
+    """Signature, rate limit and accept in one trip to the thread pool. A push that fails after
+    its ``webhook-id`` was claimed forgets the id again, so the sender's retry is not a replay."""
+    partner = principal.partner
+    assert partner is not None
+    held = signatures.verify_request(request, partner, raw, principal.signing)
+    try:
+        ratelimit.enforce(request, partner.id)
+        return _accept(request, partner, raw)
+    except BaseException:
+        held.release()
+        raise
 
 
 def _accept(request: Request, partner: credentials.Partner, raw: bytes) -> JSONResponse:
@@ -95,7 +108,7 @@ def _accept(request: Request, partner: credentials.Partner, raw: bytes) -> JSONR
         max_items=settings.max_batch_items,
     )
     warnings = warnings_of(prepared)
-    with engine.begin() as conn:
+    with autocommit(engine) as conn:  # one INSERT (its own transaction) for a new submission
         accepted = submissions.accept(
             conn,
             partner_id=partner.id,

@@ -36,13 +36,11 @@ import hmac
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import redis
 from fastapi import Request
-from fastapi.concurrency import run_in_threadpool
 
 from services.ingest.ratelimit import redis_client
 from shared.db import signing as signing_repo
@@ -248,22 +246,15 @@ def _remember(client: redis.Redis, key: str, digest: bytes) -> bytes | None:
     raise redis.RedisError("webhook-id kept expiring between SET NX and GET")  # pragma: no cover
 
 
-def verify_request(request: Request, partner: Partner, raw: bytes) -> Claim:
-    """Check the push's signatures and claim its ``webhook-id``. Blocking: call from a thread."""
-    with request.app.state.engine.connect() as conn:
-        signing = signing_repo.for_partner(conn, partner.id)
+def verify_request(
+    request: Request, partner: Partner, raw: bytes, signing: Signing | None = None
+) -> Claim:
+    """Check the push's signatures and claim its ``webhook-id``. Blocking: call from a thread.
+    ``signing`` is the partner's, when the caller has read it already."""
+    if signing is None:
+        with request.app.state.engine.connect() as conn:
+            signing = signing_repo.for_partner(conn, partner.id)
     webhook_id = check(request.headers, raw, signing, partner=partner.slug, now=time.time())
     if webhook_id is None:
         return Claim()
     return claim(redis_client(request.app), partner.id, webhook_id, raw)
-
-
-@asynccontextmanager
-async def verified(request: Request, partner: Partner, raw: bytes) -> AsyncIterator[None]:
-    """Verify the body signature (401 if bad); if the block then fails, forget the webhook-id."""
-    held = await run_in_threadpool(verify_request, request, partner, raw)
-    try:
-        yield
-    except BaseException:
-        await run_in_threadpool(held.release)
-        raise

@@ -39,6 +39,17 @@ class Partner:
 
 
 @dataclass(frozen=True, slots=True)
+class Signing:
+    """How a partner signs: its secret (None if it has none) and whether it must sign."""
+
+    secret: str | None
+    required: bool
+
+    def __repr__(self) -> str:  # never show the secret, even in a traceback
+        return f"Signing(secret={'set' if self.secret else None}, required={self.required})"
+
+
+@dataclass(frozen=True, slots=True)
 class Principal:
     """Who is calling: a partner (``partner_id`` set) or an editor/admin."""
 
@@ -46,6 +57,7 @@ class Principal:
     key_id: str
     partner: Partner | None = None
     last_used_at: datetime | None = None
+    signing: Signing | None = None  # a partner's, read with the credential (one query a push)
 
     @property
     def partner_id(self) -> int | None:
@@ -243,6 +255,8 @@ def authenticate(conn: Connection, bearer: str | None) -> Principal:
             partners.c.profile,
             partners.c.timezone,
             partners.c.languages,
+            partners.c.signing_secret,
+            partners.c.require_signature,
         )
         .outerjoin(partners, partners.c.id == credentials.c.partner_id)
         .where(credentials.c.key_id == key_id)
@@ -255,7 +269,14 @@ def authenticate(conn: Connection, bearer: str | None) -> Principal:
         raise Unauthorized("unknown or revoked credential")
     if row.kind == "partner" and row.disabled:
         raise Forbidden(f"partner {row.slug!r} is disabled")
-    partner = None
+    partner = signing = None
     if row.partner_id is not None:
         partner = _partner({**row._mapping, "id": row.partner_id})
-    return Principal(kind=row.kind, key_id=key_id, partner=partner, last_used_at=row.last_used_at)
+        signing = Signing(row.signing_secret, bool(row.require_signature))
+    return Principal(
+        kind=row.kind,
+        key_id=key_id,
+        partner=partner,
+        last_used_at=row.last_used_at,
+        signing=signing,
+    )

@@ -9,28 +9,18 @@ from __future__ import annotations
 
 import base64
 import secrets
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, select, update
 
-from shared.db.credentials import Partner, get_partner
+from shared.db.credentials import Partner, Signing, get_partner
 from shared.db.tables import partners
 from shared.errors import NotFound
 
 SECRET_PREFIX = "whsec_"
 SECRET_BYTES = 32
 
-
-@dataclass(frozen=True, slots=True)
-class Signing:
-    """How a partner signs: its secret (None if it has none) and whether it must sign."""
-
-    secret: str | None
-    required: bool
-
-    def __repr__(self) -> str:  # never show the secret, even in a traceback
-        return f"Signing(secret={'set' if self.secret else None}, required={self.required})"
+__all__ = ["Signing", "by_slug", "for_partner", "new_secret", "set_secret", "show"]
 
 
 def new_secret() -> str:

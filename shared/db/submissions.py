@@ -64,9 +64,8 @@ def accept(
             errors=[{"field": "Idempotency-Key", "message": "bad length"}],
         )
     digest = hashlib.sha256(raw).hexdigest()
-    existing = _existing(conn, partner_id, digest, idempotency_key)
-    if existing is not None:
-        return existing
+    # Insert first: a new submission (the usual case) costs one statement, which is its own
+    # transaction on an autocommit connection. A resend (same bytes or key) inserts nothing.
     new = new_id()
     row = conn.execute(
         pg_insert(submissions)
@@ -88,7 +87,7 @@ def accept(
     ).first()
     if row is not None:
         return Accepted(new, SubmissionStatus.QUEUED, created=True)
-    # A concurrent request stored the same bytes or key first.
+    # A resend, or a concurrent request that stored the same bytes or key first.
     existing = _existing(conn, partner_id, digest, idempotency_key)
     assert existing is not None
     return existing

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 import uvicorn
 from fastapi import APIRouter, FastAPI
 
+from services.ingest.http import server_config
 from tests.support import PATIENCE
 
 
@@ -29,10 +30,7 @@ def serve(app: FastAPI) -> Iterator[str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = int(s.getsockname()[1])
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="off",
-        http="h11",
-    )  # fmt: skip
+    config = server_config(app, app.state.settings, host="127.0.0.1", port=port)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -2,38 +2,50 @@
 
 from __future__ import annotations
 
+import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import SimpleNamespace
 
 import pytest
 
 from services import queue
-from services.queue import PROCESS_SUBMISSION
 from shared.settings import Settings
 
 
 class Broker:
-    """A Celery app stand-in whose sends fail while ``down``."""
+    """A Celery app stand-in whose Redis fails while ``down``: ``enqueue`` pushes the message
+    and records it (``queue.NUDGES``) in one pipeline on a pooled connection."""
 
     def __init__(self) -> None:
         self.down = True
-        self.sent: list[list[str]] = []
+        self.sent: list[str] = []
         self.nudged: dict[str, float] = {}
         self.tries = 0
+        self.pool = SimpleNamespace(acquire=self._acquire)
 
-    def send_task(self, name: str, *, args: list[str], queue: str, retry: bool) -> None:
-        self.tries += 1
-        assert (name, retry) == (PROCESS_SUBMISSION, False)
-        if self.down:
-            raise ConnectionError("redis is away")
-        self.sent.append(args)
+    def _pipeline(self, transaction: bool) -> SimpleNamespace:
+        commands: list[Callable[[], None]] = []
+
+        def execute() -> None:
+            self.tries += 1
+            if self.down:
+                raise ConnectionError("redis is away")
+            for command in commands:
+                command()
+
+        def lpush(key: str, raw: bytes) -> None:
+            commands.append(lambda: self.sent.append(json.loads(raw)["headers"]["argsrepr"]))
+
+        def zadd(key: str, scores: dict[str, float]) -> None:
+            commands.append(lambda: self.nudged.update(scores))
+
+        return SimpleNamespace(lpush=lpush, zadd=zadd, execute=execute)
 
     @contextmanager
-    def connection_for_write(self) -> Iterator[SimpleNamespace]:
-        """What ``enqueue`` records each sent message in (``queue.NUDGES``)."""
-        client = SimpleNamespace(zadd=lambda key, scores: self.nudged.update(scores))
+    def _acquire(self, block: bool) -> Iterator[SimpleNamespace]:
+        client = SimpleNamespace(pipeline=self._pipeline)
         yield SimpleNamespace(default_channel=SimpleNamespace(client=client))
 
 
@@ -50,7 +62,7 @@ def test_a_failed_send_skips_the_broker_until_the_backoff_ends(
     broker.down = False
     clock[0] += queue.BROKER_BACKOFF_SECONDS
     assert queue.enqueue(broker, "s3") is True  # type: ignore[arg-type]
-    assert broker.sent == [["s3"]]
+    assert broker.sent == ["['s3']"]
     assert list(broker.nudged) == ["s3"]
 
 

@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     # pool keeps this many connections (plus a few for streams and checks), so none is opened
     # and closed per request.
     api_threads: int = Field(default=16, ge=1, le=256)
+    # `dateline api`: processes sharing the port; 0 = one per CPU. (`dateline up` runs one.)
+    api_processes: int = Field(default=0, ge=0, le=64)
     # A request's line and headers must arrive within this (and a new connection must begin one);
     # its body within read_timeout_seconds of its headers. Else 408, closed.
     header_timeout_seconds: float = Field(default=10.0, gt=0)

@@ -18,6 +18,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -59,7 +60,12 @@ def register(sub: Any) -> None:
     api = sub.add_parser("api", help="run only the API (servers from DATELINE_*_URL)")
     api.add_argument("--host", default="127.0.0.1")
     api.add_argument("--port", type=_port, default=8000)
-    api.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    api.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="API processes sharing the port (default DATELINE_API_PROCESSES: one per CPU)",
+    )
     api.set_defaults(handler=cmd_api)
 
 
@@ -516,12 +522,68 @@ def cmd_api(args: argparse.Namespace) -> int:
         settings = Settings()
         configure_logging(settings.log_level)
         runtime = resolve(settings, need_redis=True, keep_running=True, start_redis=False)
-        if runtime.redis_url is None:
+        redis_url = runtime.redis_url
+        if redis_url is None:
             raise UsageError("no Redis: set DATELINE_REDIS_URL or run `dateline up`")
-        engine = api_engine(runtime.database_url, settings)
-        app = create_app(settings, engine, make_celery(settings, runtime.redis_url, sender=True))
-        server = uvicorn.Server(
-            server_config(app, settings, host=args.host, port=args.port, proxy_headers=True)
-        )
-        server.run(sockets=[sock])
+        processes = args.workers or settings.api_processes or os.cpu_count() or 1
+
+        def serve() -> int:
+            # In the serving process: engines, pools and threads are never shared across a fork.
+            engine = api_engine(runtime.database_url, settings)
+            app = create_app(settings, engine, make_celery(settings, redis_url, sender=True))
+            server = uvicorn.Server(
+                server_config(app, settings, host=args.host, port=args.port, proxy_headers=True)
+            )
+            server.run(sockets=[sock])
+            return 0
+
+        if processes == 1:
+            return serve()
+        from shared.timestamps import warm_up
+
+        warm_up()  # once, before the fork: the processes share its pages
+        return serve_forked(processes, serve)
+
+
+def serve_forked(count: int, serve: Callable[[], int]) -> int:
+    """Run ``serve`` in ``count`` forked processes (they share the listening socket, and the
+    kernel spreads connections over them); start again one that dies; on SIGTERM or SIGINT,
+    pass the signal on and wait for all of them (each finishes its requests)."""
+    children: set[int] = set()
+    stopping = False
+
+    def spawn() -> None:
+        pid = os.fork()
+        if pid == 0:  # the child: uvicorn installs its own signal handlers
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            code = 1
+            try:
+                code = serve()
+            finally:
+                os._exit(code)
+        children.add(pid)
+
+    def stop(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+        for pid in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for _ in range(count):
+        spawn()
+    while children:
+        try:
+            pid, status = os.wait()
+        except ChildProcessError:
+            break
+        children.discard(pid)
+        if not stopping:
+            logger.error("API process %s ended (status %s); starting it again", pid, status)
+            time.sleep(1.0)  # a process that cannot start must not be restarted in a tight loop
+            if not stopping:
+                spawn()
     return 0

@@ -17,7 +17,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    DateTime,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from shared.db.tables import partners, submission_items, submissions
@@ -46,6 +57,25 @@ class Claim:
     received_at: datetime
 
 
+_TIMESTAMP = DateTime(timezone=True)
+# Built once (every push runs it): a new row, or nothing when the bytes or key are stored.
+_INSERT = (
+    pg_insert(submissions)
+    .values(
+        {
+            column: bindparam(column)
+            for column in (
+                "id", "partner_id", "status", "content_type", "raw", "sha256", "size",
+                "idempotency_key", "request_id", "warnings",
+            )
+        }
+        | {"received_at": func.coalesce(bindparam("received_at", type_=_TIMESTAMP), func.now())}
+    )
+    .on_conflict_do_nothing()
+    .returning(submissions.c.id)
+)  # fmt: skip
+
+
 def accept(
     conn: Connection,
     *,
@@ -67,24 +97,20 @@ def accept(
     # Insert first: a new submission (the usual case) costs one statement, which is its own
     # transaction on an autocommit connection. A resend (same bytes or key) inserts nothing.
     new = new_id()
-    row = conn.execute(
-        pg_insert(submissions)
-        .values(
-            id=new,
-            partner_id=partner_id,
-            status=SubmissionStatus.QUEUED,
-            content_type=content_type,
-            raw=raw,
-            sha256=digest,
-            size=len(raw),
-            idempotency_key=idempotency_key,
-            request_id=request_id,
-            warnings=warnings or [],
-            **({"received_at": received_at} if received_at is not None else {}),
-        )
-        .on_conflict_do_nothing()
-        .returning(submissions.c.id)
-    ).first()
+    values = {
+        "id": new,
+        "partner_id": partner_id,
+        "status": SubmissionStatus.QUEUED,
+        "content_type": content_type,
+        "raw": raw,
+        "sha256": digest,
+        "size": len(raw),
+        "idempotency_key": idempotency_key,
+        "request_id": request_id,
+        "warnings": warnings or [],
+        "received_at": received_at,
+    }
+    row = conn.execute(_INSERT, values).first()
     if row is not None:
         return Accepted(new, SubmissionStatus.QUEUED, created=True)
     # A resend, or a concurrent request that stored the same bytes or key first.

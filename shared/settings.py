@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     # Ingest limits.
     max_body_bytes: int = 5 * 1024 * 1024
     max_batch_items: int = Field(default=1000, ge=1, le=1000)
+    # Bodies still arriving are held in memory: at most this much in all (else 503), and per
+    # sender (a partner; a push slug whose signature is not checked yet) this much (else 429).
+    max_buffered_bytes: int = Field(default=256 * 1024 * 1024, ge=1)
+    buffered_bytes_per_sender: int = Field(default=32 * 1024 * 1024, ge=1)
     # The most an item's body_html, and its body_text, may hold once normalised (UTF-8 bytes).
     max_item_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1)
 

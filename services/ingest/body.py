@@ -1,26 +1,99 @@
-"""Read a request body within the size limit (decoded size for gzip/deflate)."""
+"""Read a request body within the size limit (decoded size for gzip/deflate), and within the
+process's budget for bodies being received.
+
+Bodies arrive over time, and what has arrived is held until the last byte. ``BodyBudget`` bounds
+that memory: at most ``DATELINE_MAX_BUFFERED_BYTES`` in all (else ``503``, try again in a second)
+and ``DATELINE_BUFFERED_BYTES_PER_SENDER`` for one sender (a partner, or one slug of the signed
+push endpoint whose signature is not checked yet; else ``429``), so many slow uploads from one
+sender cannot take the memory, nor the share, of the others. A body is counted while it is
+being received; the read deadline (services/ingest/http.py) bounds how long.
+"""
 
 from __future__ import annotations
 
 import zlib
+from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import Request
 
-from shared.errors import Malformed, PayloadTooLarge, UnsupportedMediaType
+from shared.errors import (
+    Malformed,
+    PayloadTooLarge,
+    RateLimited,
+    Unavailable,
+    UnsupportedMediaType,
+)
+
+RETRY_AFTER = 1
 
 
-async def read_limited(request: Request, limit: int) -> bytes:
+class BodyBudget:
+    """Bytes of request bodies held while they arrive, in all and per sender (one event loop:
+    no lock is needed)."""
+
+    def __init__(self, total: int, per_sender: int) -> None:
+        self.total, self.per_sender = total, per_sender
+        self.held = 0
+        self.by_sender: Counter[str] = Counter()
+
+    @asynccontextmanager
+    async def hold(self, sender: str) -> AsyncIterator[_Holding]:
+        holding = _Holding(self, sender)
+        try:
+            yield holding
+        finally:
+            self.held -= holding.size
+            self.by_sender[sender] -= holding.size
+            if self.by_sender[sender] <= 0:
+                del self.by_sender[sender]
+
+
+class _Holding:
+    def __init__(self, budget: BodyBudget, sender: str) -> None:
+        self.budget, self.sender, self.size = budget, sender, 0
+
+    def take(self, size: int) -> None:
+        budget = self.budget
+        if budget.by_sender[self.sender] + size > budget.per_sender:
+            error = RateLimited(
+                "too many bodies from this sender are still arriving; retry when one is done"
+            )
+            error.retry_after = RETRY_AFTER  # type: ignore[attr-defined]
+            raise error
+        if budget.held + size > budget.total:
+            raise Unavailable("the server is receiving too many bodies at once; retry shortly")
+        budget.held += size
+        budget.by_sender[self.sender] += size
+        self.size += size
+
+
+def budget_of(request: Request) -> BodyBudget:
+    """The app's budget, made on first use from its settings."""
+    state = request.app.state
+    budget: BodyBudget | None = getattr(state, "body_budget", None)
+    if budget is None:
+        settings = state.settings
+        budget = BodyBudget(settings.max_buffered_bytes, settings.buffered_bytes_per_sender)
+        state.body_budget = budget
+    return budget
+
+
+async def read_limited(request: Request, limit: int, *, sender: str = "anyone") -> bytes:
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"the body is {declared} bytes; the limit is {limit}")
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"the body is over the limit of {limit} bytes")
-        chunks.append(chunk)
-    raw = b"".join(chunks)
+    async with budget_of(request).hold(sender) as holding:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise PayloadTooLarge(f"the body is over the limit of {limit} bytes")
+            holding.take(len(chunk))
+            chunks.append(chunk)
+        raw = b"".join(chunks)
     encoding = request.headers.get("content-encoding", "identity").strip().lower()
     if encoding in ("", "identity"):
         return raw

@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 
 from services import metrics
-from shared.errors import DatelineError, RateLimited
+from shared.errors import DatelineError, RateLimited, Unavailable
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ def install(app: FastAPI) -> None:
         if request.method == "POST" and request.url.path.startswith(PUSH_PATHS):
             metrics.record_rejected(exc.code)
         headers = None
-        if isinstance(exc, RateLimited):
+        if isinstance(exc, RateLimited | Unavailable):
             headers = {"Retry-After": str(getattr(exc, "retry_after", 1))}
         if exc.status == 401:
             headers = {"WWW-Authenticate": "Bearer"}

@@ -73,7 +73,9 @@ async def push(request: Request, principal: CurrentPrincipal) -> JSONResponse:
     if principal.partner is None:
         raise Forbidden("only a partner key can push items")
     settings: Settings = request.app.state.settings
-    raw = await read_limited(request, settings.max_body_bytes)
+    raw = await read_limited(
+        request, settings.max_body_bytes, sender=f"partner:{principal.partner.id}"
+    )
     return await run_in_threadpool(_push, request, principal, raw)
 
 

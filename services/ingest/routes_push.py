@@ -63,7 +63,7 @@ async def superdesk_push(partner: str, request: Request) -> JSONResponse:
         await discard_limited(request, settings.max_body_bytes)
         raise superdesk_mismatch()
     found, secrets = known
-    raw = await read_limited(request, settings.max_body_bytes)
+    raw = await read_limited(request, settings.max_body_bytes, sender=f"push:{found.slug}")
     verify_superdesk(header or "", raw, secrets.secret or "")
     if found.disabled:
         raise Forbidden(f"partner {found.slug!r} is disabled")

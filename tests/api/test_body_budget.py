@@ -1,0 +1,94 @@
+"""Bodies still arriving are bounded (services/ingest/body.py): one sender's slow uploads cannot
+hold more than its share of memory, nor all senders together more than the process budget; what
+was held is given back when an upload ends, however it ends."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Callable, Iterator
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from services.ingest.app import create_app
+from services.queue import make_celery
+from tests.api.served import serve
+from tests.support import PATIENCE, bearer, partner_key
+
+BUDGET = {"max_buffered_bytes": 4000, "buffered_bytes_per_sender": 2500}
+STORY = "Council approves budget\n\nLONDON, 3 Dec - " + "The council approved the new budget after a long debate. " * 20
+
+
+@pytest.fixture(scope="module")
+def served(settings, engine: Engine, servers) -> Iterator[tuple[FastAPI, str]]:  # type: ignore[no-untyped-def]
+    tight = settings.model_copy(update=BUDGET)
+    app = create_app(tight, engine, make_celery(tight, servers.redis_url, sender=True))
+    with serve(app) as url:
+        yield app, url
+
+
+def _stalled(url: str, key: str, sent: int, declared: int = 3000) -> socket.socket:
+    """An upload that sends ``sent`` bytes of a ``declared``-byte body, then waits."""
+    parts = urlsplit(url)
+    conn = socket.create_connection((parts.hostname, parts.port), timeout=PATIENCE)
+    conn.sendall(
+        b"POST /v1/items HTTP/1.1\r\nHost: t\r\nContent-Type: text/plain\r\n"
+        b"Authorization: Bearer %s\r\nContent-Length: %d\r\n\r\n%s"
+        % (key.encode(), declared, b"x" * sent)
+    )
+    return conn
+
+
+def _until(check: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + PATIENCE
+    while not check():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.02)
+
+
+def test_slow_uploads_are_held_to_a_share_per_sender_and_a_total(
+    served: tuple[FastAPI, str], db: Engine, redis_flush: None
+) -> None:
+    app, url = served
+    a, b = partner_key(db, "agency-a"), partner_key(db, "agency-b")
+    held = lambda: getattr(app.state, "body_budget", None) and app.state.body_budget.held  # noqa: E731
+    with _stalled(url, a, 2000):
+        _until(lambda: held() == 2000, "the first 2000 bytes were not counted")
+        # A second upload from A would take A over its share: 429, at once.
+        refused = httpx.post(
+            f"{url}/v1/items",
+            content=b"y" * 1000,
+            headers={**bearer(a), "Content-Type": "text/plain"},
+        )
+        assert refused.status_code == 429, refused.text
+        assert refused.headers["retry-after"] == "1"
+        # B has its own share: its story goes through while A's upload hangs.
+        ok = httpx.post(
+            f"{url}/v1/items",
+            content=STORY.encode(),
+            headers={**bearer(b), "Content-Type": "text/plain"},
+        )
+        assert ok.status_code == 202, ok.text
+        assert held() == 2000  # B's body was given back once read
+        with _stalled(url, b, 1500):
+            _until(lambda: held() == 3500, "B's stalled bytes were not counted")
+            # The total is 4000: another 1000 bytes from anyone must wait.
+            busy = httpx.post(
+                f"{url}/v1/items",
+                content=b"z" * 1000,
+                headers={**bearer(b), "Content-Type": "text/plain"},
+            )
+            assert busy.status_code == 503, busy.text
+            assert busy.json()["code"] == "unavailable" and busy.headers["retry-after"] == "1"
+    # Both stalled clients went away: everything they held is given back.
+    _until(lambda: held() == 0, "the abandoned uploads' bytes were not given back")
+    again = httpx.post(
+        f"{url}/v1/items",
+        content=STORY.encode(),
+        headers={**bearer(a), "Content-Type": "text/plain"},
+    )
+    assert again.status_code == 202, again.text

@@ -20,7 +20,10 @@ def prepare(
     profile: Profile,
     received_at: datetime,
     max_items: int = 1000,
+    max_body_bytes: int | None = None,
 ) -> list[NormalisedItem]:
+    """``max_body_bytes`` bounds each item's ``body_html`` and ``body_text`` once normalised
+    (UTF-8 bytes; ``DATELINE_MAX_ITEM_BODY_BYTES``): a larger one is a 422 naming the field."""
     ctx = ParseContext(profile=profile, received_at=received_at)
     with collecting() as body_warnings:
         parsed = parse_body(raw, content_type, ctx)
@@ -36,6 +39,8 @@ def prepare(
         try:
             with collecting() as own:
                 normalised = normalise(item, ctx, namespace=namespace)
+            if max_body_bytes is not None:
+                _bounded(normalised, max_body_bytes)
         except Invalid as exc:
             if len(parsed) > 1:
                 exc.errors = [{"index": index, **e} for e in exc.errors] or [
@@ -45,6 +50,16 @@ def prepare(
         normalised.warnings = [*for_member(body_warnings, index), *own]
         out.append(normalised)
     return out
+
+
+def _bounded(item: NormalisedItem, limit: int) -> None:
+    for field in ("body_html", "body_text"):
+        size = len((getattr(item, field) or "").encode())
+        if size > limit:
+            raise Invalid(
+                f"{field} is {size} bytes once normalised; the limit is {limit}",
+                errors=[{"field": f"/{field}", "message": f"over {limit} bytes"}],
+            )
 
 
 def warnings_of(items: list[NormalisedItem]) -> list[dict[str, object]]:

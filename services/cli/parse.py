@@ -68,6 +68,7 @@ def _profile(args: argparse.Namespace) -> Profile:
 def cmd_parse(args: argparse.Namespace) -> int:
     from shared.prepare import prepare
     from shared.serialise import contract_item, item_doc
+    from shared.settings import Settings
 
     try:
         raw = args.file.read_bytes()
@@ -80,6 +81,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
         namespace=args.partner or "local",
         profile=_profile(args),
         received_at=datetime.now(UTC),
+        max_body_bytes=Settings().max_item_body_bytes,  # what the server would refuse
     )
     server = {"partner": args.partner}
     out = [contract_item(item_doc(n), server) for n in normalised]

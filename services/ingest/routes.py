@@ -108,6 +108,7 @@ def _accept(request: Request, partner: credentials.Partner, raw: bytes) -> JSONR
         profile=partner.profile,
         received_at=received_at,
         max_items=settings.max_batch_items,
+        max_body_bytes=settings.max_item_body_bytes,
     )
     warnings = warnings_of(prepared)
     with autocommit(engine) as conn:  # one INSERT (its own transaction) for a new submission

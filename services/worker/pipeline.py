@@ -49,6 +49,7 @@ def process_submission(engine: Engine, settings: Settings, submission_id: str) -
         normalised = prepare(
             claim.raw, claim.content_type, namespace=partner.slug, profile=partner.profile,
             received_at=claim.received_at, max_items=settings.max_batch_items,
+            max_body_bytes=settings.max_item_body_bytes,
         )  # fmt: skip
     except SoftTimeLimitExceeded as exc:
         _release(engine, claim, {"code": "time_limit", "detail": "parsing ran out of time"})

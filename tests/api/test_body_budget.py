@@ -1,6 +1,7 @@
-"""Bodies still arriving are bounded (services/ingest/body.py): one sender's slow uploads cannot
+"""Bodies are bounded. Still arriving (services/ingest/body.py): one sender's slow uploads cannot
 hold more than its share of memory, nor all senders together more than the process budget; what
-was held is given back when an upload ends, however it ends."""
+was held is given back when an upload ends, however it ends. Stored: an item's normalised body
+over ``DATELINE_MAX_ITEM_BODY_BYTES`` is a 422 naming the field (and the index in a batch)."""
 
 from __future__ import annotations
 
@@ -12,15 +13,22 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from services.ingest.app import create_app
 from services.queue import make_celery
 from tests.api.served import serve
 from tests.support import PATIENCE, bearer, partner_key
 
-BUDGET = {"max_buffered_bytes": 4000, "buffered_bytes_per_sender": 2500}
-STORY = "Council approves budget\n\nLONDON, 3 Dec - " + "The council approved the new budget after a long debate. " * 20
+BUDGET = {
+    "max_buffered_bytes": 4000,
+    "buffered_bytes_per_sender": 2500,
+    "max_item_body_bytes": 1500,
+}
+STORY = (
+    "Council approves budget\n\nLONDON, 3 Dec - "
+    + "The council approved the new budget after a long debate. " * 20
+)
 
 
 @pytest.fixture(scope="module")
@@ -92,3 +100,29 @@ def test_slow_uploads_are_held_to_a_share_per_sender_and_a_total(
         headers={**bearer(a), "Content-Type": "text/plain"},
     )
     assert again.status_code == 202, again.text
+
+
+def test_an_item_body_over_the_limit_is_a_422_naming_the_field_and_nothing_is_stored(
+    served: tuple[FastAPI, str], db: Engine, redis_flush: None
+) -> None:
+    _, url = served
+    key = partner_key(db, "agency-c")
+    long = "Long story\n\nLONDON, 3 Dec - " + "Word after word after word. " * 60  # ~1.7 KB
+    answer = httpx.post(
+        f"{url}/v1/items",
+        content=long.encode(),
+        headers={**bearer(key), "Content-Type": "text/plain"},
+    )
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["errors"] == [{"field": "/body_html", "message": "over 1500 bytes"}]
+    batch = [
+        {"uri": "urn:c:1", "headline": "Short", "body_text": "A short story."},
+        {"uri": "urn:c:2", "headline": "Long", "body_text": "Word after word. " * 120},
+    ]
+    answer = httpx.post(f"{url}/v1/items", json=batch, headers=bearer(key))
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["errors"] == [
+        {"index": 1, "field": "/body_html", "message": "over 1500 bytes"}
+    ]
+    with db.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM submissions")).scalar() == 0

@@ -13,10 +13,12 @@ import html
 import re
 import unicodedata
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import lxml.html
 import nh3
 
+from shared.collect import FieldErrors
 from shared.dateline import find_dateline
 from shared.errors import Invalid
 from shared.language import detect_language, normalise_tag
@@ -382,6 +384,24 @@ def _safe_associations(associations: list[Association]) -> list[Association]:
     return kept
 
 
+# The single-line fields cleaned by ``clean_line``, with their limits.
+_LINES = (
+    ("slugline", MAX_LINE_FIELD),
+    ("byline", MAX_LINE_FIELD),
+    ("abstract", 10_000),
+    ("ednote", 10_000),
+    ("genre", MAX_LINE_FIELD),
+    ("source", MAX_LINE_FIELD),
+    ("copyrightholder", MAX_LINE_FIELD),
+    ("usageterms", 10_000),
+)
+
+
+def _line(parsed: ParsedItem, name: str, limit: int) -> str | None:
+    value: str | None = getattr(parsed, name)
+    return clean_line(value, field=name, limit=limit)
+
+
 def normalise(parsed: ParsedItem, ctx: ParseContext, *, namespace: str) -> NormalisedItem:
     """The normalised item for ``parsed``. Items without a uri get one derived within
     ``namespace`` (the partner's slug)."""
@@ -391,28 +411,36 @@ def normalise(parsed: ParsedItem, ctx: ParseContext, *, namespace: str) -> Norma
         body_text = html_to_text(body_html)
     if body_html is None and body_text is not None:
         body_html = text_to_html(body_text)
-    headline = clean_line(parsed.headline, field="headline")
-    firstcreated, versioncreated = _created(parsed, ctx)
+    # Every field's problem is reported, not only the first (shared/collect.py).
+    found = FieldErrors()
+    headline = found.read(lambda: clean_line(parsed.headline, field="headline"))
+    uri = found.read(lambda: clean_identifier(parsed.uri, field="uri", limit=MAX_URI))
+    version = found.read(lambda: clean_identifier(parsed.version, field="version", limit=64))
+    lines = {name: found.read(partial(_line, parsed, name, limit)) for name, limit in _LINES}
+    keywords = found.read(lambda: [clean_line(k, field="keywords") for k in parsed.keywords])
+    created = found.read(lambda: _created(parsed, ctx))
+    found.raise_if_any()
+    assert created is not None
+    firstcreated, versioncreated = created
     dateline = _dateline(parsed, body_text, ctx, firstcreated)
     headline = headline or headline_from_body(body_text, dateline)
     language = normalise_tag(parsed.language) or detect_language(
         "\n".join(filter(None, (headline, body_text))), hints=ctx.profile.languages
     )
-    uri = clean_identifier(parsed.uri, field="uri", limit=MAX_URI)
     # the partner's own stamp, even one too far ahead to keep: resends derive the same uri
     sent = parsed.firstcreated or parsed.versioncreated or firstcreated
     return NormalisedItem(
         format=parsed.format,
         uri=uri or derive_uri(namespace, headline, sent),
         uri_derived=uri is None,
-        version=clean_identifier(parsed.version, field="version", limit=64),
+        version=version,
         type=parsed.type or "text",
         pubstatus=parsed.pubstatus or "usable",
         headline=headline,
-        slugline=clean_line(parsed.slugline, field="slugline"),
-        byline=clean_line(parsed.byline, field="byline"),
-        abstract=clean_line(parsed.abstract, field="abstract", limit=10_000),
-        ednote=clean_line(parsed.ednote, field="ednote", limit=10_000),
+        slugline=lines["slugline"],
+        byline=lines["byline"],
+        abstract=lines["abstract"],
+        ednote=lines["ednote"],
         body_html=body_html,
         body_text=body_text,
         word_count=word_count(body_text),
@@ -424,12 +452,12 @@ def normalise(parsed: ParsedItem, ctx: ParseContext, *, namespace: str) -> Norma
         urgency=parsed.urgency,
         priority=parsed.priority,
         subjects=enrich(parsed.subjects),
-        keywords=[k for k in (clean_line(k, field="keywords") for k in parsed.keywords) if k],
+        keywords=[k for k in keywords or [] if k],
         places=parsed.places,
-        genre=clean_line(parsed.genre, field="genre"),
-        source=clean_line(parsed.source, field="source") or (dateline.source if dateline else None),
-        copyrightholder=clean_line(parsed.copyrightholder, field="copyrightholder"),
-        usageterms=clean_line(parsed.usageterms, field="usageterms", limit=10_000),
+        genre=lines["genre"],
+        source=lines["source"] or (dateline.source if dateline else None),
+        copyrightholder=lines["copyrightholder"],
+        usageterms=lines["usageterms"],
         renditions=_safe_renditions(parsed.renditions, "/renditions"),
         associations=_safe_associations(parsed.associations),
         fingerprint=fingerprint(headline, body_text),

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from shared.errors import Invalid
+from shared.errors import DatelineError, Invalid
 from shared.formats import parse_body
+from shared.formats.batch import batch_error
 from shared.model import NormalisedItem, ParseContext, Profile
 from shared.normalise import normalise
 from shared.repairs import collecting, for_member, of_submission
@@ -35,6 +36,7 @@ def prepare(
             errors=[{"index": max_items, "message": "too many items"}],
         )
     out = []
+    failures: list[tuple[int, DatelineError]] = []  # every member's problems are reported
     for index, item in enumerate(parsed):
         try:
             with collecting() as own:
@@ -42,13 +44,20 @@ def prepare(
             if max_body_bytes is not None:
                 _bounded(normalised, max_body_bytes)
         except Invalid as exc:
-            if len(parsed) > 1:
-                exc.errors = [{"index": index, **e} for e in exc.errors] or [
-                    {"index": index, "message": exc.detail}
-                ]
-            raise
+            failures.append((index, exc))
+            continue
         normalised.warnings = [*for_member(body_warnings, index), *own]
         out.append(normalised)
+    if len(parsed) == 1 and failures:
+        raise failures[0][1]
+    if len(failures) == 1:
+        index, error = failures[0]
+        error.errors = [{"index": index, **e} for e in error.errors] or [
+            {"index": index, "message": error.detail}
+        ]
+        raise error
+    if failures:
+        raise batch_error(failures, len(parsed), noun="batch item")
     return out
 
 

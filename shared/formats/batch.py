@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
+from shared.collect import bounded
 from shared.errors import DatelineError, Invalid, Malformed, TimestampError
 from shared.model import ParsedItem
 from shared.repairs import collecting, warn
@@ -48,9 +49,13 @@ def _read_one(read: Callable[[Member], ParsedItem], member: Member, index: int) 
 def batch_error(
     failures: list[tuple[int, DatelineError]], total: int, *, noun: str, bare_single: bool = False
 ) -> DatelineError:
-    errors = [{"index": i, **entry} for i, exc in failures for entry in exc.errors] or [
-        {"index": i, "message": exc.detail} for i, exc in failures
-    ]
+    errors = bounded(
+        [
+            {"index": i, **entry}
+            for i, exc in failures
+            for entry in exc.errors or [{"message": exc.detail}]
+        ]
+    )
     kinds = {type(exc) for _, exc in failures}
     error: type[DatelineError] = TimestampError if kinds == {TimestampError} else Invalid
     error = Malformed if Malformed in kinds else error

@@ -30,6 +30,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from shared.collect import FieldErrors
 from shared.errors import Invalid, TimestampError
 from shared.formats.batch import read_members
 from shared.formats.jsonsafe import child, decode_json, inspect, invalid
@@ -156,44 +157,72 @@ def _inner(member: Any) -> Any:
 
 
 def _item(doc: dict[str, Any], ctx: ParseContext) -> ParsedItem:
-    located = _text(doc, "located", limit=LINE, join=SPACE)
-    kind, unknown_type = _type(doc, "", "text")
+    """The ``ParsedItem`` of one ninjs object; every field that is wrong is named in one 422,
+    not only the first (shared/collect.py)."""
+    found = FieldErrors()
+    get = found.read
+    located = get(lambda: _text(doc, "located", limit=LINE, join=SPACE))
+    kind, unknown_type = get(lambda: _type(doc, "", "text")) or (None, None)
+    fields: dict[str, Any] = {
+        "uri": get(lambda: _identity(doc)),
+        "version": get(lambda: _version(doc)),
+        "pubstatus": get(lambda: _choice(doc, PUBSTATUS, "usable", "pubstatus", "pubStatus")),
+        "headline": get(lambda: _headline(doc, "")),
+        "slugline": get(lambda: _text(doc, "slugline", limit=LINE, join=SPACE)),
+        "byline": get(lambda: _text(doc, "byline", "by", limit=LINE, join=SPACE)),
+        "abstract": get(
+            lambda: (
+                _text(doc, "description_text", limit=NOTE, join=PARAGRAPH)
+                or _description(doc, "", ("summary", ""))
+            )
+        ),
+        "ednote": get(lambda: _text(doc, "ednote", "edNote", limit=NOTE, join=SPACE)),
+        "body_html": get(
+            lambda: (
+                _text(doc, "body_html", "body_xhtml", limit=None, join=PARAGRAPH)
+                or _patterned_body(doc, "html")
+                or _body(doc, "html")
+            )
+        ),
+        "body_text": get(
+            lambda: (
+                _text(doc, "body_text", limit=None, join=PARAGRAPH)
+                or _patterned_body(doc, "text")
+                or _body(doc, "text")
+            )
+        ),
+        "language": get(lambda: _text(doc, "language", limit=64)),
+        "firstcreated": get(lambda: _time(doc, ctx, "firstcreated", "firstCreated")),
+        "versioncreated": get(lambda: _time(doc, ctx, "versioncreated", "versionCreated")),
+        "embargoed": get(
+            lambda: optional_timestamp(
+                lambda: _time(doc, ctx, "embargoed", "embargoedUntil"), field="/embargoed"
+            )
+        ),
+        "urgency": get(lambda: _rank(doc, "urgency")),
+        "priority": get(lambda: _rank(doc, "priority")),
+        "subjects": get(lambda: _subjects(doc)) or [],
+        "keywords": get(lambda: _keywords(doc)) or [],
+        "places": get(lambda: [_place(p, e) for p, e in _entries(doc, "place", "places")]) or [],
+        "genre": get(lambda: _genre(doc)),
+        "source": get(lambda: _text(doc, "source", limit=LINE, join=SPACE) or _infosource(doc)),
+        "copyrightholder": get(
+            lambda: _text(doc, "copyrightholder", "copyrightHolder", limit=LINE, join=SPACE)
+        ),
+        "usageterms": get(lambda: _text(doc, "usageterms", "usageTerms", limit=NOTE, join=SPACE)),
+        "renditions": get(lambda: [_rendition(*m) for m in _members(doc, "renditions", "")]) or [],
+        "associations": get(
+            lambda: list(filter(None, (_link(*m) for m in _members(doc, "associations", ""))))
+        )
+        or [],
+    }
+    found.raise_if_any()
+    fields["genre"] = fields["genre"] or unknown_type
     return ParsedItem(
         format=NAME,
-        uri=_identity(doc),
-        version=_version(doc),
         type=kind or "text",
-        pubstatus=_choice(doc, PUBSTATUS, "usable", "pubstatus", "pubStatus"),
-        headline=_headline(doc, ""),
-        slugline=_text(doc, "slugline", limit=LINE, join=SPACE),
-        byline=_text(doc, "byline", "by", limit=LINE, join=SPACE),
-        abstract=_text(doc, "description_text", limit=NOTE, join=PARAGRAPH)
-        or _description(doc, "", ("summary", "")),
-        ednote=_text(doc, "ednote", "edNote", limit=NOTE, join=SPACE),
-        body_html=_text(doc, "body_html", "body_xhtml", limit=None, join=PARAGRAPH)
-        or _patterned_body(doc, "html")
-        or _body(doc, "html"),
-        body_text=_text(doc, "body_text", limit=None, join=PARAGRAPH)
-        or _patterned_body(doc, "text")
-        or _body(doc, "text"),
-        language=_text(doc, "language", limit=64),
         dateline=Dateline(located=located) if located else None,
-        firstcreated=_time(doc, ctx, "firstcreated", "firstCreated"),
-        versioncreated=_time(doc, ctx, "versioncreated", "versionCreated"),
-        embargoed=optional_timestamp(
-            lambda: _time(doc, ctx, "embargoed", "embargoedUntil"), field="/embargoed"
-        ),
-        urgency=_rank(doc, "urgency"),
-        priority=_rank(doc, "priority"),
-        subjects=_subjects(doc),
-        keywords=_keywords(doc),
-        places=[_place(p, e) for p, e in _entries(doc, "place", "places")],
-        genre=_genre(doc) or unknown_type,
-        source=_text(doc, "source", limit=LINE, join=SPACE) or _infosource(doc),
-        copyrightholder=_text(doc, "copyrightholder", "copyrightHolder", limit=LINE, join=SPACE),
-        usageterms=_text(doc, "usageterms", "usageTerms", limit=NOTE, join=SPACE),
-        renditions=[_rendition(*m) for m in _members(doc, "renditions", "")],
-        associations=list(filter(None, (_link(*m) for m in _members(doc, "associations", "")))),
+        **fields,
     )
 
 

@@ -20,9 +20,7 @@ PROFILE = Profile.from_dict({"timezone": "UTC"})
 def _refused(doc: Any, content_type: str = "application/json") -> Invalid:
     raw = doc if isinstance(doc, bytes) else json.dumps(doc).encode()
     with pytest.raises(Invalid) as caught:
-        prepare(
-            raw, content_type, namespace="t", profile=PROFILE, received_at=datetime.now(UTC)
-        )
+        prepare(raw, content_type, namespace="t", profile=PROFILE, received_at=datetime.now(UTC))
     return caught.value
 
 

@@ -42,6 +42,12 @@ class Settings(BaseSettings):
     # pool keeps this many connections (plus a few for streams and checks), so none is opened
     # and closed per request.
     api_threads: int = Field(default=16, ge=1, le=256)
+    # Documents over inline_parse_bytes are parsed in a pool of parse_processes processes, at
+    # most parses_per_partner at once for one partner, each within parse_cpu_seconds of CPU.
+    inline_parse_bytes: int = Field(default=128 * 1024, ge=0)
+    parse_processes: int = Field(default=2, ge=1, le=64)
+    parses_per_partner: int = Field(default=1, ge=1)
+    parse_cpu_seconds: float = Field(default=10.0, gt=0)
     # `dateline api`: processes sharing the port; 0 = one per CPU. (`dateline up` runs one.)
     api_processes: int = Field(default=0, ge=0, le=64)
     # A request's line and headers must arrive within this (and a new connection must begin one);

@@ -7,22 +7,19 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request, Response
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 
-from services import metrics
 from services.ingest import ratelimit, signatures
 from services.ingest.body import read_limited
 from services.ingest.filters import ItemFilters, Paging, page_url
-from services.queue import enqueue
+from services.ingest.intake import accept_request
 from shared import ninjs_out
 from shared.db import clusters, credentials, items, submissions
 from shared.db.credentials import Principal
 from shared.db.engine import autocommit
 from shared.errors import Forbidden, NotFound
 from shared.model import rfc3339
-from shared.prepare import prepare, warnings_of
 from shared.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -73,73 +70,21 @@ async def push(request: Request, principal: CurrentPrincipal) -> JSONResponse:
     if principal.partner is None:
         raise Forbidden("only a partner key can push items")
     settings: Settings = request.app.state.settings
-    raw = await read_limited(
-        request, settings.max_body_bytes, sender=f"partner:{principal.partner.id}"
-    )
-    return await run_in_threadpool(_push, request, principal, raw)
-
-
-def _push(request: Request, principal: Principal, raw: bytes) -> JSONResponse:
-    """Signature, rate limit and accept in one trip to the thread pool. A push that fails after
-    its ``webhook-id`` was claimed forgets the id again, so the sender's retry is not a replay."""
     partner = principal.partner
-    assert partner is not None
-    held = signatures.verify_request(request, partner, raw, principal.signing)
-    try:
-        ratelimit.enforce(request, partner.id)
-        return _accept(request, partner, raw)
-    except BaseException:
-        held.release()
-        raise
+    raw = await read_limited(request, settings.max_body_bytes, sender=f"partner:{partner.id}")
 
+    def admit() -> signatures.Claim:
+        """A push that fails after its ``webhook-id`` was claimed forgets the id again (see
+        intake), so the sender's retry is not taken for a replay."""
+        held = signatures.verify_request(request, partner, raw, principal.signing)
+        try:
+            ratelimit.enforce(request, partner.id)
+        except BaseException:
+            held.release()
+            raise
+        return held
 
-def _accept(request: Request, partner: credentials.Partner, raw: bytes) -> JSONResponse:
-    settings: Settings = request.app.state.settings
-    engine: Engine = request.app.state.engine
-    content_type = request.headers.get("content-type")
-    # One arrival time for the check here and the worker's run (which reads it back), so both
-    # read the same items with the same repairs.
-    received_at = datetime.now(UTC)
-    # Strict validation at the edge: what is accepted can be processed.
-    prepared = prepare(
-        raw,
-        content_type,
-        namespace=partner.slug,
-        profile=partner.profile,
-        received_at=received_at,
-        max_items=settings.max_batch_items,
-        max_body_bytes=settings.max_item_body_bytes,
-    )
-    warnings = warnings_of(prepared)
-    with autocommit(engine) as conn:  # one INSERT (its own transaction) for a new submission
-        accepted = submissions.accept(
-            conn,
-            partner_id=partner.id,
-            raw=raw,
-            content_type=content_type or "",
-            idempotency_key=request.headers.get("idempotency-key"),
-            request_id=getattr(request.state, "request_id", None),
-            warnings=warnings,
-            received_at=received_at,
-        )
-    if accepted.created:
-        metrics.record_accepted(partner.slug)
-        enqueue(request.app.state.celery, accepted.id)
-        logger.info(
-            "submission accepted",
-            extra={"submission_id": accepted.id, "partner": partner.slug, "bytes": len(raw)},
-        )
-    url = f"/v1/submissions/{accepted.id}"
-    return JSONResponse(
-        {
-            "submission_id": accepted.id,
-            "status": accepted.status,
-            "status_url": url,
-            "warnings": warnings,
-        },
-        status_code=202 if accepted.created else 200,
-        headers={"Location": url},
-    )
+    return await accept_request(request, partner, raw, admit)
 
 
 @router.get("/v1/submissions/{submission_id}")

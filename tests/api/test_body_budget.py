@@ -126,3 +126,53 @@ def test_an_item_body_over_the_limit_is_a_422_naming_the_field_and_nothing_is_st
     ]
     with db.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM submissions")).scalar() == 0
+
+
+@pytest.fixture(scope="module")
+def pooled(settings, engine: Engine, servers) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """Every body over 1000 bytes parsed in the pool; a tiny CPU budget at /budget."""
+    tight = settings.model_copy(update={"inline_parse_bytes": 1000, "parse_processes": 1})
+    app = create_app(tight, engine, make_celery(tight, servers.redis_url, sender=True))
+    with serve(app) as url:
+        yield url
+    app.state.parse_pool.close()
+
+
+def test_a_large_document_is_read_in_the_parser_pool_and_accepted(
+    pooled: str, db: Engine, redis_flush: None
+) -> None:
+    key = partner_key(db, "agency-d")
+    long = "Pooled story\n\nLONDON, 3 Dec - " + "Word after word after word. " * 60
+    answer = httpx.post(
+        f"{pooled}/v1/items",
+        content=long.encode(),
+        headers={**bearer(key), "Content-Type": "text/plain"},
+        timeout=PATIENCE,
+    )
+    assert answer.status_code == 202, answer.text
+    with db.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM submissions")).scalar() == 1
+
+
+def test_a_document_over_its_cpu_budget_is_a_422_too_complex(
+    settings, engine: Engine, servers, db: Engine, redis_flush: None
+) -> None:  # type: ignore[no-untyped-def]
+    tight = settings.model_copy(
+        update={"inline_parse_bytes": 1000, "parse_processes": 1, "parse_cpu_seconds": 0.001}
+    )
+    app = create_app(tight, engine, make_celery(tight, servers.redis_url, sender=True))
+    key = partner_key(db, "agency-e")
+    long = "Complex story\n\nLONDON, 3 Dec - " + "Word after word after word.\n\n" * 4000
+    with serve(app) as url:
+        answer = httpx.post(
+            f"{url}/v1/items",
+            content=long.encode(),
+            headers={**bearer(key), "Content-Type": "text/plain"},
+            timeout=PATIENCE,
+        )
+    app.state.parse_pool.close()
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["code"] == "too_complex"
+    assert answer.json()["errors"] == [{"field": "", "message": "too complex to read in time"}]
+    with db.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM submissions")).scalar() == 0

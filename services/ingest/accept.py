@@ -1,0 +1,96 @@
+"""The accept step, without HTTP: check a push (parse + normalise, the worker's own path), store
+its bytes and queue it. The routes (``routes.py`` for partner keys, ``routes_push.py`` for
+signed Superdesk pushes) turn requests into a ``Push`` and an ``Answer`` into a response.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from celery import Celery
+from sqlalchemy import Engine
+
+from services import metrics
+from services.queue import enqueue
+from shared.db import submissions
+from shared.db.credentials import Partner
+from shared.db.engine import autocommit
+from shared.model import NormalisedItem
+from shared.prepare import prepare
+from shared.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Push:
+    """One push as received: who sent which bytes, how labelled, and when. The arrival time is
+    the one the worker reads back, so the check here and the worker's run make the same
+    repairs."""
+
+    partner: Partner
+    raw: bytes
+    content_type: str | None
+    received_at: datetime
+    idempotency_key: str | None = None
+    request_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What the partner is told: ``status`` 202 for a new submission, 200 for a resend."""
+
+    body: dict[str, Any]
+    status: int
+    location: str
+
+
+def check(push: Push, settings: Settings) -> list[NormalisedItem]:
+    """Strict validation at the edge, by the worker's own parse and normalise: what is accepted
+    can be processed. Raises ``InputError`` subclasses (4xx)."""
+    return prepare(
+        push.raw,
+        push.content_type,
+        namespace=push.partner.slug,
+        profile=push.partner.profile,
+        received_at=push.received_at,
+        max_items=settings.max_batch_items,
+        max_body_bytes=settings.max_item_body_bytes,
+    )
+
+
+def store(push: Push, warnings: list[dict[str, Any]], engine: Engine, celery: Celery) -> Answer:
+    """Store the bytes (or find the submission they already are) and queue a new one."""
+    with autocommit(engine) as conn:  # one INSERT (its own transaction) for a new submission
+        accepted = submissions.accept(
+            conn,
+            partner_id=push.partner.id,
+            raw=push.raw,
+            content_type=push.content_type or "",
+            idempotency_key=push.idempotency_key,
+            request_id=push.request_id,
+            warnings=warnings,
+            received_at=push.received_at,
+        )
+    if accepted.created:
+        metrics.record_accepted(push.partner.slug)
+        enqueue(celery, accepted.id)
+        logger.info(
+            "submission accepted",
+            extra={
+                "submission_id": accepted.id,
+                "partner": push.partner.slug,
+                "bytes": len(push.raw),
+            },
+        )
+    url = f"/v1/submissions/{accepted.id}"
+    body = {
+        "submission_id": accepted.id,
+        "status": accepted.status,
+        "status_url": url,
+        "warnings": warnings,
+    }
+    return Answer(body, 202 if accepted.created else 200, url)

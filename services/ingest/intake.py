@@ -1,0 +1,76 @@
+"""From a request with a known partner and its body to the partner's answer: admit it
+(signature, rate limit), check it (parse + normalise, in the request's thread or the parser
+pool, services/ingest/parsing.py), store and queue it (services/ingest/accept.py). Shared by
+both push endpoints."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from fastapi import Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+
+from services.ingest import accept, parsing
+from services.ingest.accept import Answer, Push
+from services.ingest.signatures import Claim
+from shared.db.credentials import Partner
+from shared.prepare import warnings_of
+from shared.settings import Settings
+
+# Blocking, run in a thread: check the signature and the rate limit (raising a 4xx), and return
+# the claimed webhook-id to forget again if the push then fails.
+Admit = Callable[[], Claim]
+
+
+async def accept_request(
+    request: Request, partner: Partner, raw: bytes, admit: Admit
+) -> JSONResponse:
+    state = request.app.state
+    settings: Settings = state.settings
+    push = Push(
+        partner=partner,
+        raw=raw,
+        content_type=request.headers.get("content-type"),
+        received_at=datetime.now(UTC),
+        idempotency_key=request.headers.get("idempotency-key"),
+        request_id=getattr(request.state, "request_id", None),
+    )
+    pool = parsing.pool_of(request.app)
+    if pool.inline(raw):  # one trip to the thread pool for everything
+        answer = await run_in_threadpool(_inline, push, admit, request)
+    else:
+        claim = await run_in_threadpool(admit)
+        try:
+            job = parsing.Job(
+                raw=raw,
+                content_type=push.content_type,
+                namespace=partner.slug,
+                profile=partner.profile,
+                received_at=push.received_at,
+                max_items=settings.max_batch_items,
+                max_body_bytes=settings.max_item_body_bytes,
+                cpu_seconds=settings.parse_cpu_seconds,
+            )
+            prepared = await pool.prepare(job, partner.id)
+            answer = await run_in_threadpool(
+                accept.store, push, warnings_of(prepared), state.engine, state.celery
+            )
+        except BaseException:
+            await run_in_threadpool(claim.release)
+            raise
+    return JSONResponse(
+        answer.body, status_code=answer.status, headers={"Location": answer.location}
+    )
+
+
+def _inline(push: Push, admit: Admit, request: Request) -> Answer:
+    state = request.app.state
+    claim = admit()
+    try:
+        prepared = accept.check(push, state.settings)
+        return accept.store(push, warnings_of(prepared), state.engine, state.celery)
+    except BaseException:
+        claim.release()
+        raise

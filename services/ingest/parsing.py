@@ -1,0 +1,180 @@
+"""Where a push is parsed, so that no document can stall the API for the others.
+
+A small document (up to ``DATELINE_INLINE_PARSE_BYTES``, 128 KiB: almost every wire item) is
+parsed in the request's own thread: the parsers are linear, so that costs milliseconds. A larger
+one is parsed in a **pool of parser processes** (``DATELINE_PARSE_PROCESSES``, 2, at a lower CPU
+priority than the API), so its CPU time never holds the API's interpreter, and
+
+* **one partner has at most ``DATELINE_PARSES_PER_PARTNER`` (1) documents in the pool at once**;
+  its other large pushes wait their turn (their bodies are already bounded by the body budget),
+  so one partner saturating its share leaves the others' large pushes a free process;
+* **a document has ``DATELINE_PARSE_CPU_SECONDS`` (10 s) of CPU time**; over it, the answer is
+  a ``422 too_complex`` and nothing is stored. A pool process that dies is replaced; its
+  document's partner gets a ``503`` (``Retry-After``) and may send it again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import threading
+from collections import defaultdict
+from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from datetime import datetime
+from multiprocessing import get_context
+from typing import Any
+
+from fastapi import FastAPI
+
+from shared.errors import DatelineError, Invalid, Unavailable
+from shared.model import NormalisedItem, Profile
+from shared.settings import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """What a pool process needs to parse one document (all of it picklable)."""
+
+    raw: bytes
+    content_type: str | None
+    namespace: str
+    profile: Profile
+    received_at: datetime
+    max_items: int
+    max_body_bytes: int
+    cpu_seconds: float
+
+
+class ParsePool:
+    def __init__(self, settings: Settings, executor: Executor | None = None) -> None:
+        self.settings = settings
+        self._executor = executor
+        self._own = executor is None  # a pool made here is replaced when it breaks
+        self._turns: defaultdict[int, asyncio.Semaphore] = defaultdict(
+            lambda: asyncio.Semaphore(settings.parses_per_partner)
+        )
+        self.waiting: defaultdict[int, int] = defaultdict(int)  # for tests and metrics
+
+    def inline(self, raw: bytes) -> bool:
+        """Whether a body this size is parsed in the request's thread."""
+        return len(raw) <= self.settings.inline_parse_bytes
+
+    def _pool(self) -> Executor:
+        if self._executor is None:
+            self._executor = ProcessPoolExecutor(
+                max_workers=self.settings.parse_processes,
+                mp_context=get_context("spawn"),  # never fork a process that runs threads
+                initializer=_lower_priority,
+                max_tasks_per_child=200,  # memory a huge document took is given back
+            )
+        return self._executor
+
+    async def prepare(self, job: Job, partner_id: int) -> list[NormalisedItem]:
+        """Parse ``job`` in the pool, in the partner's turn; raises what ``prepare`` raises, or
+        ``TooComplex``, or ``Unavailable`` if the pool process died."""
+        turn = self._turns[partner_id]
+        self.waiting[partner_id] += 1
+        try:
+            await turn.acquire()
+        finally:
+            self.waiting[partner_id] -= 1
+        try:
+            loop = asyncio.get_running_loop()
+            outcome = await loop.run_in_executor(self._pool(), run, job)
+        except BrokenProcessPool as exc:
+            self._replace()
+            raise Unavailable("a parser process died; send the document again") from exc
+        finally:
+            turn.release()
+        if isinstance(outcome, Refusal):
+            raise outcome.error()
+        return outcome
+
+    def _replace(self) -> None:
+        if self._own and self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=False)
+            self._executor = None
+
+    def close(self) -> None:
+        if self._own and self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
+
+
+def pool_of(app: FastAPI) -> ParsePool:
+    """The app's parser pool, made on first use (its processes on the first large document)."""
+    pool: ParsePool | None = getattr(app.state, "parse_pool", None)
+    if pool is None:
+        pool = ParsePool(app.state.settings)
+        app.state.parse_pool = pool
+    return pool
+
+
+# --- in the pool process ----------------------------------------------------------------------
+
+
+class TooComplex(Invalid):
+    """A document that takes more CPU time to read than ``DATELINE_PARSE_CPU_SECONDS``."""
+
+    code = "too_complex"
+    title = "Too complex"
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """A ``DatelineError`` carried back from a pool process (exceptions with keyword arguments
+    do not survive pickling; their class, detail and entries do)."""
+
+    kind: type[DatelineError]
+    detail: str
+    errors: list[dict[str, Any]]
+
+    def error(self) -> DatelineError:
+        return self.kind(self.detail, errors=self.errors)
+
+
+class _OutOfTime(Exception):
+    pass
+
+
+def _lower_priority() -> None:
+    os.nice(5)  # the API's own work (and PostgreSQL) first
+
+
+def _out_of_time(signum: int, frame: object) -> None:
+    raise _OutOfTime
+
+
+def run(job: Job) -> list[NormalisedItem] | Refusal:
+    """Parse and normalise ``job`` within its CPU-time budget (an interval timer on this
+    process's CPU time, which interrupts the parser between two Python steps)."""
+    from shared.prepare import prepare
+
+    timed = threading.current_thread() is threading.main_thread()  # a pool process: always
+    if timed:
+        signal.signal(signal.SIGVTALRM, _out_of_time)
+        signal.setitimer(signal.ITIMER_VIRTUAL, job.cpu_seconds)
+    try:
+        return prepare(
+            job.raw,
+            job.content_type,
+            namespace=job.namespace,
+            profile=job.profile,
+            received_at=job.received_at,
+            max_items=job.max_items,
+            max_body_bytes=job.max_body_bytes,
+        )
+    except _OutOfTime:
+        error: DatelineError = TooComplex(
+            f"the document took over {job.cpu_seconds:g} s of CPU time to read",
+            errors=[{"field": "", "message": "too complex to read in time"}],
+        )
+        return Refusal(type(error), error.detail, error.errors)
+    except DatelineError as exc:
+        return Refusal(type(exc), exc.detail, exc.errors)
+    finally:
+        if timed:
+            signal.setitimer(signal.ITIMER_VIRTUAL, 0)

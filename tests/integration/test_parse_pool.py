@@ -1,0 +1,133 @@
+"""Large documents are parsed in a pool of parser processes (services/ingest/parsing.py): one
+partner has at most its share of the pool, a document has a CPU-time budget, and a pool process
+that dies costs its document a 503, not the pool."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from services.ingest import parsing
+from services.ingest.parsing import Job, ParsePool, TooComplex
+from shared.errors import Unavailable
+from shared.model import Profile
+from shared.settings import Settings
+from tests.support import PATIENCE
+
+SETTINGS = Settings(database_url="postgresql:///unused", parse_processes=1, parses_per_partner=1)
+
+
+def story(n: int, paragraphs: int = 3) -> bytes:
+    body = "\n\n".join(
+        f"Paragraph {p} of story {n}, with words enough to read." for p in range(paragraphs)
+    )
+    return f"Story number {n}\n\nLONDON, 3 Dec - {body}".encode()
+
+
+def job(raw: bytes, namespace: str = "agency", cpu_seconds: float = 10.0) -> Job:
+    return Job(
+        raw=raw,
+        content_type="text/plain",
+        namespace=namespace,
+        profile=Profile(),
+        received_at=datetime.now(UTC),
+        max_items=1000,
+        max_body_bytes=2 * 1024 * 1024,
+        cpu_seconds=cpu_seconds,
+    )
+
+
+class Gate(ThreadPoolExecutor):
+    """Runs jobs in threads (the parse itself is real); a job of the namespace "held" waits for
+    ``release`` first, so a partner's turn can be held open while others go on."""
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=4)
+        self.release = threading.Event()
+        self.started: list[str] = []
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        (work,) = args
+        self.started.append(work.namespace)
+
+        def gated() -> Any:
+            if work.namespace == "held":
+                assert self.release.wait(PATIENCE)
+            return fn(work)
+
+        return super().submit(gated)
+
+
+def test_one_partner_waits_for_its_turn_while_another_goes_on() -> None:
+    async def scenario() -> None:
+        gate = Gate()
+        pool = ParsePool(SETTINGS, executor=gate)
+        first = asyncio.create_task(pool.prepare(job(story(1), "held"), partner_id=1))
+        second = asyncio.create_task(pool.prepare(job(story(2), "held"), partner_id=1))
+        while pool.waiting[1] != 1 or gate.started != ["held"]:
+            await asyncio.sleep(0.01)  # partner 1's second document waits for its turn
+        other = await asyncio.wait_for(pool.prepare(job(story(3)), partner_id=2), PATIENCE)
+        assert other[0].headline == "Story number 3"
+        assert gate.started == ["held", "agency"] and not first.done() and not second.done()
+        gate.release.set()
+        done = await asyncio.wait_for(asyncio.gather(first, second), PATIENCE)
+        assert [items[0].headline for items in done] == ["Story number 1", "Story number 2"]
+        assert gate.started == ["held", "agency", "held"]
+        gate.shutdown()
+
+    asyncio.run(scenario())
+
+
+def test_a_document_over_its_cpu_budget_is_too_complex() -> None:
+    async def scenario() -> None:
+        pool = ParsePool(SETTINGS)
+        try:
+            # A budget far below what reading 400 paragraphs takes anywhere.
+            big = job(story(1, paragraphs=4000), cpu_seconds=0.001)
+            with pytest.raises(TooComplex) as refused:
+                await asyncio.wait_for(pool.prepare(big, partner_id=1), PATIENCE)
+            assert refused.value.status == 422 and refused.value.code == "too_complex"
+            # The same process reads the next document as usual.
+            items = await asyncio.wait_for(pool.prepare(job(story(2)), partner_id=1), PATIENCE)
+            assert items[0].headline == "Story number 2"
+        finally:
+            pool.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_pool_process_that_dies_costs_its_document_a_503_and_is_replaced() -> None:
+    async def scenario() -> None:
+        pool = ParsePool(SETTINGS)
+        try:
+            await asyncio.wait_for(pool.prepare(job(story(1)), partner_id=1), PATIENCE)
+            executor: Any = pool._executor
+            for pid in list(executor._processes):
+                os.kill(pid, signal.SIGKILL)
+            outcomes = []
+            for n in range(2, 5):  # the broken pool refuses once, then a new one reads
+                try:
+                    items = await asyncio.wait_for(pool.prepare(job(story(n)), 1), PATIENCE)
+                    outcomes.append(items[0].headline)
+                except Unavailable:
+                    outcomes.append("503")
+            assert outcomes[-1] == "Story number 4"
+            assert outcomes.count("503") <= 1
+        finally:
+            pool.close()
+
+    asyncio.run(scenario())
+
+
+def test_only_large_documents_go_to_the_pool() -> None:
+    pool = ParsePool(SETTINGS.model_copy(update={"inline_parse_bytes": 1000}))
+    assert pool.inline(b"x" * 1000) and not pool.inline(b"x" * 1001)
+    assert parsing.pool_of  # the app's pool is made on first use (tests/api cover the route)

@@ -164,7 +164,8 @@ class _Registry(Collector):
     def collect(self) -> Iterator[Metric]:
         if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
             merged = CollectorRegistry()
-            multiprocess.MultiProcessCollector(merged)
+            # prometheus_client leaves this constructor unannotated.
+            multiprocess.MultiProcessCollector(merged)  # type: ignore[no-untyped-call]
             yield from merged.collect()
         else:
             yield from REGISTRY.collect()

@@ -122,5 +122,5 @@ def enforce(request: Request, partner_id: int) -> None:
             f"over the limit of {current.per_minute:g} pushes a minute "
             f"(bursts of {current.burst}); retry in {math.ceil(wait)} s"
         )
-        error.retry_after = max(1, math.ceil(wait))  # type: ignore[attr-defined]
+        error.retry_after = max(1, math.ceil(wait))
         raise error

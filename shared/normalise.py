@@ -26,6 +26,7 @@ from shared.model import (
     NormalisedItem,
     ParseContext,
     ParsedItem,
+    PubStatus,
     Rendition,
     rfc3339,
 )
@@ -407,7 +408,7 @@ def normalise(parsed: ParsedItem, ctx: ParseContext, *, namespace: str) -> Norma
         uri_derived=uri is None,
         version=clean_identifier(parsed.version, field="version", limit=64),
         type=parsed.type or "text",
-        pubstatus=parsed.pubstatus or "usable",
+        pubstatus=parsed.pubstatus or PubStatus.USABLE,
         headline=headline,
         slugline=clean_line(parsed.slugline, field="slugline"),
         byline=clean_line(parsed.byline, field="byline"),

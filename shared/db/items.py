@@ -34,11 +34,10 @@ from shared.db.tables import item_versions, items, partners
 from shared.dedupe_verdict import Candidate, NewItem, Thresholds, decide
 from shared.errors import Invalid
 from shared.ids import new_id
-from shared.model import NormalisedItem, Verdict, rfc3339
+from shared.model import NormalisedItem, PubStatus, Verdict, rfc3339
 from shared.serialise import contract_item, item_doc
 from shared.versions import VersionStamp, compare, numeric_version
 
-CANCELED = "canceled"
 DEFAULT_THRESHOLDS = Thresholds()
 
 
@@ -223,7 +222,7 @@ def _record(
         )
         .returning(item_versions.c.id)
     ).scalar_one()
-    killed = item.pubstatus == CANCELED or current.pubstatus == CANCELED
+    killed = item.pubstatus == PubStatus.CANCELED or current.pubstatus == PubStatus.CANCELED
     newer = (
         created
         or compare(
@@ -246,10 +245,10 @@ def _record(
             signature=found.signature,
         )
     if killed:
-        values["pubstatus"] = CANCELED
+        values["pubstatus"] = PubStatus.CANCELED
         base = full if newer else current.doc
-        values["doc"] = {**base, "pubstatus": CANCELED}
-    if item.pubstatus == CANCELED:
+        values["doc"] = {**base, "pubstatus": PubStatus.CANCELED}
+    if item.pubstatus == PubStatus.CANCELED:
         # The kill is the item's latest change, whatever its version: readers of the change
         # feed (the stream) must see it.
         values["current_version_id"] = version_id
@@ -258,9 +257,9 @@ def _record(
     conn.execute(update(items).where(items.c.id == current.id).values(**values))
     if killed:
         clusters.forget(conn, current.id)
-    if item.pubstatus == CANCELED and current.pubstatus != CANCELED:
+    if item.pubstatus == PubStatus.CANCELED and current.pubstatus != PubStatus.CANCELED:
         clusters.hand_over(conn, current.id)
-    if item.pubstatus == CANCELED:
+    if item.pubstatus == PubStatus.CANCELED:
         return Recorded(Stored(current.id, Verdict.KILLED, item.uri), created, False)
     if created:
         return Recorded(Stored(current.id, Verdict.NEW, item.uri), True, not killed)
@@ -489,7 +488,7 @@ class ItemQuery:
     since: datetime | None = None
     until: datetime | None = None
     subject: str | None = None
-    pubstatus: str | None = None
+    pubstatus: PubStatus | None = None
     q: str | None = None
     include_duplicates: bool = False
     limit: int = 50

@@ -63,10 +63,14 @@ class VersionStep:
     verdict: Verdict  # NEW, NEW_VERSION, STALE, DUPLICATE or KILLED
     current: bool  # its text becomes the item's current one (a new item, or newer in order)
     latest: bool  # it becomes the item's latest change (the change feed's): current, or a kill
-    canceled: bool  # the item is canceled afterwards: its document says so, its band keys go
     pubstatus: str  # the item's pubstatus afterwards
     hand_over: bool  # a visible item is killed: its oldest live copy takes its place
     live: bool  # the item's current text takes part in dedupe afterwards
+
+    @property
+    def canceled(self) -> bool:
+        """The item is canceled afterwards: its document says so and its band keys go."""
+        return self.pubstatus == PubStatus.CANCELED
 
     @property
     def recorded(self) -> bool:
@@ -90,7 +94,6 @@ def decide_version(
             verdict=Verdict.KILLED if kill else Verdict.NEW,
             current=True,
             latest=True,
-            canceled=kill,
             pubstatus=new.pubstatus,
             hand_over=False,  # nobody has copied an item that did not exist
             live=not kill,
@@ -101,7 +104,6 @@ def decide_version(
             verdict=Verdict.DUPLICATE,
             current=False,
             latest=False,
-            canceled=was_canceled,
             pubstatus=stored.pubstatus,
             hand_over=False,
             live=False,
@@ -111,15 +113,15 @@ def decide_version(
     pubstatus: str
     if kill:
         verdict, pubstatus = Verdict.KILLED, PubStatus.CANCELED
-    elif newer:
-        verdict, pubstatus = Verdict.NEW_VERSION, new.pubstatus
+    elif newer:  # current, but a canceled item is never made live again
+        verdict = Verdict.NEW_VERSION
+        pubstatus = PubStatus.CANCELED if was_canceled else new.pubstatus
     else:
         verdict, pubstatus = Verdict.STALE, stored.pubstatus
     return VersionStep(
         verdict=verdict,
         current=newer,
         latest=newer or kill,
-        canceled=canceled,
         pubstatus=pubstatus,
         hand_over=kill and not was_canceled,
         live=newer and not canceled,

@@ -79,12 +79,11 @@ def step(
     *,
     current: bool = False,
     latest: bool = False,
-    canceled: bool = False,
     pubstatus: str = USABLE,
     hand_over: bool = False,
     live: bool = False,
 ) -> VersionStep:
-    return VersionStep(verdict, current, latest, canceled, pubstatus, hand_over, live)
+    return VersionStep(verdict, current, latest, pubstatus, hand_over, live)
 
 
 @pytest.mark.parametrize("pubstatus", [USABLE, WITHHELD])
@@ -96,7 +95,7 @@ def test_a_new_uri_is_a_new_live_item(pubstatus: PubStatus) -> None:
 
 def test_a_new_uri_sent_canceled_is_a_kill_with_nobody_to_hand_over_to() -> None:
     assert decide_version(state("1", CANCELED), None) == step(
-        Verdict.KILLED, current=True, latest=True, canceled=True, pubstatus=CANCELED
+        Verdict.KILLED, current=True, latest=True, pubstatus=CANCELED
     )
 
 
@@ -109,9 +108,7 @@ def test_a_version_already_recorded_is_a_duplicate_that_changes_nothing(
     stored: VersionState,
 ) -> None:
     decided = decide_version(NEW, stored, seen=True)
-    assert decided == step(
-        Verdict.DUPLICATE, canceled=stored.pubstatus == CANCELED, pubstatus=stored.pubstatus
-    )
+    assert decided == step(Verdict.DUPLICATE, pubstatus=stored.pubstatus)
     assert not decided.recorded
 
 
@@ -143,13 +140,13 @@ def test_a_version_not_newer_is_stale_and_changes_nothing_current(
 
 def test_a_kill_of_an_older_version_cancels_the_item_and_is_its_latest_change() -> None:
     assert decide_version(state("0", CANCELED), OLD) == step(
-        Verdict.KILLED, latest=True, canceled=True, pubstatus=CANCELED, hand_over=True
+        Verdict.KILLED, latest=True, pubstatus=CANCELED, hand_over=True
     )
 
 
 def test_a_kill_of_a_newer_version_also_becomes_current() -> None:
     assert decide_version(state("2", CANCELED), OLD) == step(
-        Verdict.KILLED, current=True, latest=True, canceled=True, pubstatus=CANCELED, hand_over=True
+        Verdict.KILLED, current=True, latest=True, pubstatus=CANCELED, hand_over=True
     )
 
 
@@ -159,13 +156,19 @@ def test_killing_a_withheld_item_hands_its_place_over_too() -> None:
 
 def test_a_second_kill_has_no_place_left_to_hand_over() -> None:
     assert decide_version(state("2", CANCELED), state("1", CANCELED)) == step(
-        Verdict.KILLED, current=True, latest=True, canceled=True, pubstatus=CANCELED
+        Verdict.KILLED, current=True, latest=True, pubstatus=CANCELED
     )
+
+
+def test_a_newer_version_after_a_kill_becomes_current_but_the_item_stays_canceled() -> None:
+    decided = decide_version(state("2"), state("1", CANCELED))
+    assert decided == step(Verdict.NEW_VERSION, current=True, latest=True, pubstatus=CANCELED)
+    assert decided.canceled
 
 
 def test_an_older_version_after_a_kill_is_stale_and_the_item_stays_canceled() -> None:
     assert decide_version(state("0"), state("1", CANCELED)) == step(
-        Verdict.STALE, canceled=True, pubstatus=CANCELED
+        Verdict.STALE, pubstatus=CANCELED
     )
 
 
@@ -197,8 +200,7 @@ def test_rules_that_always_hold(
     assert decided.recorded
     assert (decided.verdict == Verdict.KILLED) == kill  # a kill is a kill whatever its version
     assert decided.canceled == (kill or stored == CANCELED)  # and a canceled item stays so
-    if kill:
-        assert decided.pubstatus == CANCELED
+    assert decided.canceled == (decided.pubstatus == CANCELED)
     assert decided.current == (before is None or version == "2")
     assert decided.latest == (decided.current or kill)
     assert decided.live == (decided.current and not decided.canceled)

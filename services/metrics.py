@@ -40,6 +40,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from shared.db.tables import submissions
 from shared.errors import Unauthorized
+from shared.settings import Settings
 
 logger = logging.getLogger(__name__)
 router = APIRouter()
@@ -163,7 +164,8 @@ class _Registry(Collector):
     def collect(self) -> Iterator[Metric]:
         if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
             merged = CollectorRegistry()
-            multiprocess.MultiProcessCollector(merged)
+            # prometheus_client leaves this constructor unannotated.
+            multiprocess.MultiProcessCollector(merged)  # type: ignore[no-untyped-call]
             yield from merged.collect()
         else:
             yield from REGISTRY.collect()
@@ -180,9 +182,9 @@ def exposition(engine: Engine) -> bytes:
     return generate_latest(registry)
 
 
-def authorize(settings: object, authorization: str | None) -> None:
+def authorize(settings: Settings, authorization: str | None) -> None:
     """Unauthorized unless ``DATELINE_METRICS_TOKEN`` is unset or sent as the bearer token."""
-    token: str | None = getattr(settings, "metrics_token", None)
+    token = settings.metrics_token
     if not token:
         return
     scheme, _, offered = (authorization or "").strip().partition(" ")

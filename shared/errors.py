@@ -12,9 +12,10 @@
     │   │   └── TimestampError         an impossible or unreadable date
     │   └── RateLimited      429
     ├── Unavailable          503       a dependency is down; the client should retry
-    └── ProcessingError                worker side
-        ├── TransientError             retried with backoff
-        └── PermanentError             the submission is marked failed
+    └── TransientError                 worker side: retried with backoff
+
+A worker marks a submission failed on an ``InputError`` or any unexpected exception; it needs no
+class of its own.
 
 ``errors`` carries ``[{field|index|line, message}]`` entries; ``field`` is a JSON Pointer.
 Codes are stable strings: extend them, never rename them.
@@ -98,21 +99,15 @@ class RateLimited(InputError):
     code = "rate_limited"
     status = 429
     title = "Too many requests"
+    retry_after: int = 1  # seconds, sent as ``Retry-After``
 
 
 class Unavailable(DatelineError):
     code = "unavailable"
     status = 503
     title = "Service unavailable"
+    retry_after: int = 1  # seconds, sent as ``Retry-After``
 
 
-class ProcessingError(DatelineError):
-    code = "processing_failed"
-
-
-class TransientError(ProcessingError):
+class TransientError(DatelineError):
     code = "transient"
-
-
-class PermanentError(ProcessingError):
-    code = "permanent"

@@ -15,6 +15,18 @@ from datetime import UTC, date, datetime
 from typing import Any, overload
 from zoneinfo import ZoneInfo
 
+# The most items one submission may hold: every batch format stops there, and
+# ``DATELINE_MAX_BATCH_ITEMS`` can only lower it (docs/api.md, Limits).
+MAX_BATCH_ITEMS = 1000
+
+
+class PubStatus(enum.StrEnum):
+    """An item's publication status (docs/api.md, Items). ``canceled`` is a kill: it sticks."""
+
+    USABLE = "usable"
+    WITHHELD = "withheld"
+    CANCELED = "canceled"
+
 
 class Verdict(enum.StrEnum):
     NEW = "new"
@@ -181,7 +193,7 @@ class ParsedItem:
     uri: str | None = None
     version: str | None = None
     type: str = "text"
-    pubstatus: str = "usable"
+    pubstatus: PubStatus = PubStatus.USABLE
     headline: str | None = None
     slugline: str | None = None
     byline: str | None = None
@@ -215,7 +227,7 @@ class NormalisedItem:
     uri: str
     version: str | None
     type: str
-    pubstatus: str
+    pubstatus: PubStatus
     headline: str | None
     slugline: str | None
     byline: str | None

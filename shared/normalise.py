@@ -28,6 +28,7 @@ from shared.model import (
     NormalisedItem,
     ParseContext,
     ParsedItem,
+    PubStatus,
     Rendition,
     rfc3339,
 )
@@ -435,7 +436,7 @@ def normalise(parsed: ParsedItem, ctx: ParseContext, *, namespace: str) -> Norma
         uri_derived=uri is None,
         version=version,
         type=parsed.type or "text",
-        pubstatus=parsed.pubstatus or "usable",
+        pubstatus=parsed.pubstatus or PubStatus.USABLE,
         headline=headline,
         slugline=lines["slugline"],
         byline=lines["byline"],

@@ -8,7 +8,7 @@ from datetime import datetime
 from shared.errors import DatelineError, Invalid
 from shared.formats import parse_body
 from shared.formats.batch import batch_error
-from shared.model import NormalisedItem, ParseContext, Profile
+from shared.model import MAX_BATCH_ITEMS, NormalisedItem, ParseContext, Profile
 from shared.normalise import normalise
 from shared.repairs import collecting, for_member, of_submission
 
@@ -20,7 +20,7 @@ def prepare(
     namespace: str,
     profile: Profile,
     received_at: datetime,
-    max_items: int = 1000,
+    max_items: int = MAX_BATCH_ITEMS,
     max_body_bytes: int | None = None,
 ) -> list[NormalisedItem]:
     """``max_body_bytes`` bounds each item's ``body_html`` and ``body_text`` once normalised

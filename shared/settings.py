@@ -14,6 +14,7 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.dedupe_verdict import Thresholds
+from shared.model import MAX_BATCH_ITEMS
 
 
 def default_data_dir() -> Path:
@@ -30,7 +31,7 @@ class Settings(BaseSettings):
 
     # Ingest limits.
     max_body_bytes: int = 5 * 1024 * 1024
-    max_batch_items: int = Field(default=1000, ge=1, le=1000)
+    max_batch_items: int = Field(default=MAX_BATCH_ITEMS, ge=1, le=MAX_BATCH_ITEMS)
     # Bodies still arriving are held in memory: at most this much in all (else 503), and per
     # sender (a partner; a push slug whose signature is not checked yet) this much (else 429).
     max_buffered_bytes: int = Field(default=256 * 1024 * 1024, ge=1)

@@ -12,24 +12,22 @@ import base64
 import hashlib
 import hmac
 import ipaddress
-import os
 import secrets
 import socket
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
 from shared.errors import Invalid
+from shared.settings import Settings
 
 SECRET_PREFIX = "whsec_"
 MAX_URL = 2048
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
-_TRUE = ("1", "true", "yes", "on")
 RESOLVE_TIMEOUT = 5.0  # seconds a DNS lookup may take before the target counts as unresolved
 _RESOLVER = ThreadPoolExecutor(max_workers=8, thread_name_prefix="webhook-dns")
 
@@ -66,12 +64,9 @@ def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
     return "v1," + base64.b64encode(hmac.new(key, content, hashlib.sha256).digest()).decode()
 
 
-def allow_private(settings: Any) -> bool:
-    """``DATELINE_WEBHOOK_ALLOW_PRIVATE``: the setting when it exists, else the variable itself."""
-    value = getattr(settings, "webhook_allow_private", None)
-    if value is None:
-        value = os.environ.get("DATELINE_WEBHOOK_ALLOW_PRIVATE", "").strip().lower() in _TRUE
-    return bool(value)
+def allow_private(settings: Settings) -> bool:
+    """``DATELINE_WEBHOOK_ALLOW_PRIVATE``: whether private targets are allowed."""
+    return settings.webhook_allow_private
 
 
 def refused(address: IPAddress) -> bool:

@@ -60,7 +60,7 @@ class _Holding:
             error = RateLimited(
                 "too many bodies from this sender are still arriving; retry when one is done"
             )
-            error.retry_after = RETRY_AFTER  # type: ignore[attr-defined]
+            error.retry_after = RETRY_AFTER
             raise error
         if budget.held + size > budget.total:
             raise Unavailable("the server is receiving too many bodies at once; retry shortly")

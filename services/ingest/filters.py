@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import Depends, Query, Request
 
 from shared.db.items import ItemQuery
 from shared.errors import Invalid
+from shared.model import PubStatus
 from shared.settings import Settings
 
 
@@ -22,7 +23,7 @@ def item_query(
     since: datetime | None = None,
     until: datetime | None = None,
     subject: str | None = None,
-    pubstatus: Literal["usable", "withheld", "canceled"] | None = None,
+    pubstatus: PubStatus | None = None,
     q: Annotated[str | None, Query(max_length=500)] = None,
     include_duplicates: bool = False,
     limit: Annotated[int | None, Query()] = None,

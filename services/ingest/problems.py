@@ -60,7 +60,7 @@ def install(app: FastAPI) -> None:
             metrics.record_rejected(exc.code)
         headers = None
         if isinstance(exc, RateLimited | Unavailable):
-            headers = {"Retry-After": str(getattr(exc, "retry_after", 1))}
+            headers = {"Retry-After": str(exc.retry_after)}
         if exc.status == 401:
             headers = {"WWW-Authenticate": "Bearer"}
         return problem(exc.status, exc.code, exc.title, exc.detail, exc.errors, headers)

@@ -22,11 +22,10 @@ from fastapi import Request
 
 from shared.embedded import redis_client_url
 from shared.errors import RateLimited
+from shared.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_PER_MINUTE = 600
-DEFAULT_BURST = 120
 KEY = "dateline:ratelimit:{partner_id}"
 
 # KEYS[1] the bucket; ARGV[1] tokens per millisecond, ARGV[2] burst, ARGV[3] (optional) the time
@@ -70,11 +69,9 @@ class Limits:
         return self.per_minute > 0
 
 
-def limits(settings: Any) -> Limits:
-    """The configured limits (``getattr`` until the settings declare them)."""
-    per_minute = float(getattr(settings, "rate_limit_per_minute", DEFAULT_PER_MINUTE))
-    burst = max(1, int(getattr(settings, "rate_limit_burst", DEFAULT_BURST)))
-    return Limits(per_minute, burst)
+def limits(settings: Settings) -> Limits:
+    """The configured limits (``DATELINE_RATE_LIMIT_PER_MINUTE``, ``…_BURST``)."""
+    return Limits(settings.rate_limit_per_minute, settings.rate_limit_burst)
 
 
 def redis_client(app: Any) -> redis.Redis:
@@ -125,5 +122,5 @@ def enforce(request: Request, partner_id: int) -> None:
             f"over the limit of {current.per_minute:g} pushes a minute "
             f"(bursts of {current.burst}); retry in {math.ceil(wait)} s"
         )
-        error.retry_after = max(1, math.ceil(wait))  # type: ignore[attr-defined]
+        error.retry_after = max(1, math.ceil(wait))
         raise error

@@ -242,7 +242,7 @@ def _remember(client: redis.Redis, key: str, digest: bytes) -> bytes | None:
             return None
         seen = client.get(key)
         if seen is not None:
-            return bytes(seen)
+            return seen.encode() if isinstance(seen, str) else seen
     raise redis.RedisError("webhook-id kept expiring between SET NX and GET")  # pragma: no cover
 
 

@@ -217,7 +217,7 @@ class StreamHub:
 
 def _refused(detail: str) -> RateLimited:
     error = RateLimited(detail)
-    error.retry_after = RETRY_AFTER  # type: ignore[attr-defined]
+    error.retry_after = RETRY_AFTER
     return error
 
 

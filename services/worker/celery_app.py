@@ -25,6 +25,8 @@ from shared.settings import Settings
 from shared.timestamps import warm_up
 
 logger = logging.getLogger(__name__)
+# Celery ships no types (pyproject.toml, [tool.mypy]): its decorators below make untyped
+# functions, hence their narrow ``type: ignore[untyped-decorator]``.
 
 settings = Settings()
 configure_logging(settings.log_level)
@@ -50,12 +52,12 @@ deliver = webhooks.register(app, engine, settings)
 quiet_periodic_tasks(entry["task"] for entry in app.conf.beat_schedule.values())
 
 
-@worker_process_init.connect
+@worker_process_init.connect  # type: ignore[untyped-decorator]
 def _fresh_pool(**_: Any) -> None:
     _engine.cache_clear()
 
 
-@app.task(name=PROCESS_SUBMISSION, bind=True, max_retries=settings.max_attempts)
+@app.task(name=PROCESS_SUBMISSION, bind=True, max_retries=settings.max_attempts)  # type: ignore[untyped-decorator]
 def process_submission(self: Any, submission_id: str) -> str:
     queue.taken(app, submission_id)
     try:
@@ -69,7 +71,7 @@ def process_submission(self: Any, submission_id: str) -> str:
         raise self.retry(exc=exc, countdown=countdown) from exc
 
 
-@app.task(name=SWEEP)
+@app.task(name=SWEEP)  # type: ignore[untyped-decorator]
 def sweep() -> int:
     """Re-send submissions whose message was lost and reclaim expired leases, on the sweep
     queue, so recovery never waits behind a backlog (services/queue.py)."""
@@ -86,7 +88,7 @@ def sweep() -> int:
     return len(due)
 
 
-@app.task(name=PRUNE)
+@app.task(name=PRUNE)  # type: ignore[untyped-decorator]
 def prune() -> int:
     """Forget LSH buckets older than the dedupe window and finished webhook deliveries older
     than a week, in small batches; returns how many rows went."""

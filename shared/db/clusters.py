@@ -30,9 +30,8 @@ from sqlalchemy.dialects.postgresql import ARRAY, BIGINT
 from shared.db.tables import items, lsh_buckets
 from shared.dedupe import band_keys, signature, similarity, story_text
 from shared.dedupe_verdict import Candidate
-from shared.model import NormalisedItem
+from shared.model import NormalisedItem, PubStatus
 
-CANCELED = "canceled"
 MIN_STORY_WORDS = 12  # shorter bodies are compared with their headline
 MAX_EXACT = 20  # exact-fingerprint candidates considered (the oldest in the window)
 
@@ -86,7 +85,7 @@ def candidates(
     rows = conn.execute(
         select(items.c.id, items.c.partner_id, items.c.uri, items.c.uri_derived,
                items.c.signature, items.c.cluster, items.c.fingerprint)
-        .where(items.c.id.in_(sorted(ids)), items.c.pubstatus != CANCELED)
+        .where(items.c.id.in_(sorted(ids)), items.c.pubstatus != PubStatus.CANCELED)
         .where(items.c.doc["type"].astext == item.type)
     ).all()  # fmt: skip
     return [
@@ -155,7 +154,7 @@ def hand_over(conn: Connection, killed_id: str) -> None:
     parent = conn.execute(select(items.c.duplicate_of).where(items.c.id == killed_id)).scalar()
     heirs = list(conn.execute(
         select(items.c.id)
-        .where(items.c.duplicate_of == killed_id, items.c.pubstatus != CANCELED)
+        .where(items.c.duplicate_of == killed_id, items.c.pubstatus != PubStatus.CANCELED)
         .order_by(items.c.received_at, items.c.id)
         .with_for_update()
     ).scalars())  # fmt: skip

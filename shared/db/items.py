@@ -1,5 +1,6 @@
-"""Items and their versions: identity is (partner, uri); the current version is decided by
-``shared.versions.compare`` under a row lock, so racing workers serialise per item."""
+"""Items and their versions: identity is (partner, uri); what each version does (current,
+stale, duplicate, kill) is decided by ``shared.versions.decide_version`` under a row lock, so
+racing workers serialise per item."""
 
 from __future__ import annotations
 
@@ -34,11 +35,10 @@ from shared.db.tables import item_versions, items, partners
 from shared.dedupe_verdict import Candidate, NewItem, Thresholds, decide
 from shared.errors import Invalid
 from shared.ids import new_id
-from shared.model import NormalisedItem, Verdict, rfc3339
+from shared.model import NormalisedItem, PubStatus, Verdict, rfc3339
 from shared.serialise import contract_item, item_doc
-from shared.versions import VersionStamp, compare, numeric_version
+from shared.versions import VersionStamp, VersionState, decide_version, numeric_version
 
-CANCELED = "canceled"
 DEFAULT_THRESHOLDS = Thresholds()
 
 
@@ -167,8 +167,9 @@ def _record(
     submission_id: str,
     received_at: datetime,
 ) -> Recorded:
-    """Identity and version: insert or lock the (partner, uri) row, record the version, make it
-    current if it is newer. A kill also forgets the item's band keys."""
+    """Identity and version: insert or lock the (partner, uri) row, then apply what
+    ``shared.versions.decide_version`` says the version does: record it, make it current if it is
+    newer, cancel the item on a kill (forgetting its band keys, handing its place over)."""
     processed_at = datetime.now(UTC)
     full = {
         **item_doc(item),
@@ -176,6 +177,68 @@ def _record(
         "processed_at": rfc3339(processed_at),
         "submission_id": submission_id,
     }
+    created, current = _identity(conn, partner_id, item, received_at, full)
+    before = None if created else VersionState(_stamp(current), current.pubstatus)
+    step = decide_version(
+        VersionState(VersionStamp(item.version, item.versioncreated, received_at), item.pubstatus),
+        before,
+        seen=before is not None and _seen(conn, current.id, item),
+    )
+    if not step.recorded:
+        return Recorded(Stored(current.id, step.verdict, item.uri), False, False)
+    version_id = conn.execute(
+        insert(item_versions)
+        .values(
+            item_id=current.id,
+            version=item.version,
+            version_num=numeric_version(item.version),
+            versioncreated=item.versioncreated,
+            fingerprint=item.fingerprint,
+            pubstatus=item.pubstatus,
+            submission_id=submission_id,
+            received_at=received_at,
+            processed_at=processed_at,
+            doc=full,
+        )
+        .returning(item_versions.c.id)
+    ).scalar_one()
+    values: dict[str, Any] = {"versions": items.c.versions + 1, "pubstatus": step.pubstatus}
+    if step.current:
+        values.update(
+            version=item.version,
+            versioncreated=item.versioncreated,
+            received_at=received_at,
+            language=item.language,
+            fingerprint=item.fingerprint,
+            doc=full,
+            search=fulltext.document(item),
+            signature=found.signature,
+        )
+    if step.latest:
+        # A kill is the item's latest change, whatever its version: readers of the change feed
+        # (the stream) must see it.
+        values["current_version_id"] = version_id
+    if step.canceled:
+        base = full if step.current else current.doc
+        values["doc"] = {**base, "pubstatus": PubStatus.CANCELED}
+    conn.execute(update(items).where(items.c.id == current.id).values(**values))
+    if step.canceled:
+        clusters.forget(conn, current.id)
+    if step.hand_over:
+        clusters.hand_over(conn, current.id)
+    return Recorded(Stored(current.id, step.verdict, item.uri), created, step.live)
+
+
+def _identity(
+    conn: Connection,
+    partner_id: int,
+    item: NormalisedItem,
+    received_at: datetime,
+    full: dict[str, Any],
+) -> tuple[bool, Any]:
+    """Whether the (partner, uri) is new, and its row, locked until the transaction ends: a
+    new one is inserted with this version's fields (``versions`` 0: the version is not counted
+    yet), so racing workers serialise on the row whichever of them created it."""
     fresh_id = new_id()
     created = (
         conn.execute(
@@ -205,67 +268,11 @@ def _record(
         .where(items.c.partner_id == partner_id, items.c.uri == item.uri)
         .with_for_update()
     ).one()
-    if not created and _seen(conn, current.id, item):
-        return Recorded(Stored(current.id, Verdict.DUPLICATE, item.uri), False, False)
-    version_id = conn.execute(
-        insert(item_versions)
-        .values(
-            item_id=current.id,
-            version=item.version,
-            version_num=numeric_version(item.version),
-            versioncreated=item.versioncreated,
-            fingerprint=item.fingerprint,
-            pubstatus=item.pubstatus,
-            submission_id=submission_id,
-            received_at=received_at,
-            processed_at=processed_at,
-            doc=full,
-        )
-        .returning(item_versions.c.id)
-    ).scalar_one()
-    killed = item.pubstatus == CANCELED or current.pubstatus == CANCELED
-    newer = (
-        created
-        or compare(
-            VersionStamp(item.version, item.versioncreated, received_at),
-            VersionStamp(current.version, current.versioncreated, current.received_at),
-        )
-        > 0
-    )
-    values: dict[str, Any] = {"versions": items.c.versions + 1}
-    if newer:
-        values.update(
-            version=item.version,
-            versioncreated=item.versioncreated,
-            received_at=received_at,
-            language=item.language,
-            fingerprint=item.fingerprint,
-            current_version_id=version_id,
-            doc=full,
-            search=fulltext.document(item),
-            signature=found.signature,
-        )
-    if killed:
-        values["pubstatus"] = CANCELED
-        base = full if newer else current.doc
-        values["doc"] = {**base, "pubstatus": CANCELED}
-    if item.pubstatus == CANCELED:
-        # The kill is the item's latest change, whatever its version: readers of the change
-        # feed (the stream) must see it.
-        values["current_version_id"] = version_id
-    elif newer:
-        values["pubstatus"] = item.pubstatus
-    conn.execute(update(items).where(items.c.id == current.id).values(**values))
-    if killed:
-        clusters.forget(conn, current.id)
-    if item.pubstatus == CANCELED and current.pubstatus != CANCELED:
-        clusters.hand_over(conn, current.id)
-    if item.pubstatus == CANCELED:
-        return Recorded(Stored(current.id, Verdict.KILLED, item.uri), created, False)
-    if created:
-        return Recorded(Stored(current.id, Verdict.NEW, item.uri), True, not killed)
-    verdict = Verdict.NEW_VERSION if newer else Verdict.STALE
-    return Recorded(Stored(current.id, verdict, item.uri), False, newer and not killed)
+    return created, current
+
+
+def _stamp(row: Any) -> VersionStamp:
+    return VersionStamp(row.version, row.versioncreated, row.received_at)
 
 
 def _seen(conn: Connection, item_id: str, item: NormalisedItem) -> bool:
@@ -489,7 +496,7 @@ class ItemQuery:
     since: datetime | None = None
     until: datetime | None = None
     subject: str | None = None
-    pubstatus: str | None = None
+    pubstatus: PubStatus | None = None
     q: str | None = None
     include_duplicates: bool = False
     limit: int = 50

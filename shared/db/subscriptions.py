@@ -41,11 +41,11 @@ from shared.db import items
 from shared.db.tables import deliveries, partners, subscriptions
 from shared.errors import Invalid, NotFound
 from shared.ids import new_id
-from shared.model import Verdict, rfc3339
+from shared.model import PubStatus, Verdict, rfc3339
 from shared.webhooks import check_url, encodable, new_secret
 
 FILTERS = ("partner", "language", "subject", "pubstatus")
-PUBSTATUS = ("usable", "withheld", "canceled")
+PUBSTATUS = tuple(PubStatus)
 EVENTS = {
     Verdict.NEW: "item.created",
     Verdict.NEW_VERSION: "item.updated",

@@ -42,7 +42,7 @@ from zoneinfo import ZoneInfo
 from shared.dateline import find_dateline
 from shared.errors import Invalid, TimestampError
 from shared.formats import wireframe as wire
-from shared.model import Dateline, ParseContext, ParsedItem, Subject
+from shared.model import Dateline, ParseContext, ParsedItem, PubStatus, Subject
 from shared.timestamps import ZONES
 
 NAME = "anpa-1312"
@@ -312,7 +312,7 @@ def _message(frame: wire.Frame, ctx: ParseContext) -> ParsedItem:
     return ParsedItem(
         format=NAME,
         version=version,
-        pubstatus="canceled" if killed else "usable",
+        pubstatus=PubStatus.CANCELED if killed else PubStatus.USABLE,
         headline=story.headline,
         slugline=slug,
         byline=", ".join(story.byline) or None,

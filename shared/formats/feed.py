@@ -46,14 +46,13 @@ from shared.formats.batch import read_members
 from shared.formats.feed_media import renditions
 from shared.formats.wiretext import credit, flat_text
 from shared.formats.wordpress import Export, autop, shortcodes
-from shared.model import ParseContext, ParsedItem, Subject
+from shared.model import MAX_BATCH_ITEMS, ParseContext, ParsedItem, Subject
 from shared.repairs import warn
 from shared.timestamps import parse_timestamp
 
 NAME = "rss"
 FAMILY = "xml"
 
-MAX_ITEMS = 1000
 ATOM = "http://www.w3.org/2005/Atom"
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 RSS1 = "http://purl.org/rss/1.0/"
@@ -99,8 +98,8 @@ def _batch(
     root: etree._Element,
 ) -> list[ParsedItem]:
     """Every member read with its index (the batch member its warnings concern)."""
-    if not 1 <= len(members) <= MAX_ITEMS:
-        raise _at(Invalid, root, f"a feed holds 1 to {MAX_ITEMS} items, not {len(members)}")
+    if not 1 <= len(members) <= MAX_BATCH_ITEMS:
+        raise _at(Invalid, root, f"a feed holds 1 to {MAX_BATCH_ITEMS} items, not {len(members)}")
     return read_members(list(enumerate(members)), lambda pair: read(*pair), noun="feed item")
 
 

@@ -39,7 +39,7 @@ from datetime import date, datetime, timedelta, timezone, tzinfo
 from shared.dateline import find_dateline
 from shared.errors import Invalid, TimestampError
 from shared.formats import wireframe as wire
-from shared.model import Dateline, ParseContext, ParsedItem, Subject
+from shared.model import Dateline, ParseContext, ParsedItem, PubStatus, Subject
 from shared.timestamps import MONTHS, ZONE_PATTERN, ZONES
 
 NAME = "iptc-7901"
@@ -425,7 +425,7 @@ def _message(frame: wire.Frame, ctx: ParseContext) -> ParsedItem:
     signed = found.signature.split()[0] if found.signature else None
     return ParsedItem(
         format=NAME,
-        pubstatus="canceled" if killed else "usable",
+        pubstatus=PubStatus.CANCELED if killed else PubStatus.USABLE,
         headline=found.headline,
         slugline=slugline,
         byline="; ".join(found.bylines) or None,

@@ -37,15 +37,23 @@ from shared.formats.nitf_html import (
 )
 from shared.formats.wiretext import credit
 from shared.formats.xmlsafe import local
-from shared.model import Association, Dateline, ParseContext, ParsedItem, Place, Subject
+from shared.model import (
+    MAX_BATCH_ITEMS,
+    Association,
+    Dateline,
+    ParseContext,
+    ParsedItem,
+    Place,
+    PubStatus,
+    Subject,
+)
 from shared.timestamps import local_date, optional_timestamp
 
 NAME = "newsml-1"
 FAMILY = "xml"
 
-MAX_BATCH = 1000
-STATUS = {"usable": "usable", "embargoed": "usable", "withheld": "withheld"}
-STATUS |= {"canceled": "canceled", "cancelled": "canceled"}
+STATUS = {status.value: status for status in PubStatus}
+STATUS |= {"embargoed": PubStatus.USABLE, "cancelled": PubStatus.CANCELED}
 KILLS = frozenset(("kill", "cancel", "cancellation", "delete", "withdraw", "withdrawal"))
 EDNOTE_LINES = frozenset(("ednote", "editorialnote", "editorsnote", "instruction"))
 PLACE_PARTS = ("City", "CountryArea", "Region", "Country", "WorldRegion")
@@ -60,8 +68,10 @@ def sniff(doc: object) -> bool:
 def parse(doc: Element, ctx: ParseContext) -> list[ParsedItem]:
     """One item per NewsItem, all or nothing; raises ``Invalid`` naming index and line."""
     items = list(kids(doc, "NewsItem"))
-    if not 1 <= len(items) <= MAX_BATCH:
-        raise invalid(doc, f"a NewsML document holds 1 to {MAX_BATCH} NewsItems, not {len(items)}")
+    if not 1 <= len(items) <= MAX_BATCH_ITEMS:
+        raise invalid(
+            doc, f"a NewsML document holds 1 to {MAX_BATCH_ITEMS} NewsItems, not {len(items)}"
+        )
     envelope = find(doc, "NewsEnvelope")
     return read_members(
         list(enumerate(items)),
@@ -122,7 +132,7 @@ def _item(
         associations=story.associations + _associated(management),
     )
     if _killed(management):
-        item.pubstatus = "canceled"
+        item.pubstatus = PubStatus.CANCELED
     near = local_date(created or revised or ctx.received_at, ctx.tz)
     item.dateline = _dateline(find(lines, "DateLine"), scopes, near, ctx)
     if not item.headline and not (item.body_html or item.body_text):
@@ -158,7 +168,7 @@ def _rank(element: Element | None) -> int | None:
     return number(element, attr(element, "FormalName") or text(element))
 
 
-def _status(management: Element | None, ctx: ParseContext) -> tuple[str, datetime | None]:
+def _status(management: Element | None, ctx: ParseContext) -> tuple[PubStatus, datetime | None]:
     """Status@FormalName mapped; an embargo is the time StatusWillChange makes it Usable."""
     element = find(management, "Status")
     value = attr(element, "FormalName") or "Usable"
@@ -173,10 +183,10 @@ def _status(management: Element | None, ctx: ParseContext) -> tuple[str, datetim
         optional_timestamp(
             lambda: _time(change, "DateAndTime", ctx), field="StatusWillChange/DateAndTime"
         )
-        if future == "usable"
+        if future == PubStatus.USABLE
         else None
     )
-    return status, embargo if value.lower() != "usable" else None
+    return status, embargo if value.lower() != PubStatus.USABLE else None
 
 
 def _killed(management: Element | None) -> bool:

@@ -48,7 +48,7 @@ from shared.formats.newsml_g2_meta import (
     rendition,
 )
 from shared.formats.xmlsafe import local
-from shared.model import Association, Dateline, ParseContext, ParsedItem
+from shared.model import MAX_BATCH_ITEMS, Association, Dateline, ParseContext, ParsedItem, PubStatus
 from shared.repairs import warn
 from shared.timestamps import local_date, optional_timestamp
 
@@ -56,11 +56,10 @@ NAME = "newsml-g2"
 FAMILY = "xml"
 
 NEWS = frozenset({"newsItem", "packageItem"})
-MAX_BATCH = 1000
 MAX_URI_BYTES = 1024
 TYPES = {t: t for t in ("text", "picture", "graphic", "audio", "video", "composite")}
-PUBSTATUS = {"usable": "usable", "withheld": "withheld", "canceled": "canceled"}
-PUBSTATUS["cancelled"] = "canceled"
+PUBSTATUS = {status.value: status for status in PubStatus}
+PUBSTATUS["cancelled"] = PubStatus.CANCELED
 SOURCE_ROLES = frozenset({"source", "originfo"})
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 _DASH_END = re.compile(r"\s*(?:--|[-–—_])\s*$")
@@ -91,10 +90,10 @@ def _message(doc: etree._Element, ctx: ParseContext) -> list[ParsedItem]:
     priority = number(priority_at, line_text(priority_at), low=1, high=9, what="a priority")
     item_set = first(doc, "itemSet")
     members = [m for m in (item_set if item_set is not None else []) if isinstance(m.tag, str)]
-    if not 1 <= len(members) <= MAX_BATCH:
+    if not 1 <= len(members) <= MAX_BATCH_ITEMS:
         where = item_set if item_set is not None else doc
         raise invalid(
-            where, f"a newsMessage itemSet holds 1 to {MAX_BATCH} items, not {len(members)}"
+            where, f"a newsMessage itemSet holds 1 to {MAX_BATCH_ITEMS} items, not {len(members)}"
         )
 
     def read(numbered: tuple[int, etree._Element]) -> ParsedItem:
@@ -202,11 +201,11 @@ def _item_class(meta: etree._Element | None, catalog: Catalog) -> str:
     return TYPES[found.code]
 
 
-def _pubstatus(meta: etree._Element | None, catalog: Catalog) -> str:
+def _pubstatus(meta: etree._Element | None, catalog: Catalog) -> PubStatus:
     element = first(meta, "pubStatus")
     found = catalog.qcode(element)
     if found is None:
-        return "usable"
+        return PubStatus.USABLE
     status = PUBSTATUS.get(found.code.lower())
     if status is None:
         raise invalid(
@@ -339,7 +338,7 @@ def _associations(el: etree._Element, catalog: Catalog) -> list[Association]:
 def _require_content(el: etree._Element, item: ParsedItem) -> None:
     """Something to publish: a headline or body; for media a caption or rendition; for a
     package a member. A canceled item (a kill) needs nothing more than its guid."""
-    if item.pubstatus == "canceled" or item.headline or item.body_html or item.body_text:
+    if item.pubstatus == PubStatus.CANCELED or item.headline or item.body_html or item.body_text:
         return
     if item.type != "text" and (item.abstract or item.renditions or item.associations):
         return

@@ -34,14 +34,23 @@ from shared.collect import FieldErrors
 from shared.errors import Invalid, TimestampError
 from shared.formats.batch import read_members
 from shared.formats.jsonsafe import child, decode_json, inspect, invalid
-from shared.model import Association, Dateline, ParseContext, ParsedItem, Place, Rendition, Subject
+from shared.model import (
+    MAX_BATCH_ITEMS,
+    Association,
+    Dateline,
+    ParseContext,
+    ParsedItem,
+    Place,
+    PubStatus,
+    Rendition,
+    Subject,
+)
 from shared.repairs import warn
 from shared.timestamps import optional_timestamp
 
 NAME = "ninjs"
 FAMILY = "json"
 
-MAX_BATCH = 1000
 MAX_URI_BYTES = 1024  # a PostgreSQL B-tree entry fails above 2704 bytes
 LINE, LABEL, NOTE = 1000, 255, 10_000  # character limits by kind of field
 SPACE, PARAGRAPH = " ", "\n\n"  # how an array of strings is joined: lines, blocks
@@ -50,8 +59,8 @@ TYPES = {t: t for t in ("text", "audio", "video", "picture", "graphic", "composi
 TYPES |= {t: t for t in ("component", "event", "planning")}
 TYPES["preformatted"] = "text"  # Superdesk's own type, which its formatter sends as text
 TYPE_SYNONYMS = {"photo": "picture", "image": "picture"}  # outside the vocabulary, yet plain
-PUBSTATUS = {"usable": "usable", "withheld": "withheld", "canceled": "canceled"}
-PUBSTATUS["cancelled"] = "canceled"  # Superdesk treats both spellings as a kill
+PUBSTATUS = {status.value: status for status in PubStatus}
+PUBSTATUS["cancelled"] = PubStatus.CANCELED  # Superdesk treats both spellings as a kill
 SCHEMES = dict.fromkeys(("iptc", "subj", "subjectcode", "iptc-subject"), "iptc-subject")
 SCHEMES |= dict.fromkeys(("medtop", "mediatopic", "iptc-mediatopic"), "iptc-mediatopic")
 IPTC_CV = re.compile(r"https?://cv\.iptc\.org/newscodes/(subjectcode|mediatopic)/?([^/]*)/?", re.I)
@@ -69,6 +78,7 @@ HTML_NAMES = re.compile("html|richtext", re.I)
 Entry = tuple[str, dict[str, Any]]  # (JSON Pointer, object)
 Member = tuple[str, str | None, dict[str, Any]]  # (JSON Pointer, 1.x map key, object)
 T = TypeVar("T")
+L = TypeVar("L", bound=str)  # a label read from a vocabulary
 
 
 def sniff(text: str) -> bool:
@@ -100,8 +110,8 @@ def _batch(
     noun: str = "batch item",
     unwrap: Callable[[Any], Any] = lambda member: member,
 ) -> list[ParsedItem]:
-    if not 1 <= len(members) <= MAX_BATCH:
-        raise invalid("", f"a batch holds 1 to {MAX_BATCH} items, not {len(members)}")
+    if not 1 <= len(members) <= MAX_BATCH_ITEMS:
+        raise invalid("", f"a batch holds 1 to {MAX_BATCH_ITEMS} items, not {len(members)}")
 
     def read(member: Any) -> ParsedItem:
         inspect(member, "")
@@ -166,7 +176,9 @@ def _item(doc: dict[str, Any], ctx: ParseContext) -> ParsedItem:
     fields: dict[str, Any] = {
         "uri": get(lambda: _identity(doc)),
         "version": get(lambda: _version(doc)),
-        "pubstatus": get(lambda: _choice(doc, PUBSTATUS, "usable", "pubstatus", "pubStatus")),
+        "pubstatus": get(
+            lambda: _choice(doc, PUBSTATUS, PubStatus.USABLE, "pubstatus", "pubStatus")
+        ),
         "headline": get(lambda: _headline(doc, "")),
         "slugline": get(lambda: _text(doc, "slugline", limit=LINE, join=SPACE)),
         "byline": get(lambda: _text(doc, "byline", "by", limit=LINE, join=SPACE)),
@@ -291,7 +303,7 @@ def _version(doc: dict[str, Any]) -> str | None:
     return _string(pointer, value, 64)
 
 
-def _choice(doc: dict[str, Any], allowed: dict[str, str], default: str, *keys: str) -> str:
+def _choice(doc: dict[str, Any], allowed: dict[str, L], default: str, *keys: str) -> L:
     pointer, value = _field(doc, *keys)
     text = (_string(pointer, value, LABEL) or default).lower()
     if text not in allowed:

@@ -43,15 +43,15 @@ from shared.formats.nitf_html import (
 )
 from shared.formats.wiretext import credit
 from shared.formats.xmlsafe import local
-from shared.model import Dateline, ParseContext, ParsedItem, Place, Rendition, Subject
+from shared.model import Dateline, ParseContext, ParsedItem, Place, PubStatus, Rendition, Subject
 from shared.timestamps import local_date, optional_timestamp, parse_day_month
 
 NAME = "nitf"
 FAMILY = "xml"
 
 # docdata@management-status (NITF 3.1+); "embargoed" is usable once date.release has passed.
-PUBSTATUS = {"usable": "usable", "embargoed": "usable", "withheld": "withheld"}
-PUBSTATUS |= {"canceled": "canceled", "cancelled": "canceled"}
+PUBSTATUS = {status.value: status for status in PubStatus}
+PUBSTATUS |= {"embargoed": PubStatus.USABLE, "cancelled": PubStatus.CANCELED}
 SLUG_META = ("anpa-keyword", "slugline", "slug", "keyword")
 CATEGORY_META = ("anpa-category", "category")
 PRIORITY_META = ("anpa-priority", "priority")
@@ -129,12 +129,12 @@ def _check_expiry(docdata: Element | None, ctx: ParseContext) -> None:
     )
 
 
-def _pubstatus(docdata: Element | None) -> str:
+def _pubstatus(docdata: Element | None) -> PubStatus:
     """docdata@management-status (NITF 3.1+), else a ``management-status`` element's text."""
     element = find(docdata, "management-status")
     value = attr(docdata, "management-status") or text(element) or attr(element, "info")
     if value is None:
-        return "usable"
+        return PubStatus.USABLE
     status = PUBSTATUS.get(value.lower())
     if status is None:
         names = ", ".join(sorted(PUBSTATUS))

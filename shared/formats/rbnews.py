@@ -41,7 +41,7 @@ from shared.formats.newsml_g2_meta import (
     member_warnings,
 )
 from shared.formats.xmlsafe import local
-from shared.model import Dateline, ParseContext, ParsedItem, Subject
+from shared.model import MAX_BATCH_ITEMS, Dateline, ParseContext, ParsedItem, PubStatus, Subject
 from shared.normalise import html_to_text, sanitise_html
 from shared.repairs import warn
 from shared.timestamps import parse_timestamp
@@ -51,7 +51,6 @@ FAMILY = "xml"
 
 STORY = "rbnews"
 ROOTS = frozenset({STORY, "xmlnewsqueuedresponse"})
-MAX_BATCH = 1000
 _PUBLISHED = re.compile(
     r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:[Zz]|[+-]\d{2}:?\d{2})?"
 )
@@ -73,8 +72,10 @@ def parse(doc: etree._Element, ctx: ParseContext) -> list[ParsedItem]:
         return [_story(doc, ctx)]
     stories = _stories(doc)
     _check_response(doc, stories)
-    if len(stories) > MAX_BATCH:
-        raise invalid(doc, f"a response holds at most {MAX_BATCH} stories, not {len(stories)}")
+    if len(stories) > MAX_BATCH_ITEMS:
+        raise invalid(
+            doc, f"a response holds at most {MAX_BATCH_ITEMS} stories, not {len(stories)}"
+        )
 
     def read(numbered: tuple[int, etree._Element]) -> ParsedItem:
         index, story = numbered
@@ -169,7 +170,7 @@ def _story(story: etree._Element, ctx: ParseContext) -> ParsedItem:
         format=NAME,
         uri=_text(fields.get("newsid")),
         version=_text(fields.get("version")),
-        pubstatus="canceled" if _flag(fields.get("annuleret")) else "usable",
+        pubstatus=PubStatus.CANCELED if _flag(fields.get("annuleret")) else PubStatus.USABLE,
         headline=_line(fields.get("headline")),
         slugline=_line(fields.get("strapline")),
         byline=_line(fields.get("byline")),
@@ -187,7 +188,7 @@ def _story(story: etree._Element, ctx: ParseContext) -> ParsedItem:
     )
     # A nil headline (Ritzau's flashes and briefs) is derived from the body by normalise.
     has_text = item.headline or _html_text(item.body_html) or item.body_text
-    if not has_text and item.pubstatus != "canceled":
+    if not has_text and item.pubstatus != PubStatus.CANCELED:
         raise invalid(story, "an RBNews story needs a headline or content")
     return item
 

@@ -23,11 +23,10 @@ from datetime import UTC, date, datetime, tzinfo
 
 from shared.errors import Invalid, TimestampError
 from shared.formats.batch import read_members
-from shared.model import ParseContext, ParsedItem
+from shared.model import MAX_BATCH_ITEMS, ParseContext, ParsedItem
 from shared.timestamps import local_date
 
 SOH, STX, ETX, EOT, SYN, US = "\x01", "\x02", "\x03", "\x04", "\x16", "\x1f"
-MAX_MESSAGES = 1000
 LEAD_CHARS = " \t\n\r\x00\x16\x04\ufeff"  # what may precede the first SOH
 
 _LINE_ENDS = re.compile(r"\r+\n|\r")
@@ -123,8 +122,8 @@ def open_frames(doc: str, name: str) -> list[Frame]:
     if starts_framed(doc) is None:
         raise error(Invalid, 1, f"an {name} transmission starts with SOH (0x01)")
     found = frames(doc)
-    if len(found) > MAX_MESSAGES:
-        raise error(Invalid, 1, f"a transmission holds at most {MAX_MESSAGES} messages")
+    if len(found) > MAX_BATCH_ITEMS:
+        raise error(Invalid, 1, f"a transmission holds at most {MAX_BATCH_ITEMS} messages")
     return found
 
 

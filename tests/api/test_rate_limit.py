@@ -23,6 +23,7 @@ from services.ingest.signatures import standard_webhooks_signature, superdesk_si
 from shared.db import signing
 from shared.db.tables import partners, submissions
 from shared.embedded import redis_client_url
+from shared.settings import Settings
 from tests.support import partner_key, push
 
 PAGE = b"Headline of a busy day\n\nMINSK, 7 January (BelTA) - Something happened today.\n"
@@ -174,8 +175,10 @@ def test_redis_down_lets_the_push_through(settings, caplog) -> None:  # type: ig
 
 
 def test_a_rate_of_zero_turns_the_limit_off() -> None:
-    assert not ratelimit.limits(SimpleNamespace(rate_limit_per_minute=0)).enabled
-    assert ratelimit.limits(SimpleNamespace()) == ratelimit.Limits(600, 120)
+    assert not ratelimit.limits(Settings(rate_limit_per_minute=0)).enabled
+    assert ratelimit.limits(Settings(rate_limit_per_minute=30, rate_limit_burst=5)) == (
+        ratelimit.Limits(30, 5)
+    )
 
 
 def test_a_rate_limited_retry_of_an_accepted_message_keeps_its_webhook_id_used(

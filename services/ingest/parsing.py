@@ -11,6 +11,9 @@ priority than the API), so its CPU time never holds the API's interpreter, and
 * **a document has ``DATELINE_PARSE_CPU_SECONDS`` (10 s) of CPU time**; over it, the answer is
   a ``422 too_complex`` and nothing is stored. A pool process that dies is replaced; its
   document's partner gets a ``503`` (``Retry-After``) and may send it again.
+
+The pool's processes start with the first large document and end after ``IDLE_SECONDS`` without
+one, so the memory a burst of large documents took is given back.
 """
 
 from __future__ import annotations
@@ -48,9 +51,16 @@ class Job:
     cpu_seconds: float
 
 
+IDLE_SECONDS = 30.0
+
+
 class ParsePool:
+    idle_seconds = IDLE_SECONDS
+
     def __init__(self, settings: Settings, executor: Executor | None = None) -> None:
         self.settings = settings
+        self._in_flight = 0
+        self._last_used = 0.0
         self._executor = executor
         self._own = executor is None  # a pool made here is replaced when it breaks
         self._turns: defaultdict[int, asyncio.Semaphore] = defaultdict(
@@ -81,17 +91,30 @@ class ParsePool:
             await turn.acquire()
         finally:
             self.waiting[partner_id] -= 1
+        loop = asyncio.get_running_loop()
+        self._in_flight += 1
         try:
-            loop = asyncio.get_running_loop()
             outcome = await loop.run_in_executor(self._pool(), run, job)
         except BrokenProcessPool as exc:
             self._replace()
             raise Unavailable("a parser process died; send the document again") from exc
         finally:
             turn.release()
+            self._in_flight -= 1
+            self._last_used = loop.time()
+            loop.call_later(self.idle_seconds, self._close_if_idle, loop)
         if isinstance(outcome, Refusal):
             raise outcome.error()
         return outcome
+
+    def _close_if_idle(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self._in_flight == 0 and loop.time() - self._last_used >= self.idle_seconds:
+            self.close()
+
+    @property
+    def running(self) -> bool:
+        """Whether the pool's processes are up."""
+        return self._executor is not None
 
     def _replace(self) -> None:
         if self._own and self._executor is not None:

@@ -131,3 +131,26 @@ def test_only_large_documents_go_to_the_pool() -> None:
     pool = ParsePool(SETTINGS.model_copy(update={"inline_parse_bytes": 1000}))
     assert pool.inline(b"x" * 1000) and not pool.inline(b"x" * 1001)
     assert parsing.pool_of  # the app's pool is made on first use (tests/api cover the route)
+
+
+def test_the_pool_processes_end_when_idle_and_start_again_on_demand() -> None:
+    async def scenario() -> None:
+        pool = ParsePool(SETTINGS)
+        pool.idle_seconds = 0.2
+        try:
+            await asyncio.wait_for(pool.prepare(job(story(1)), partner_id=1), PATIENCE)
+            executor: Any = pool._executor
+            processes = list(executor._processes.values())
+            deadline = asyncio.get_running_loop().time() + PATIENCE
+            while pool.running:
+                assert asyncio.get_running_loop().time() < deadline, "the idle pool stayed up"
+                await asyncio.sleep(0.05)
+            for process in processes:  # their memory is given back
+                process.join(PATIENCE)
+                assert not process.is_alive()
+            items = await asyncio.wait_for(pool.prepare(job(story(2)), partner_id=1), PATIENCE)
+            assert items[0].headline == "Story number 2" and pool.running
+        finally:
+            pool.close()
+
+    asyncio.run(scenario())

@@ -38,6 +38,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from services.ingest.state import state_of
 from shared.db.tables import submissions
 from shared.errors import Unauthorized
 from shared.settings import Settings
@@ -199,5 +200,5 @@ def authorize(settings: Settings, authorization: str | None) -> None:
 @router.get("/metrics", include_in_schema=False)
 def metrics(request: Request) -> Response:
     """The exposition; behind a bearer token when ``DATELINE_METRICS_TOKEN`` is set."""
-    authorize(request.app.state.settings, request.headers.get("authorization"))
-    return Response(exposition(request.app.state.engine), media_type=CONTENT_TYPE_LATEST)
+    authorize(state_of(request).settings, request.headers.get("authorization"))
+    return Response(exposition(state_of(request).engine), media_type=CONTENT_TYPE_LATEST)

@@ -20,6 +20,7 @@ from services.ingest import (
     routes_subscriptions,
 )
 from services.ingest.edge import Edge
+from services.ingest.state import install
 from shared.settings import Settings
 from shared.timestamps import warm_up
 
@@ -32,9 +33,7 @@ def create_app(settings: Settings, engine: Engine, celery: Celery) -> FastAPI:
         version="0.1.0",
         description="Wire ingestion: partners push items; editors read normalised items.",
     )
-    app.state.settings = settings
-    app.state.engine = engine
-    app.state.celery = celery
+    install(app, settings, engine, celery)  # routes read it through state_of()
     warm_up()  # the first push must not pay for loading the date parser's data
     problems.install(app)
     app.include_router(routes.router)

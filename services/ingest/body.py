@@ -18,6 +18,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import Request
 
+from services.ingest.state import state_of
 from shared.errors import (
     Malformed,
     PayloadTooLarge,
@@ -71,13 +72,13 @@ class _Holding:
 
 def budget_of(request: Request) -> BodyBudget:
     """The app's budget, made on first use from its settings."""
-    state = request.app.state
-    budget: BodyBudget | None = getattr(state, "body_budget", None)
-    if budget is None:
+    state = state_of(request)
+    if state.body_budget is None:
         settings = state.settings
-        budget = BodyBudget(settings.max_buffered_bytes, settings.buffered_bytes_per_sender)
-        state.body_budget = budget
-    return budget
+        state.body_budget = BodyBudget(
+            settings.max_buffered_bytes, settings.buffered_bytes_per_sender
+        )
+    return state.body_budget
 
 
 async def read_limited(request: Request, limit: int, *, sender: str = "anyone") -> bytes:

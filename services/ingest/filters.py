@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 
 from fastapi import Depends, Query, Request
 
+from services.ingest.state import state_of
 from shared.db.items import ItemQuery
 from shared.errors import Invalid
 from shared.model import PubStatus
@@ -31,7 +32,7 @@ def item_query(
 ) -> ItemQuery:
     """The query the parameters ask for; ``Invalid`` (422) for a limit outside 1..max page size
     or a ``since``/``until`` without a UTC offset."""
-    settings: Settings = request.app.state.settings
+    settings: Settings = state_of(request).settings
     size = _page_size(settings, limit)
     for name, value in (("since", since), ("until", until)):
         if value is not None and value.tzinfo is None:
@@ -81,7 +82,7 @@ def page_query(
     request: Request, limit: Annotated[int | None, Query()] = None, cursor: str | None = None
 ) -> PageQuery:
     """``limit`` (1..max page size, default the default page size; else a 422) and ``cursor``."""
-    settings: Settings = request.app.state.settings
+    settings: Settings = state_of(request).settings
     return PageQuery(_page_size(settings, limit), cursor, settings.max_page_bytes)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
@@ -15,9 +16,23 @@ from fastapi.responses import JSONResponse
 from services.ingest import accept, parsing
 from services.ingest.accept import Answer, Push
 from services.ingest.signatures import Claim
+from services.ingest.state import state_of
 from shared.db.credentials import Partner
 from shared.prepare import warnings_of
 from shared.settings import Settings
+
+# The OpenAPI description of both push endpoints' refusals.
+PUSH_RESPONSES: dict[int | str, dict[str, Any]] = {
+    s: {"description": d, "content": {"application/problem+json": {}}}
+    for s, d in [
+        (400, "Malformed body"),
+        (401, "Unauthorized"),
+        (403, "Forbidden"),
+        (413, "Payload too large"),
+        (415, "Unsupported media type"),
+        (422, "Invalid content"),
+    ]
+}
 
 # Blocking, run in a thread: check the signature and the rate limit (raising a 4xx), and return
 # the claimed webhook-id to forget again if the push then fails.
@@ -27,7 +42,7 @@ Admit = Callable[[], Claim]
 async def accept_request(
     request: Request, partner: Partner, raw: bytes, admit: Admit
 ) -> JSONResponse:
-    state = request.app.state
+    state = state_of(request)
     settings: Settings = state.settings
     push = Push(
         partner=partner,
@@ -66,7 +81,7 @@ async def accept_request(
 
 
 def _inline(push: Push, admit: Admit, request: Request) -> Answer:
-    state = request.app.state
+    state = state_of(request)
     claim = admit()
     try:
         prepared = accept.check(push, state.settings)

@@ -32,6 +32,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from services.ingest.state import state_of
 from shared.errors import DatelineError, Invalid, Unavailable
 from shared.model import NormalisedItem, Profile
 from shared.settings import Settings
@@ -129,11 +130,10 @@ class ParsePool:
 
 def pool_of(app: FastAPI) -> ParsePool:
     """The app's parser pool, made on first use (its processes on the first large document)."""
-    pool: ParsePool | None = getattr(app.state, "parse_pool", None)
-    if pool is None:
-        pool = ParsePool(app.state.settings)
-        app.state.parse_pool = pool
-    return pool
+    state = state_of(app)
+    if state.parse_pool is None:
+        state.parse_pool = ParsePool(state.settings)
+    return state.parse_pool
 
 
 # --- in the pool process ----------------------------------------------------------------------

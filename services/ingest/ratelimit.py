@@ -20,6 +20,7 @@ from typing import Any
 import redis
 from fastapi import Request
 
+from services.ingest.state import state_of
 from shared.embedded import redis_client_url
 from shared.errors import RateLimited
 from shared.settings import Settings
@@ -76,12 +77,11 @@ def limits(settings: Settings) -> Limits:
 
 def redis_client(app: Any) -> redis.Redis:
     """The API's Redis client, made on first use from the Celery broker URL (the same Redis)."""
-    client: redis.Redis | None = getattr(app.state, "dateline_redis", None)
-    if client is None:
-        url = redis_client_url(str(app.state.celery.conf.broker_url))
-        client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
-        app.state.dateline_redis = client
-    return client
+    state = state_of(app)
+    if state.redis is None:
+        url = redis_client_url(str(state.celery.conf.broker_url))
+        state.redis = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+    return state.redis
 
 
 def take(
@@ -106,7 +106,7 @@ def enforce(request: Request, partner_id: int) -> None:
 
     Blocking (Redis I/O): call it from a thread. Allows the push when Redis is unreachable.
     """
-    current = limits(request.app.state.settings)
+    current = limits(state_of(request).settings)
     if not current.enabled:
         return
     try:

@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 
 from services.ingest import ratelimit, signatures
+from services.ingest.auth import CurrentPrincipal, EditorPrincipal
 from services.ingest.body import read_limited
 from services.ingest.filters import ItemFilters, Paging, page_url
-from services.ingest.intake import accept_request
+from services.ingest.intake import PUSH_RESPONSES, accept_request
+from services.ingest.state import state_of
 from shared import ninjs_out
-from shared.db import clusters, credentials, items, submissions
-from shared.db.credentials import Principal
-from shared.db.engine import autocommit
+from shared.db import clusters, items, submissions
 from shared.errors import Forbidden, NotFound
 from shared.model import rfc3339
 from shared.settings import Settings
@@ -25,51 +24,13 @@ from shared.settings import Settings
 logger = logging.getLogger(__name__)
 router = APIRouter()
 
-PUSH_RESPONSES: dict[int | str, dict[str, Any]] = {
-    s: {"description": d, "content": {"application/problem+json": {}}}
-    for s, d in [
-        (400, "Malformed body"),
-        (401, "Unauthorized"),
-        (403, "Forbidden"),
-        (413, "Payload too large"),
-        (415, "Unsupported media type"),
-        (422, "Invalid content"),
-    ]
-}
-
-
-def _principal(request: Request) -> Principal:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    bearer = token.strip() if scheme.lower() == "bearer" else None
-    engine: Engine = request.app.state.engine
-    with autocommit(engine) as conn:  # one statement, no BEGIN and ROLLBACK round trips
-        principal = credentials.authenticate(conn, bearer)
-    last = principal.last_used_at
-    if last is None or datetime.now(UTC) - last > timedelta(minutes=1):
-        with engine.begin() as conn:
-            credentials.touch(conn, principal.key_id)
-    return principal
-
-
-CurrentPrincipal = Annotated[Principal, Depends(_principal)]
-
-
-def _editor(principal: CurrentPrincipal) -> Principal:
-    if not principal.has_role("editor"):
-        raise Forbidden("this endpoint needs an editor or admin token")
-    return principal
-
-
-EditorPrincipal = Annotated[Principal, Depends(_editor)]
-
 
 @router.post("/v1/items", status_code=202, responses=PUSH_RESPONSES)
 async def push(request: Request, principal: CurrentPrincipal) -> JSONResponse:
     """Accept one item or a batch in any supported format. 202 once the bytes are stored."""
     if principal.partner is None:
         raise Forbidden("only a partner key can push items")
-    settings: Settings = request.app.state.settings
+    settings: Settings = state_of(request).settings
     partner = principal.partner
     raw = await read_limited(request, settings.max_body_bytes, sender=f"partner:{partner.id}")
 
@@ -91,7 +52,7 @@ async def push(request: Request, principal: CurrentPrincipal) -> JSONResponse:
 def get_submission(
     submission_id: str, request: Request, principal: CurrentPrincipal
 ) -> dict[str, Any]:
-    engine: Engine = request.app.state.engine
+    engine: Engine = state_of(request).engine
     with engine.connect() as conn:
         found = submissions.read(conn, submission_id)
     visible = found is not None and (
@@ -108,7 +69,7 @@ def get_submission(
 def list_items(request: Request, _: EditorPrincipal, query: ItemFilters) -> JSONResponse:
     """Items newest first with the filters of docs/api.md (Reading items); ``next`` is the
     following page. A page stops short of ``DATELINE_MAX_PAGE_BYTES`` (always one item)."""
-    engine: Engine = request.app.state.engine
+    engine: Engine = state_of(request).engine
     with engine.connect() as conn:
         page, nxt = items.search(conn, query)
     return JSONResponse({"items": page, "next": page_url(request, nxt)})
@@ -123,7 +84,7 @@ def get_item(
 ) -> Response:
     """The normalised item; ``?format=ninjs`` (or ``Accept: application/ninjs+json``) gives
     IPTC ninjs 3.x, ``?format=ninjs2`` ninjs 2.x, both valid against IPTC's schemas."""
-    engine: Engine = request.app.state.engine
+    engine: Engine = state_of(request).engine
     with engine.connect() as conn:
         found = items.get(conn, item_id)
     if found is None:
@@ -143,7 +104,7 @@ def get_versions(
 ) -> JSONResponse:
     """The item's history: every version received, newest first, ``current`` marked; a page at a
     time (``limit``, ``cursor``), ``next`` the following page or null."""
-    engine: Engine = request.app.state.engine
+    engine: Engine = state_of(request).engine
     with engine.connect() as conn:
         found = items.versions(
             conn, item_id, limit=paging.limit, cursor=paging.cursor, max_bytes=paging.max_bytes
@@ -161,7 +122,7 @@ def get_duplicates(
     """The other items of the item's cluster (the original and its copies), oldest first; a page
     at a time (``limit``, ``cursor``), ``next`` the following page or null."""
     after = None if paging.cursor is None else items.decode_member_cursor(paging.cursor)
-    engine: Engine = request.app.state.engine
+    engine: Engine = state_of(request).engine
     with engine.connect() as conn:
         members = clusters.cluster_of(conn, item_id, after=after, limit=paging.limit + 1)
         if members is None:

@@ -19,8 +19,9 @@ from sqlalchemy.exc import OperationalError
 from starlette.types import Receive, Scope, Send
 
 from services.ingest import streams
+from services.ingest.auth import EditorPrincipal
 from services.ingest.filters import ItemFilters, page_url
-from services.ingest.routes import EditorPrincipal
+from services.ingest.state import state_of
 from shared import atom_out
 from shared.db import changes, credentials, items
 from shared.errors import InputError, Invalid
@@ -36,7 +37,7 @@ _MAX_EVENT_ID = 2**63 - 1
 def feed_atom(request: Request, _: EditorPrincipal, query: ItemFilters) -> Response:
     """The items ``GET /v1/items`` would list, newest first, as an Atom feed; ``link rel=next``
     names the next page when there is one."""
-    engine: Engine = request.app.state.engine
+    engine: Engine = state_of(request).engine
     with engine.connect() as conn:
         page, nxt = items.search(conn, query)
     self_href = f"{request.url.path}?{request.url.query}" if request.url.query else request.url.path
@@ -71,7 +72,7 @@ async def stream(
     its token, checked again every ``DATELINE_STREAM_RECHECK_SECONDS``, is no longer good. A
     token over ``DATELINE_STREAMS_PER_TOKEN`` open streams, or a process serving
     ``DATELINE_MAX_STREAMS``, gets a ``429``."""
-    engine: Engine = request.app.state.engine
+    engine: Engine = state_of(request).engine
     mark = _resume_from(last_event_id)
     hub = streams.hub_of(request.app)
     slot = hub.admit(principal.key_id, changes.Filters(partner, language, include_duplicates))
@@ -139,7 +140,7 @@ _WRITE_BATCH = 100
 
 async def _events(request: Request, slot: streams.Stream) -> AsyncIterator[str]:
     """The stream's bytes: what the shared poller queues for it, heartbeats, the token check."""
-    settings: Settings = request.app.state.settings
+    settings: Settings = state_of(request).settings
     poll = settings.stream_poll_seconds
     heartbeat = settings.stream_heartbeat_seconds
     recheck = settings.stream_recheck_seconds
@@ -153,7 +154,7 @@ async def _events(request: Request, slot: streams.Stream) -> AsyncIterator[str]:
         while True:
             if time.monotonic() - checked_at >= recheck:
                 checked_at = time.monotonic()
-                engine = request.app.state.engine
+                engine = state_of(request).engine
                 if not await anyio.to_thread.run_sync(_still_an_editor, engine, bearer):
                     yield ": credential revoked\n\n"
                     return

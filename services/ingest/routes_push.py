@@ -24,8 +24,7 @@ from sqlalchemy import Engine
 
 from services.ingest import ratelimit
 from services.ingest.body import discard_limited, read_limited
-from services.ingest.intake import accept_request
-from services.ingest.routes import PUSH_RESPONSES
+from services.ingest.intake import PUSH_RESPONSES, accept_request
 from services.ingest.signatures import (
     SUPERDESK,
     Claim,
@@ -33,6 +32,7 @@ from services.ingest.signatures import (
     superdesk_mismatch,
     verify_superdesk,
 )
+from services.ingest.state import state_of
 from shared.db import signing
 from shared.db.credentials import Partner
 from shared.db.signing import Signing
@@ -59,8 +59,8 @@ async def superdesk_push(partner: str, request: Request) -> JSONResponse:
     """Accept a ninjs item pushed by Superdesk. 201 once the bytes are stored (also again)."""
     header = request.headers.get(SUPERDESK)
     superdesk_digest(header)  # presence and shape first: the same 401 whatever the slug
-    known = await run_in_threadpool(_find, request.app.state.engine, partner)
-    settings: Settings = request.app.state.settings
+    known = await run_in_threadpool(_find, state_of(request).engine, partner)
+    settings: Settings = state_of(request).settings
     if known is None:
         await discard_limited(request, settings.max_body_bytes)
         raise superdesk_mismatch()

@@ -14,8 +14,9 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 
+from services.ingest.auth import CurrentPrincipal
 from services.ingest.body import read_limited
-from services.ingest.routes import CurrentPrincipal
+from services.ingest.state import state_of
 from shared.db import subscriptions
 from shared.db.credentials import Principal
 from shared.errors import Forbidden, Invalid, Malformed, NotFound
@@ -70,18 +71,18 @@ def _pointer(name: str) -> str:
 
 
 def _create(request: Request, url: str, filters: Any, key_id: str) -> dict[str, Any]:
-    engine: Engine = request.app.state.engine
+    engine: Engine = state_of(request).engine
     with engine.begin() as conn:
         return subscriptions.create(
             conn, url=url, filters=filters, created_by=key_id,
-            allow_private=allow_private(request.app.state.settings),
+            allow_private=allow_private(state_of(request).settings),
         )  # fmt: skip
 
 
 @router.get("/v1/subscriptions")
 def list_subscriptions(request: Request, _: AdminPrincipal) -> dict[str, Any]:
     """Every subscription, oldest first, without secrets."""
-    engine: Engine = request.app.state.engine
+    engine: Engine = state_of(request).engine
     with engine.connect() as conn:
         found = subscriptions.list_all(conn)
     return {"subscriptions": [_public(s) for s in found]}
@@ -90,7 +91,7 @@ def list_subscriptions(request: Request, _: AdminPrincipal) -> dict[str, Any]:
 @router.get("/v1/subscriptions/{subscription_id}")
 def get_subscription(subscription_id: str, request: Request, _: AdminPrincipal) -> dict[str, Any]:
     """One subscription without its secret, with its deliveries counted by status."""
-    engine: Engine = request.app.state.engine
+    engine: Engine = state_of(request).engine
     with engine.connect() as conn:
         found = subscriptions.get(conn, subscription_id)
     if found is None:
@@ -101,7 +102,7 @@ def get_subscription(subscription_id: str, request: Request, _: AdminPrincipal) 
 @router.delete("/v1/subscriptions/{subscription_id}", status_code=204)
 def delete_subscription(subscription_id: str, request: Request, _: AdminPrincipal) -> Response:
     """Remove the subscription; its pending deliveries are never sent."""
-    engine: Engine = request.app.state.engine
+    engine: Engine = state_of(request).engine
     with engine.begin() as conn:
         subscriptions.delete_one(conn, subscription_id)
     return Response(status_code=204)

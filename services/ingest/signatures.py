@@ -43,6 +43,7 @@ import redis
 from fastapi import Request
 
 from services.ingest.ratelimit import redis_client
+from services.ingest.state import state_of
 from shared.db import signing as signing_repo
 from shared.db.credentials import Partner
 from shared.db.signing import SECRET_PREFIX, Signing
@@ -252,7 +253,7 @@ def verify_request(
     """Check the push's signatures and claim its ``webhook-id``. Blocking: call from a thread.
     ``signing`` is the partner's, when the caller has read it already."""
     if signing is None:
-        with request.app.state.engine.connect() as conn:
+        with state_of(request).engine.connect() as conn:
             signing = signing_repo.for_partner(conn, partner.id)
     webhook_id = check(request.headers, raw, signing, partner=partner.slug, now=time.time())
     if webhook_id is None:

@@ -30,6 +30,7 @@ import anyio
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
+from services.ingest.state import state_of
 from shared.db import changes
 from shared.errors import RateLimited
 from shared.settings import Settings
@@ -223,11 +224,10 @@ def _refused(detail: str) -> RateLimited:
 
 def hub_of(app: FastAPI) -> StreamHub:
     """The app's stream hub, made on first use (inside the app's event loop)."""
-    hub: StreamHub | None = getattr(app.state, "stream_hub", None)
-    if hub is None:
-        hub = StreamHub(app.state.engine, app.state.settings)
-        app.state.stream_hub = hub
-    return hub
+    state = state_of(app)
+    if state.stream_hub is None:
+        state.stream_hub = StreamHub(state.engine, state.settings)
+    return state.stream_hub
 
 
 def open_streams() -> int:

@@ -13,6 +13,7 @@ import uvicorn
 from fastapi import APIRouter, FastAPI
 
 from services.ingest.http import server_config
+from services.ingest.state import state_of
 from tests.support import PATIENCE
 
 
@@ -30,7 +31,7 @@ def serve(app: FastAPI) -> Iterator[str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = int(s.getsockname()[1])
-    config = server_config(app, app.state.settings, host="127.0.0.1", port=port)
+    config = server_config(app, state_of(app).settings, host="127.0.0.1", port=port)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

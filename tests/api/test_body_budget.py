@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine, text
 
 from services.ingest.app import create_app
+from services.ingest.state import state_of
 from services.queue import make_celery
 from tests.api.served import serve
 from tests.support import PATIENCE, bearer, partner_key
@@ -63,7 +64,7 @@ def test_slow_uploads_are_held_to_a_share_per_sender_and_a_total(
 ) -> None:
     app, url = served
     a, b = partner_key(db, "agency-a"), partner_key(db, "agency-b")
-    held = lambda: getattr(app.state, "body_budget", None) and app.state.body_budget.held  # noqa: E731
+    held = lambda: (budget := state_of(app).body_budget) and budget.held  # noqa: E731
     with _stalled(url, a, 2000):
         _until(lambda: held() == 2000, "the first 2000 bytes were not counted")
         # A second upload from A would take A over its share: 429, at once.
@@ -135,7 +136,7 @@ def pooled(settings, engine: Engine, servers) -> Iterator[str]:  # type: ignore[
     app = create_app(tight, engine, make_celery(tight, servers.redis_url, sender=True))
     with serve(app) as url:
         yield url
-    app.state.parse_pool.close()
+    _close_pool(app)
 
 
 def test_a_large_document_is_read_in_the_parser_pool_and_accepted(
@@ -170,9 +171,15 @@ def test_a_document_over_its_cpu_budget_is_a_422_too_complex(
             headers={**bearer(key), "Content-Type": "text/plain"},
             timeout=PATIENCE,
         )
-    app.state.parse_pool.close()
+    _close_pool(app)
     assert answer.status_code == 422, answer.text
     assert answer.json()["code"] == "too_complex"
     assert answer.json()["errors"] == [{"field": "", "message": "too complex to read in time"}]
     with db.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM submissions")).scalar() == 0
+
+
+def _close_pool(app: FastAPI) -> None:
+    pool = state_of(app).parse_pool
+    if pool is not None:
+        pool.close()

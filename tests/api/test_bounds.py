@@ -21,6 +21,7 @@ from sqlalchemy import Engine
 
 from services.ingest import streams
 from services.ingest.app import create_app
+from services.ingest.state import state_of
 from services.queue import make_celery
 from services.worker.pipeline import process_submission
 from shared.db import changes
@@ -232,7 +233,8 @@ def test_versions_and_duplicates_of_an_unknown_item_are_a_404(
 
 
 def _hub(app: FastAPI) -> streams.StreamHub:
-    hub: streams.StreamHub = app.state.stream_hub  # made by the first stream
+    hub = state_of(app).stream_hub  # made by the first stream
+    assert hub is not None
     return hub
 
 
@@ -253,7 +255,7 @@ def _open(stack: ExitStack, api: httpx.Client, token: str, **headers: str) -> ht
 def no_streams(bounded: tuple[FastAPI, str]) -> FastAPI:
     """The bounded app, once earlier tests' streams are gone."""
     app = bounded[0]
-    hub = getattr(app.state, "stream_hub", None)
+    hub = state_of(app).stream_hub
     if hub is not None:
         _wait_for(lambda: not hub.streams and not hub.polling, "earlier streams still open")
     return app

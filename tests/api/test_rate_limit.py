@@ -11,15 +11,16 @@ from __future__ import annotations
 import logging
 import math
 import time
-from types import SimpleNamespace
 
 import httpx
 import pytest
 import redis
+from fastapi import FastAPI, Request
 from sqlalchemy import Engine, func, select
 
-from services.ingest import ratelimit
+from services.ingest import ratelimit, state
 from services.ingest.signatures import standard_webhooks_signature, superdesk_signature
+from services.queue import make_celery
 from shared.db import signing
 from shared.db.tables import partners, submissions
 from shared.embedded import redis_client_url
@@ -166,11 +167,13 @@ def test_a_rate_limited_message_can_be_sent_again_with_its_webhook_id(
     assert push(client, key, PAGE, **headers).status_code == 202
 
 
-def test_redis_down_lets_the_push_through(settings, caplog) -> None:  # type: ignore[no-untyped-def]
+def test_redis_down_lets_the_push_through(settings, engine: Engine, caplog) -> None:  # type: ignore[no-untyped-def]
     down = redis.Redis(unix_socket_path="/nonexistent/redis.sock", socket_connect_timeout=0.2)
-    app = SimpleNamespace(state=SimpleNamespace(settings=settings, dateline_redis=down))
+    app = FastAPI()
+    state.install(app, settings, engine, make_celery(settings, "unix:///nonexistent/redis.sock"))
+    state.state_of(app).redis = down
     with caplog.at_level(logging.WARNING, logger="services.ingest.ratelimit"):
-        ratelimit.enforce(SimpleNamespace(app=app), 1)  # type: ignore[arg-type]
+        ratelimit.enforce(Request({"type": "http", "app": app}), 1)
     assert [r.getMessage() for r in caplog.records] == ["rate limit skipped: redis unavailable"]
 
 

@@ -23,9 +23,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 
-from fastapi import APIRouter, Request, Response
 from prometheus_client import (
-    CONTENT_TYPE_LATEST,
     REGISTRY,
     CollectorRegistry,
     Counter,
@@ -38,13 +36,11 @@ from prometheus_client.registry import Collector
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from services.ingest.state import state_of
 from shared.db.tables import submissions
 from shared.errors import Unauthorized
 from shared.settings import Settings
 
 logger = logging.getLogger(__name__)
-router = APIRouter()
 
 STATUSES = ("queued", "processing", "done", "failed", "dead")
 PENDING = ("queued", "processing")
@@ -195,10 +191,3 @@ def authorize(settings: Settings, authorization: str | None) -> None:
     if not matches:
         detail = "GET /metrics needs Authorization: Bearer <DATELINE_METRICS_TOKEN>"
         raise Unauthorized(detail, errors=[{"field": "authorization", "message": detail}])
-
-
-@router.get("/metrics", include_in_schema=False)
-def metrics(request: Request) -> Response:
-    """The exposition; behind a bearer token when ``DATELINE_METRICS_TOKEN`` is set."""
-    authorize(state_of(request).settings, request.headers.get("authorization"))
-    return Response(exposition(state_of(request).engine), media_type=CONTENT_TYPE_LATEST)

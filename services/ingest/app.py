@@ -10,12 +10,12 @@ from fastapi import FastAPI, Response
 from fastapi.responses import RedirectResponse
 from sqlalchemy import Engine, text
 
-from services import metrics
 from services.ingest import (
     desk,
     problems,
     routes,
     routes_feeds,
+    routes_metrics,
     routes_push,
     routes_subscriptions,
 )
@@ -40,7 +40,7 @@ def create_app(settings: Settings, engine: Engine, celery: Celery) -> FastAPI:
     app.include_router(routes_push.router)
     app.include_router(desk.router)
     app.include_router(routes_feeds.router)
-    app.include_router(metrics.router)
+    app.include_router(routes_metrics.router)
     app.include_router(routes_subscriptions.router)
 
     app.add_middleware(Edge, threads=settings.api_threads)

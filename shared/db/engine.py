@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine
 
 from shared.settings import Settings, sqlalchemy_url
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -52,7 +54,9 @@ def autocommit(engine: Engine) -> Iterator[Connection]:
         yield conn
 
 
-def alembic_config() -> Config:
+def alembic_config() -> Config:  # alembic is imported only by what migrates
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     return config
@@ -60,6 +64,8 @@ def alembic_config() -> Config:
 
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest revision; safe to run concurrently and repeatedly."""
+    from alembic import command
+
     config = alembic_config()
     with engine.begin() as connection:
         # One migrator at a time: `up`, `migrate` and compose's job may start together.

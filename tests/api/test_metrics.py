@@ -15,6 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import Engine
 
 from services import metrics
+from services.ingest import routes_metrics
 from services.ingest.app import create_app
 from services.queue import make_celery
 from tests.api.served import serve, with_routers
@@ -26,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def metrics_url(settings, engine: Engine, servers) -> Iterator[str]:  # type: ignore[no-untyped-def]
     app = create_app(settings, engine, make_celery(settings, servers.redis_url))
-    with serve(with_routers(app, metrics.router)) as url:
+    with serve(with_routers(app, routes_metrics.router)) as url:
         yield url
 
 
@@ -150,7 +151,7 @@ def test_the_database_gauges_are_read_at_most_once_every_10_seconds(
 def guarded_url(settings, engine: Engine, servers) -> Iterator[str]:  # type: ignore[no-untyped-def]
     guarded = settings.model_copy(update={"metrics_token": "scrape-secret"})
     app = create_app(guarded, engine, make_celery(guarded, servers.redis_url))
-    with serve(with_routers(app, metrics.router)) as url:
+    with serve(with_routers(app, routes_metrics.router)) as url:
         yield url
 
 

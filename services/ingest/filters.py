@@ -27,9 +27,11 @@ def item_query(
     include_duplicates: bool = False,
     limit: Annotated[int | None, Query()] = None,
     cursor: str | None = None,
+    sort: Literal["versioncreated", "received"] = "versioncreated",
 ) -> ItemQuery:
     """The query the parameters ask for; ``Invalid`` (422) for a limit outside 1..max page size
-    or a ``since``/``until`` without a UTC offset."""
+    or a ``since``/``until`` without a UTC offset. ``sort`` picks the order (docs/api.md,
+    Reading items); a cursor is only good in the order that issued it."""
     settings: Settings = request.app.state.settings
     size = _page_size(settings, limit)
     for name, value in (("since", since), ("until", until)):
@@ -50,6 +52,7 @@ def item_query(
         limit=size,
         cursor=cursor,
         max_bytes=settings.max_page_bytes,
+        sort=sort,
     )
 
 

@@ -37,3 +37,21 @@ ensure_installed() {
   fi
   echo "Installed; the next start skips this step until pyproject.toml changes" >&2
 }
+
+# ensure_chromium: the browser the desk's end-to-end test drives (Debian's chromium at
+# /usr/bin/chromium), installed with apt-get when missing, printing one line. When it cannot be
+# installed the suite still runs and that test fails, saying why (it never skips).
+ensure_chromium() {
+  [ -x /usr/bin/chromium ] && return 0
+  printf 'Installing chromium (Debian package) for the wire-desk browser test... ' >&2
+  local sudo=""
+  if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null 2>&1; then
+    sudo="sudo -n"
+  fi
+  if { $sudo apt-get update -qq && $sudo env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -qq --no-install-recommends chromium; } >/dev/null 2>&1; then
+    echo "done" >&2
+  else
+    echo "failed (the browser test will fail)" >&2
+  fi
+}

@@ -6,7 +6,8 @@ same authentication and filters as any other client. Guarantees:
 
 * only the files named in ``ASSETS`` are ever served (anything else, including names that try to
   leave the folder, is a ``404`` problem), each with its own content type;
-* every response carries a strict Content-Security-Policy (own assets only, no inline code),
+* every response carries a strict Content-Security-Policy (own assets only, no inline code, no
+  ``<base>``, no form posted anywhere: the page's forms are handled by its script),
   ``X-Content-Type-Options: nosniff`` and no framing, so an item body that slipped through the
   server's sanitiser could still run nothing.
 """
@@ -27,11 +28,12 @@ STATIC = Path(__file__).resolve().parent / "static"
 PAGE = "desk.html"
 ASSETS = {
     "desk.js": "text/javascript; charset=utf-8",
+    "sse.js": "text/javascript; charset=utf-8",  # imported by desk.js: the stream's parser
     "desk.css": "text/css; charset=utf-8",
 }
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; frame-ancestors 'none'"
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 )
 HEADERS = {
     "Content-Security-Policy": CSP,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import urlencode
 
 from fastapi import Depends, Query, Request
@@ -29,9 +29,11 @@ def item_query(
     include_duplicates: bool = False,
     limit: Annotated[int | None, Query()] = None,
     cursor: str | None = None,
+    sort: Literal["versioncreated", "received"] = "versioncreated",
 ) -> ItemQuery:
     """The query the parameters ask for; ``Invalid`` (422) for a limit outside 1..max page size
-    or a ``since``/``until`` without a UTC offset."""
+    or a ``since``/``until`` without a UTC offset. ``sort`` picks the order (docs/api.md,
+    Reading items); a cursor is only good in the order that issued it."""
     settings: Settings = state_of(request).settings
     size = _page_size(settings, limit)
     for name, value in (("since", since), ("until", until)):
@@ -52,6 +54,7 @@ def item_query(
         limit=size,
         cursor=cursor,
         max_bytes=settings.max_page_bytes,
+        sort=sort,
     )
 
 

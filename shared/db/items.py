@@ -489,6 +489,12 @@ def decode_member_cursor(cursor: str) -> str:
     return _decode_key(cursor, "d")
 
 
+# The orders of the item list: the item's own time (its current ``versioncreated``), or when the
+# current version arrived (``received_at``, the desk's "newest received"); id breaks ties.
+SORTS = ("versioncreated", "received")
+_RECEIVED_PREFIX = "received|"  # marks a cursor of the received order (the other has none)
+
+
 @dataclass(frozen=True, slots=True)
 class ItemQuery:
     partner: str | None = None
@@ -502,6 +508,7 @@ class ItemQuery:
     limit: int = 50
     cursor: str | None = None
     max_bytes: int | None = None  # a page stops before its items' JSON would pass this
+    sort: str = "versioncreated"  # or "received": newest ``received_at`` first (SORTS)
 
 
 def _has_subject(value: str) -> ColumnElement[bool]:
@@ -514,14 +521,21 @@ def _has_subject(value: str) -> ColumnElement[bool]:
     return or_(*(subjects.contains(w) for w in wanted))
 
 
-def encode_cursor(versioncreated: datetime, item_id: str) -> str:
-    raw = f"{versioncreated.astimezone(UTC).isoformat()}|{item_id}".encode()
+def encode_cursor(stamp: datetime, item_id: str, sort: str = "versioncreated") -> str:
+    """The cursor after the item at ``stamp`` (its time in the ``sort`` order) and ``item_id``.
+    A cursor of the received order is marked, so that neither order takes the other's."""
+    prefix = _RECEIVED_PREFIX if sort == "received" else ""
+    raw = f"{prefix}{stamp.astimezone(UTC).isoformat()}|{item_id}".encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> tuple[datetime, str]:
+def decode_cursor(cursor: str, sort: str = "versioncreated") -> tuple[datetime, str]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        if sort == "received":
+            if not raw.startswith(_RECEIVED_PREFIX):
+                raise ValueError("a cursor of another order")
+            raw = raw.removeprefix(_RECEIVED_PREFIX)
         stamp, item_id = raw.split("|", 1)
         if "\x00" in item_id or not item_id:  # PostgreSQL text cannot hold U+0000
             raise ValueError("no item id")
@@ -543,10 +557,12 @@ def language_matches(language: str) -> ColumnElement[bool]:
 
 
 def search(conn: Connection, query: ItemQuery) -> tuple[list[dict[str, Any]], str | None]:
-    """Items newest first (versioncreated, then id), with a cursor for the next page. A page
-    holds ``query.limit`` items, or fewer when the next would take the page's JSON past
-    ``query.max_bytes`` (but always one): ``next`` then continues after the last item kept."""
-    stmt = select(*ITEM_COLUMNS, _size(items.c.doc)).join(
+    """Items newest first (``versioncreated``, or ``received_at`` for ``sort="received"``; then
+    id), with a cursor for the next page. A page holds ``query.limit`` items, or fewer when the
+    next would take the page's JSON past ``query.max_bytes`` (but always one): ``next`` then
+    continues after the last item kept."""
+    order = items.c.received_at if query.sort == "received" else items.c.versioncreated
+    stmt = select(*ITEM_COLUMNS, order.label("order_stamp"), _size(items.c.doc)).join(
         partners, partners.c.id == items.c.partner_id
     )
     if query.partner:
@@ -566,19 +582,17 @@ def search(conn: Connection, query: ItemQuery) -> tuple[list[dict[str, Any]], st
     if not query.include_duplicates:
         stmt = stmt.where(items.c.duplicate_of.is_(None))
     if query.cursor:
-        stamp, last_id = decode_cursor(query.cursor)
+        stamp, last_id = decode_cursor(query.cursor, query.sort)
         stmt = stmt.where(
-            or_(
-                items.c.versioncreated < stamp,
-                and_(items.c.versioncreated == stamp, items.c.id < last_id),
-            )
+            or_(order < stamp, and_(order == stamp, items.c.id < last_id)),
         )
     page, last, more = _fill(
         conn,
-        stmt.order_by(items.c.versioncreated.desc(), items.c.id.desc()).limit(query.limit + 1),
+        stmt.order_by(order.desc(), items.c.id.desc()).limit(query.limit + 1),
         query.limit,
         query.max_bytes,
         lambda r: contract_item(r.doc, server_fields(r)),
     )
-    nxt = encode_cursor(last.versioncreated, last.id) if more and last is not None else None
-    return page, nxt
+    if not more or last is None:
+        return page, None
+    return page, encode_cursor(last.order_stamp, last.id, query.sort)

@@ -104,6 +104,7 @@ items = Table(
     Column("signature", LargeBinary, nullable=True),
     UniqueConstraint("partner_id", "uri", name="items_partner_uri_key"),
     Index("items_newest_idx", text("versioncreated DESC"), text("id DESC")),
+    Index("items_received_idx", text("received_at DESC"), text("id DESC")),  # sort=received
     Index("items_partner_newest_idx", "partner_id", text("versioncreated DESC")),
     Index("items_fingerprint_idx", "fingerprint"),
     Index("items_search_idx", "search", postgresql_using="gin"),

@@ -72,13 +72,11 @@ class _Holding:
 
 def budget_of(request: Request) -> BodyBudget:
     """The app's budget, made on first use from its settings."""
-    state = state_of(request)
-    if state.body_budget is None:
-        settings = state.settings
-        state.body_budget = BodyBudget(
-            settings.max_buffered_bytes, settings.buffered_bytes_per_sender
-        )
-    return state.body_budget
+    settings = state_of(request).settings
+    return state_of(request).one(
+        BodyBudget,
+        lambda: BodyBudget(settings.max_buffered_bytes, settings.buffered_bytes_per_sender),
+    )
 
 
 async def read_limited(request: Request, limit: int, *, sender: str = "anyone") -> bytes:

@@ -131,9 +131,7 @@ class ParsePool:
 def pool_of(app: FastAPI) -> ParsePool:
     """The app's parser pool, made on first use (its processes on the first large document)."""
     state = state_of(app)
-    if state.parse_pool is None:
-        state.parse_pool = ParsePool(state.settings)
-    return state.parse_pool
+    return state.one(ParsePool, lambda: ParsePool(state.settings))
 
 
 # --- in the pool process ----------------------------------------------------------------------

@@ -3,21 +3,18 @@ rather than untyped ``request.app.state.engine`` lookups scattered over the rout
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, TypeVar
 
+import redis
 from celery import Celery
 from fastapi import FastAPI, Request
 from sqlalchemy import Engine
 
 from shared.settings import Settings
 
-if TYPE_CHECKING:
-    import redis
-
-    from services.ingest.body import BodyBudget
-    from services.ingest.parsing import ParsePool
-    from services.ingest.streams import StreamHub
+T = TypeVar("T")
 
 
 @dataclass(slots=True)
@@ -25,12 +22,22 @@ class ApiState:
     settings: Settings
     engine: Engine
     celery: Celery
-    # Made on first use, inside the app's event loop or its threads.
-    redis: redis.Redis | None = None
-    stream_hub: StreamHub | None = None
-    parse_pool: ParsePool | None = None
-    body_budget: BodyBudget | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    redis: redis.Redis | None = None  # made on first use (rate limit, replay cache)
+    # One object per type, made on first use inside the app's event loop (the stream hub, the
+    # parser pool, the body budget): their modules say how, this one need not know them.
+    _made: dict[type, Any] = field(default_factory=dict)
+
+    def one(self, kind: type[T], make: Callable[[], T]) -> T:
+        """The app's ``kind`` object, made by ``make`` the first time."""
+        found: T | None = self._made.get(kind)
+        if found is None:
+            found = self._made[kind] = make()
+        return found
+
+    def made(self, kind: type[T]) -> T | None:
+        """The app's ``kind`` object if it was made."""
+        found: T | None = self._made.get(kind)
+        return found
 
 
 def install(app: FastAPI, settings: Settings, engine: Engine, celery: Celery) -> ApiState:

@@ -225,9 +225,7 @@ def _refused(detail: str) -> RateLimited:
 def hub_of(app: FastAPI) -> StreamHub:
     """The app's stream hub, made on first use (inside the app's event loop)."""
     state = state_of(app)
-    if state.stream_hub is None:
-        state.stream_hub = StreamHub(state.engine, state.settings)
-    return state.stream_hub
+    return state.one(StreamHub, lambda: StreamHub(state.engine, state.settings))
 
 
 def open_streams() -> int:

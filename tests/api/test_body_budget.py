@@ -16,6 +16,8 @@ from fastapi import FastAPI
 from sqlalchemy import Engine, text
 
 from services.ingest.app import create_app
+from services.ingest.body import BodyBudget
+from services.ingest.parsing import ParsePool
 from services.ingest.state import state_of
 from services.queue import make_celery
 from tests.api.served import serve
@@ -64,7 +66,7 @@ def test_slow_uploads_are_held_to_a_share_per_sender_and_a_total(
 ) -> None:
     app, url = served
     a, b = partner_key(db, "agency-a"), partner_key(db, "agency-b")
-    held = lambda: (budget := state_of(app).body_budget) and budget.held  # noqa: E731
+    held = lambda: (budget := state_of(app).made(BodyBudget)) and budget.held  # noqa: E731
     with _stalled(url, a, 2000):
         _until(lambda: held() == 2000, "the first 2000 bytes were not counted")
         # A second upload from A would take A over its share: 429, at once.
@@ -180,6 +182,6 @@ def test_a_document_over_its_cpu_budget_is_a_422_too_complex(
 
 
 def _close_pool(app: FastAPI) -> None:
-    pool = state_of(app).parse_pool
+    pool = state_of(app).made(ParsePool)
     if pool is not None:
         pool.close()

@@ -233,7 +233,7 @@ def test_versions_and_duplicates_of_an_unknown_item_are_a_404(
 
 
 def _hub(app: FastAPI) -> streams.StreamHub:
-    hub = state_of(app).stream_hub  # made by the first stream
+    hub = state_of(app).made(streams.StreamHub)  # made by the first stream
     assert hub is not None
     return hub
 
@@ -255,7 +255,7 @@ def _open(stack: ExitStack, api: httpx.Client, token: str, **headers: str) -> ht
 def no_streams(bounded: tuple[FastAPI, str]) -> FastAPI:
     """The bounded app, once earlier tests' streams are gone."""
     app = bounded[0]
-    hub = state_of(app).stream_hub
+    hub = state_of(app).made(streams.StreamHub)
     if hub is not None:
         _wait_for(lambda: not hub.streams and not hub.polling, "earlier streams still open")
     return app

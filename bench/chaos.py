@@ -43,8 +43,8 @@ from sqlalchemy import text
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from shared.core.embedded import EmbeddedPostgres, EmbeddedRedis, redis_client_url  # noqa: E402
 from shared.db.engine import make_engine  # noqa: E402
-from shared.embedded import EmbeddedPostgres, EmbeddedRedis, redis_client_url  # noqa: E402
 
 SETTINGS = {
     "DATELINE_LEASE_SECONDS": "10",

@@ -25,9 +25,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import shared.dedupe  # noqa: E402
-from shared.dedupe import band_keys, signature, similarity, story_text  # noqa: E402
-from shared.dedupe_verdict import Decision, Thresholds  # noqa: E402
+import shared.matching.minhash  # noqa: E402
+from shared.matching.minhash import band_keys, signature, similarity, story_text  # noqa: E402
+from shared.matching.verdict import Decision, Thresholds  # noqa: E402
 from tests.dedupe_cases import CASES, LINKED, LINKED_KINDS, Case, copy_signature, run  # noqa: E402
 
 
@@ -105,11 +105,11 @@ def main() -> None:
     parser.add_argument(
         "--number-weight",
         type=int,
-        default=shared.dedupe.NUMBER_WEIGHT,
+        default=shared.matching.minhash.NUMBER_WEIGHT,
         help="weight of shingles holding a figure (1 = plain word 3-shingles)",
     )
     args = parser.parse_args()
-    shared.dedupe.NUMBER_WEIGHT = args.number_weight
+    shared.matching.minhash.NUMBER_WEIGHT = args.number_weight
     print(f"number weight {args.number_weight}; ", end="")
     quality(Thresholds(near_duplicate=args.near, same_story_update=args.update))
     cost(args.repeat)

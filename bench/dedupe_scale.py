@@ -26,12 +26,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from shared.core.embedded import EmbeddedPostgres  # noqa: E402
+from shared.core.model import NormalisedItem  # noqa: E402
 from shared.db import clusters  # noqa: E402
 from shared.db.engine import make_engine, migrate  # noqa: E402
-from shared.dedupe import BANDS, ROWS  # noqa: E402
-from shared.dedupe_verdict import NewItem, Thresholds, decide  # noqa: E402
-from shared.embedded import EmbeddedPostgres  # noqa: E402
-from shared.model import NormalisedItem  # noqa: E402
+from shared.matching.minhash import BANDS, ROWS  # noqa: E402
+from shared.matching.verdict import NewItem, Thresholds, decide  # noqa: E402
 
 WORDS = [f"{a}{b}{c}" for a in "bdfgklmnprstvz" for b in ("a", "e", "i", "o", "u", "ai")
          for c in ("n", "r", "s", "t", "l", "m", "")]  # fmt: skip
@@ -42,7 +42,7 @@ def story(rng: random.Random) -> str:
 
 
 def band_keys_bulk(sigs: np.ndarray) -> np.ndarray:
-    """The same keys as ``shared.dedupe.band_keys``, for many signatures at once."""
+    """The same keys as ``shared.matching.minhash.band_keys``, for many signatures at once."""
     out = np.empty((len(sigs), BANDS), dtype=np.int64)
     for i, sig in enumerate(sigs):
         raw = sig.tobytes()

@@ -3,7 +3,8 @@
     .venv/bin/python bench/formats.py [--seconds 1.0]
 
 For each format, every good sample of its folder under tests/samples/ goes through
-``shared.prepare.prepare`` (detection, strict parsing, normalisation) round after round for about
+``shared.reading.prepare.prepare`` (detection, strict parsing, normalisation) round after
+round for about
 ``--seconds`` after a warm-up round, and the table shows items/s and µs per item. The baseline is
 the cheapest honest reading of the same bytes, timed the same way in the same run: a bare
 ``lxml.etree.fromstring`` for XML formats, ``json.loads`` + ``json.dumps`` for ninjs,
@@ -32,8 +33,8 @@ from lxml import etree, html
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from shared.model import Profile  # noqa: E402
-from shared.prepare import prepare  # noqa: E402
+from shared.core.model import Profile  # noqa: E402
+from shared.reading.prepare import prepare  # noqa: E402
 
 SAMPLES = ROOT / "tests" / "samples"
 PROFILE = Profile(timezone="Europe/Berlin")

@@ -31,11 +31,11 @@ from sqlalchemy import text
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from shared.core.embedded import EmbeddedPostgres, EmbeddedRedis  # noqa: E402
+from shared.core.model import Profile  # noqa: E402
 from shared.db import credentials  # noqa: E402
 from shared.db.engine import make_engine, migrate  # noqa: E402
-from shared.embedded import EmbeddedPostgres, EmbeddedRedis  # noqa: E402
-from shared.model import Profile  # noqa: E402
-from shared.prepare import prepare  # noqa: E402
+from shared.reading.prepare import prepare  # noqa: E402
 
 PAGE = (ROOT / "services" / "cli" / "samples" / "belta-style-en.txt").read_text()
 

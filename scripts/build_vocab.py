@@ -1,4 +1,5 @@
-"""Rebuild the vendored IPTC NewsCodes vocabularies in ``shared/vocab/`` from IPTC's downloads.
+"""Rebuild the vendored IPTC NewsCodes vocabularies in ``shared/reading/vocab/`` from IPTC's
+downloads.
 
 Usage::
 

@@ -36,9 +36,9 @@ from prometheus_client.registry import Collector
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from shared.core.errors import Unauthorized
+from shared.core.settings import Settings
 from shared.db.tables import submissions
-from shared.errors import Unauthorized
-from shared.settings import Settings
 
 logger = logging.getLogger(__name__)
 

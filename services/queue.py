@@ -25,8 +25,8 @@ from typing import Any
 
 from celery import Celery
 
-from shared.embedded import celery_broker_url
-from shared.settings import Settings
+from shared.core.embedded import celery_broker_url
+from shared.core.settings import Settings
 
 logger = logging.getLogger(__name__)
 

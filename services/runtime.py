@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shared.embedded import EmbeddedPostgres, EmbeddedRedis
-from shared.settings import Settings
+from shared.core.embedded import EmbeddedPostgres, EmbeddedRedis
+from shared.core.settings import Settings
 
 
 @dataclass

@@ -25,8 +25,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from shared.profiles import load_profile
-from shared.serialise import contract_item, item_doc
+from shared.output.serialise import contract_item, item_doc
+from shared.reading.profiles import load_profile
 
 CORPUS = Path(__file__).parent / "fixtures" / "agency"
 RECEIVED = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
@@ -69,7 +69,7 @@ def pick(item: Any, path: str) -> Any:
 
 def run(case: Case) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The API items and the submission warnings ``dateline parse`` would produce."""
-    from shared.prepare import prepare, warnings_of
+    from shared.reading.prepare import prepare, warnings_of
 
     profile = load_profile(case.spec.get("profile") or {})
     normalised = prepare(

@@ -46,7 +46,7 @@ class Servers:
 
 @pytest.fixture(scope="session")
 def servers() -> Iterator[Servers]:
-    from shared.embedded import EmbeddedPostgres, EmbeddedRedis
+    from shared.core.embedded import EmbeddedPostgres, EmbeddedRedis
 
     data_dir = Path(tempfile.mkdtemp(prefix="dateline-test-"))
     postgres = redis = None
@@ -67,7 +67,7 @@ def servers() -> Iterator[Servers]:
 
 @pytest.fixture(scope="session")
 def settings(servers: Servers):  # type: ignore[no-untyped-def]
-    from shared.settings import Settings
+    from shared.core.settings import Settings
 
     return Settings(
         database_url=servers.database_url,
@@ -107,7 +107,7 @@ def db(engine: Engine) -> Engine:
 def redis_flush(servers: Servers) -> None:
     import redis
 
-    from shared.embedded import redis_client_url
+    from shared.core.embedded import redis_client_url
 
     redis.Redis.from_url(redis_client_url(servers.redis_url)).flushall()
 

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shared.dedupe import band_keys, signature, similarity, story_text
-from shared.dedupe_verdict import Candidate, Decision, NewItem, Thresholds, decide
-from shared.model import Verdict
-from shared.normalise import fingerprint
+from shared.core.model import Verdict
+from shared.matching.minhash import band_keys, signature, similarity, story_text
+from shared.matching.verdict import Candidate, Decision, NewItem, Thresholds, decide
+from shared.reading.normalise import fingerprint
 from tests.dedupe_stories import (
     CLOSERS,
     DIFFERENT,

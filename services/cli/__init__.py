@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from shared.errors import DatelineError, InputError
+from shared.core.errors import DatelineError, InputError
 
 Handler = Callable[[argparse.Namespace], int]
 

@@ -140,8 +140,8 @@ def cmd_partner_rotate(args: argparse.Namespace) -> int:
 
 def cmd_partner_profile(args: argparse.Namespace) -> int:
     from services.cli.context import transaction
+    from shared.core.errors import Invalid
     from shared.db import credentials
-    from shared.errors import Invalid
 
     try:
         data = json.loads(args.file.read_text(encoding="utf-8"))
@@ -227,9 +227,9 @@ def _with_status(status: str) -> list[dict[str, Any]]:
     from sqlalchemy import select
 
     from services.cli.context import transaction
+    from shared.core.model import SubmissionStatus, rfc3339
     from shared.db.tables import partners
     from shared.db.tables import submissions as submissions_table
-    from shared.model import SubmissionStatus, rfc3339
 
     with transaction() as conn:
         rows = conn.execute(

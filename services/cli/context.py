@@ -8,8 +8,8 @@ from contextlib import contextmanager
 from sqlalchemy import Connection, Engine
 
 from services.runtime import Runtime, resolve
+from shared.core.settings import Settings
 from shared.db.engine import make_engine, migrate
-from shared.settings import Settings
 
 
 @contextmanager

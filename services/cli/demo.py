@@ -63,7 +63,7 @@ def _free_port() -> int:
 
 
 def credentials_path() -> Path:
-    from shared.settings import Settings
+    from shared.core.settings import Settings
 
     return Settings().data_dir / CREDENTIALS_FILE
 
@@ -90,8 +90,8 @@ def _save(path: Path, data: dict[str, str]) -> None:
 
 def _works(conn: Connection, secret: str | None, kind: str) -> bool:
     """Whether ``secret`` is an active credential of the demo partner (or an editor token)."""
+    from shared.core.errors import Unauthorized
     from shared.db import credentials
-    from shared.errors import Unauthorized
 
     if not secret:
         return False
@@ -108,8 +108,8 @@ def demo_credentials() -> tuple[str, str, Path]:
     """The demo partner's key and the demo editor token, created once and kept in the data
     folder; a stored one that no longer works is replaced."""
     from services.cli.context import transaction
+    from shared.core.errors import NotFound
     from shared.db import credentials
-    from shared.errors import NotFound
 
     path = credentials_path()
     stored = _load(path)

@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from shared.errors import Invalid
+from shared.core.errors import Invalid
 
 if TYPE_CHECKING:
-    from shared.model import Profile
+    from shared.core.model import Profile
 
 BY_SUFFIX = {
     ".json": "application/json",
@@ -43,7 +43,7 @@ def guess_content_type(path: Path, raw: bytes) -> str:
 
 
 def _profile(args: argparse.Namespace) -> Profile:
-    from shared.profiles import load_profile
+    from shared.reading.profiles import load_profile
 
     data: dict[str, Any] = {}
     if args.partner:
@@ -66,9 +66,9 @@ def _profile(args: argparse.Namespace) -> Profile:
 
 
 def cmd_parse(args: argparse.Namespace) -> int:
-    from shared.prepare import prepare
-    from shared.serialise import contract_item, item_doc
-    from shared.settings import Settings
+    from shared.core.settings import Settings
+    from shared.output.serialise import contract_item, item_doc
+    from shared.reading.prepare import prepare
 
     try:
         raw = args.file.read_bytes()

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     import uvicorn
     from celery import Celery
 
-    from shared.settings import Settings
+    from shared.core.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -176,7 +176,7 @@ class Supervisor:
             threading.Thread(target=self._ping_workers, daemon=True).start()
 
     def _spawn(self, child: Child) -> None:
-        from shared.embedded import die_with_parent
+        from shared.core.embedded import die_with_parent
 
         if child.ready_file is not None:
             child.ready_file.unlink(missing_ok=True)
@@ -196,7 +196,7 @@ class Supervisor:
                 self._spawn(child)
 
     def _watch(self) -> None:
-        from shared.embedded import reap_orphans
+        from shared.core.embedded import reap_orphans
 
         while not self.stopping.wait(self.CHECK_SECONDS):
             with contextlib.suppress(Exception):
@@ -363,7 +363,7 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 
 def _up(args: argparse.Namespace, sock: socket.socket, started: float) -> int:
-    from shared.settings import Settings
+    from shared.core.settings import Settings
 
     settings = Settings()
     print(
@@ -382,7 +382,7 @@ def _up(args: argparse.Namespace, sock: socket.socket, started: float) -> int:
     from shared.db.engine import api_engine, migrate
 
     configure_logging(settings.log_level)
-    from shared.embedded import become_subreaper
+    from shared.core.embedded import become_subreaper
 
     become_subreaper()  # an embedded postmaster started from here is our child: see alive()
     # uvicorn re-raises the signal it stopped on; with this handler that unwinds to `finally`.
@@ -515,8 +515,8 @@ def cmd_api(args: argparse.Namespace) -> int:
     from services.logs import configure_logging
     from services.queue import make_celery
     from services.runtime import resolve
+    from shared.core.settings import Settings
     from shared.db.engine import api_engine
-    from shared.settings import Settings
 
     with sock:
         settings = Settings()
@@ -539,7 +539,7 @@ def cmd_api(args: argparse.Namespace) -> int:
 
         if processes == 1:
             return serve()
-        from shared.timestamps import warm_up
+        from shared.reading.timestamps import warm_up
 
         warm_up()  # once, before the fork: the processes share its pages
         return serve_forked(processes, serve)

@@ -30,9 +30,9 @@ def register(sub: Any) -> None:
 
 def cmd_add(args: argparse.Namespace) -> int:
     from services.cli.context import transaction
+    from shared.core.settings import Settings
     from shared.db import subscriptions
-    from shared.settings import Settings
-    from shared.webhooks import allow_private
+    from shared.output.webhooks import allow_private
 
     filters = {n: getattr(args, n) for n in FILTERS if getattr(args, n)}
     with transaction() as conn:
@@ -49,8 +49,8 @@ def cmd_add(args: argparse.Namespace) -> int:
 
 def cmd_list(args: argparse.Namespace) -> int:
     from services.cli.context import transaction
+    from shared.core.model import rfc3339
     from shared.db import subscriptions
-    from shared.model import rfc3339
 
     with transaction() as conn:
         rows = subscriptions.list_all(conn)

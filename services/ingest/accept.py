@@ -15,12 +15,12 @@ from sqlalchemy import Engine
 
 from services import metrics
 from services.queue import enqueue
+from shared.core.model import NormalisedItem
+from shared.core.settings import Settings
 from shared.db import submissions
 from shared.db.credentials import Partner
 from shared.db.engine import autocommit
-from shared.model import NormalisedItem
-from shared.prepare import prepare
-from shared.settings import Settings
+from shared.reading.prepare import prepare
 
 logger = logging.getLogger(__name__)
 

@@ -21,8 +21,8 @@ from services.ingest import (
 )
 from services.ingest.edge import Edge
 from services.ingest.state import install
-from shared.settings import Settings
-from shared.timestamps import warm_up
+from shared.core.settings import Settings
+from shared.reading.timestamps import warm_up
 
 logger = logging.getLogger(__name__)
 

@@ -9,10 +9,10 @@ from fastapi import Depends, Request
 from sqlalchemy import Engine
 
 from services.ingest.state import state_of
+from shared.core.errors import Forbidden
 from shared.db import credentials
 from shared.db.credentials import Principal
 from shared.db.engine import autocommit
-from shared.errors import Forbidden
 
 
 def current_principal(request: Request) -> Principal:

@@ -19,7 +19,7 @@ from contextlib import asynccontextmanager
 from fastapi import Request
 
 from services.ingest.state import state_of
-from shared.errors import (
+from shared.core.errors import (
     Malformed,
     PayloadTooLarge,
     RateLimited,

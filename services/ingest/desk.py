@@ -20,7 +20,7 @@ from pathlib import Path
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from shared.errors import NotFound
+from shared.core.errors import NotFound
 
 router = APIRouter(include_in_schema=False)
 

@@ -11,10 +11,10 @@ from urllib.parse import urlencode
 from fastapi import Depends, Query, Request
 
 from services.ingest.state import state_of
+from shared.core.errors import Invalid
+from shared.core.model import PubStatus
+from shared.core.settings import Settings
 from shared.db.items import ItemQuery
-from shared.errors import Invalid
-from shared.model import PubStatus
-from shared.settings import Settings
 
 
 def item_query(

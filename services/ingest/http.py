@@ -26,7 +26,7 @@ import httptools
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from shared.settings import Settings
+from shared.core.settings import Settings
 
 logger = logging.getLogger(__name__)
 

@@ -17,9 +17,9 @@ from services.ingest import accept, parsing
 from services.ingest.accept import Answer, Push
 from services.ingest.signatures import Claim
 from services.ingest.state import state_of
+from shared.core.settings import Settings
 from shared.db.credentials import Partner
-from shared.prepare import warnings_of
-from shared.settings import Settings
+from shared.reading.prepare import warnings_of
 
 # The OpenAPI description of both push endpoints' refusals.
 PUSH_RESPONSES: dict[int | str, dict[str, Any]] = {

@@ -33,9 +33,9 @@ from typing import Any
 from fastapi import FastAPI
 
 from services.ingest.state import state_of
-from shared.errors import DatelineError, Invalid, Unavailable
-from shared.model import NormalisedItem, Profile
-from shared.settings import Settings
+from shared.core.errors import DatelineError, Invalid, Unavailable
+from shared.core.model import NormalisedItem, Profile
+from shared.core.settings import Settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +172,7 @@ def _out_of_time(signum: int, frame: object) -> None:
 def run(job: Job) -> list[NormalisedItem] | Refusal:
     """Parse and normalise ``job`` within its CPU-time budget (an interval timer on this
     process's CPU time, which interrupts the parser between two Python steps)."""
-    from shared.prepare import prepare
+    from shared.reading.prepare import prepare
 
     timed = threading.current_thread() is threading.main_thread()  # a pool process: always
     if timed:

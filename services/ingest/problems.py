@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 
 from services import metrics
-from shared.errors import DatelineError, RateLimited, Unavailable
+from shared.core.errors import DatelineError, RateLimited, Unavailable
 
 logger = logging.getLogger(__name__)
 

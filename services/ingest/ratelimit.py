@@ -21,9 +21,9 @@ import redis
 from fastapi import Request
 
 from services.ingest.state import state_of
-from shared.embedded import redis_client_url
-from shared.errors import RateLimited
-from shared.settings import Settings
+from shared.core.embedded import redis_client_url
+from shared.core.errors import RateLimited
+from shared.core.settings import Settings
 
 logger = logging.getLogger(__name__)
 

@@ -15,11 +15,11 @@ from services.ingest.body import read_limited
 from services.ingest.filters import ItemFilters, Paging, page_url
 from services.ingest.intake import PUSH_RESPONSES, accept_request
 from services.ingest.state import state_of
-from shared import ninjs_out
+from shared.core.errors import Forbidden, NotFound
+from shared.core.model import rfc3339
+from shared.core.settings import Settings
 from shared.db import clusters, items, submissions
-from shared.errors import Forbidden, NotFound
-from shared.model import rfc3339
-from shared.settings import Settings
+from shared.output import ninjs as ninjs_out
 
 logger = logging.getLogger(__name__)
 router = APIRouter()

@@ -22,10 +22,10 @@ from services.ingest import streams
 from services.ingest.auth import EditorPrincipal
 from services.ingest.filters import ItemFilters, page_url
 from services.ingest.state import state_of
-from shared import atom_out
+from shared.core.errors import InputError, Invalid
+from shared.core.settings import Settings
 from shared.db import changes, credentials, items
-from shared.errors import InputError, Invalid
-from shared.settings import Settings
+from shared.output import atom as atom_out
 
 logger = logging.getLogger(__name__)
 router = APIRouter()

@@ -33,11 +33,11 @@ from services.ingest.signatures import (
     verify_superdesk,
 )
 from services.ingest.state import state_of
+from shared.core.errors import Forbidden
+from shared.core.settings import Settings
 from shared.db import signing
 from shared.db.credentials import Partner
 from shared.db.signing import Signing
-from shared.errors import Forbidden
-from shared.settings import Settings
 
 router = APIRouter()
 

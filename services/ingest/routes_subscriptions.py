@@ -17,11 +17,11 @@ from sqlalchemy import Engine
 from services.ingest.auth import CurrentPrincipal
 from services.ingest.body import read_limited
 from services.ingest.state import state_of
+from shared.core.errors import Forbidden, Invalid, Malformed, NotFound
+from shared.core.model import rfc3339
 from shared.db import subscriptions
 from shared.db.credentials import Principal
-from shared.errors import Forbidden, Invalid, Malformed, NotFound
-from shared.model import rfc3339
-from shared.webhooks import allow_private
+from shared.output.webhooks import allow_private
 
 router = APIRouter()
 MAX_BODY = 16 * 1024

@@ -44,10 +44,10 @@ from fastapi import Request
 
 from services.ingest.ratelimit import redis_client
 from services.ingest.state import state_of
+from shared.core.errors import Unauthorized
 from shared.db import signing as signing_repo
 from shared.db.credentials import Partner
 from shared.db.signing import SECRET_PREFIX, Signing
-from shared.errors import Unauthorized
 
 logger = logging.getLogger(__name__)
 

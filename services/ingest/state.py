@@ -12,7 +12,7 @@ from celery import Celery
 from fastapi import FastAPI, Request
 from sqlalchemy import Engine
 
-from shared.settings import Settings
+from shared.core.settings import Settings
 
 T = TypeVar("T")
 

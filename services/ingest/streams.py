@@ -31,9 +31,9 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from services.ingest.state import state_of
+from shared.core.errors import RateLimited
+from shared.core.settings import Settings
 from shared.db import changes
-from shared.errors import RateLimited
-from shared.settings import Settings
 
 logger = logging.getLogger(__name__)
 

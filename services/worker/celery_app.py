@@ -18,11 +18,11 @@ from services.logs import configure_logging, quiet_periodic_tasks
 from services.queue import PROCESS_SUBMISSION, PRUNE, SWEEP, SWEEP_QUEUE, make_celery
 from services.runtime import resolve
 from services.worker import pipeline, webhooks
+from shared.core.errors import TransientError
+from shared.core.settings import Settings
 from shared.db import clusters, submissions, subscriptions
 from shared.db.engine import make_engine
-from shared.errors import TransientError
-from shared.settings import Settings
-from shared.timestamps import warm_up
+from shared.reading.timestamps import warm_up
 
 logger = logging.getLogger(__name__)
 # Celery ships no types (pyproject.toml, [tool.mypy]): its decorators below make untyped

@@ -19,12 +19,12 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from services import metrics
+from shared.core.errors import InputError, TransientError
+from shared.core.model import NormalisedItem
+from shared.core.settings import Settings
 from shared.db import credentials, items, submissions, subscriptions
 from shared.db.credentials import Partner
-from shared.errors import InputError, TransientError
-from shared.model import NormalisedItem
-from shared.prepare import prepare, warnings_of
-from shared.settings import Settings
+from shared.reading.prepare import prepare, warnings_of
 
 logger = logging.getLogger(__name__)
 

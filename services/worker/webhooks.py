@@ -32,11 +32,11 @@ from celery import Celery
 from sqlalchemy import Engine
 
 from services.queue import SWEEP_QUEUE
+from shared.core.model import rfc3339
+from shared.core.settings import Settings
 from shared.db import subscriptions
 from shared.db.subscriptions import Due
-from shared.model import rfc3339
-from shared.settings import Settings
-from shared.webhooks import Target, UnsafeTarget, allow_private, check_url, sign
+from shared.output.webhooks import Target, UnsafeTarget, allow_private, check_url, sign
 
 logger = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ from sqlalchemy import Connection, Engine, func, select
 
 from shared.db.items import ITEM_COLUMNS, language_matches, server_fields
 from shared.db.tables import item_versions, items, partners
-from shared.serialise import contract_item
+from shared.output.serialise import contract_item
 
 BATCH = 500
 

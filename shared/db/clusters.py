@@ -27,10 +27,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, BIGINT
 
+from shared.core.model import NormalisedItem, PubStatus
 from shared.db.tables import items, lsh_buckets
-from shared.dedupe import band_keys, signature, similarity, story_text
-from shared.dedupe_verdict import Candidate
-from shared.model import NormalisedItem, PubStatus
+from shared.matching.minhash import band_keys, signature, similarity, story_text
+from shared.matching.verdict import Candidate
 
 MIN_STORY_WORDS = 12  # shorter bodies are compared with their headline
 MAX_EXACT = 20  # exact-fingerprint candidates considered (the oldest in the window)

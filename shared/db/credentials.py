@@ -17,10 +17,10 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, insert, select, update
 
+from shared.core.errors import Forbidden, Invalid, NotFound, Unauthorized
+from shared.core.model import Profile
 from shared.db.tables import credentials, partners
-from shared.errors import Forbidden, Invalid, NotFound, Unauthorized
-from shared.model import Profile
-from shared.profiles import load_profile, validate_timezone
+from shared.reading.profiles import load_profile, validate_timezone
 
 PARTNER_PREFIX = "dlk"
 TOKEN_PREFIX = "dlt"

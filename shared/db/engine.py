@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, create_engine
 
-from shared.settings import Settings, sqlalchemy_url
+from shared.core.settings import Settings, sqlalchemy_url
 
 if TYPE_CHECKING:
     from alembic.config import Config

@@ -1,6 +1,6 @@
 """Items and their versions: identity is (partner, uri); what each version does (current,
-stale, duplicate, kill) is decided by ``shared.versions.decide_version`` under a row lock, so
-racing workers serialise per item."""
+stale, duplicate, kill) is decided by ``shared.matching.versions.decide_version`` under a row
+lock, so racing workers serialise per item."""
 
 from __future__ import annotations
 
@@ -29,15 +29,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from shared.core.errors import Invalid
+from shared.core.ids import new_id
+from shared.core.model import NormalisedItem, PubStatus, Verdict, rfc3339
 from shared.db import clusters
 from shared.db import search as fulltext
 from shared.db.tables import item_versions, items, partners
-from shared.dedupe_verdict import Candidate, NewItem, Thresholds, decide
-from shared.errors import Invalid
-from shared.ids import new_id
-from shared.model import NormalisedItem, PubStatus, Verdict, rfc3339
-from shared.serialise import contract_item, item_doc
-from shared.versions import VersionStamp, VersionState, decide_version, numeric_version
+from shared.matching.verdict import Candidate, NewItem, Thresholds, decide
+from shared.matching.versions import VersionStamp, VersionState, decide_version, numeric_version
+from shared.output.serialise import contract_item, item_doc
 
 DEFAULT_THRESHOLDS = Thresholds()
 
@@ -168,8 +168,9 @@ def _record(
     received_at: datetime,
 ) -> Recorded:
     """Identity and version: insert or lock the (partner, uri) row, then apply what
-    ``shared.versions.decide_version`` says the version does: record it, make it current if it is
-    newer, cancel the item on a kill (forgetting its band keys, handing its place over)."""
+    ``shared.matching.versions.decide_version`` says the version does: record it, make it
+    current if it is newer, cancel the item on a kill (forgetting its band keys, handing its
+    place over)."""
     processed_at = datetime.now(UTC)
     full = {
         **item_doc(item),

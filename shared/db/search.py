@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, cast, func, literal, literal_column, or_
 from sqlalchemy.dialects.postgresql import REGCONFIG
 
+from shared.core.model import NormalisedItem
 from shared.db.tables import items
-from shared.model import NormalisedItem
 
 # PostgreSQL's snowball configurations by language subtag; anything else is 'simple'
 # (there is none for Belarusian or Ukrainian).

@@ -13,9 +13,9 @@ from typing import Any
 
 from sqlalchemy import Connection, select, update
 
+from shared.core.errors import NotFound
 from shared.db.credentials import Partner, Signing, get_partner
 from shared.db.tables import partners
-from shared.errors import NotFound
 
 SECRET_PREFIX = "whsec_"
 SECRET_BYTES = 32

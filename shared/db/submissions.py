@@ -31,10 +31,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from shared.core.errors import Invalid
+from shared.core.ids import new_id
+from shared.core.model import SubmissionStatus
 from shared.db.tables import partners, submission_items, submissions
-from shared.errors import Invalid
-from shared.ids import new_id
-from shared.model import SubmissionStatus
 
 MAX_IDEMPOTENCY_KEY = 255
 

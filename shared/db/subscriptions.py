@@ -37,12 +37,12 @@ from typing import Any
 from sqlalchemy import Connection, delete, func, insert, literal, select, tuple_, update
 from sqlalchemy.dialects.postgresql import distinct_on
 
+from shared.core.errors import Invalid, NotFound
+from shared.core.ids import new_id
+from shared.core.model import PubStatus, Verdict, rfc3339
 from shared.db import items
 from shared.db.tables import deliveries, partners, subscriptions
-from shared.errors import Invalid, NotFound
-from shared.ids import new_id
-from shared.model import PubStatus, Verdict, rfc3339
-from shared.webhooks import check_url, encodable, new_secret
+from shared.output.webhooks import check_url, encodable, new_secret
 
 FILTERS = ("partner", "language", "subject", "pubstatus")
 PUBSTATUS = tuple(PubStatus)

@@ -18,9 +18,9 @@ from services.ingest import routes_feeds
 from services.ingest.app import create_app
 from services.queue import make_celery
 from services.worker.pipeline import process_submission
+from shared.core.model import ParseContext
 from shared.db import credentials
-from shared.formats import parse_body
-from shared.model import ParseContext
+from shared.reading.formats import parse_body
 from tests.api.served import serve, with_routers
 from tests.support import PATIENCE, bearer, editor_token, partner_key, push
 

@@ -12,8 +12,8 @@ from sqlalchemy import Engine
 
 from services.worker.pipeline import process_submission
 from shared.db import credentials
-from shared.prepare import prepare
-from shared.serialise import contract_item, item_doc
+from shared.output.serialise import contract_item, item_doc
+from shared.reading.prepare import prepare
 from tests.conftest import SAMPLES
 from tests.support import bearer, editor_token, partner_key, push
 

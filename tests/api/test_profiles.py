@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import Engine
 
 from services.worker.pipeline import process_submission
+from shared.core.errors import Invalid
 from shared.db import credentials
-from shared.errors import Invalid
 from tests.support import bearer, editor_token, partner_key, push
 
 PAGE = """Home | Newsroom | Contacts

@@ -9,8 +9,8 @@ import pytest
 import redis
 from sqlalchemy import Engine, func, select
 
+from shared.core.embedded import redis_client_url
 from shared.db.tables import submissions
-from shared.embedded import redis_client_url
 from tests.support import TEXT, bearer, editor_token, partner_key, push
 
 PAGE = b"Headline of a short story\n\nMINSK, 7 January (BelTA) - Something happened today.\n"

@@ -21,10 +21,10 @@ from sqlalchemy import Engine, func, select
 from services.ingest import ratelimit, state
 from services.ingest.signatures import standard_webhooks_signature, superdesk_signature
 from services.queue import make_celery
+from shared.core.embedded import redis_client_url
+from shared.core.settings import Settings
 from shared.db import signing
 from shared.db.tables import partners, submissions
-from shared.embedded import redis_client_url
-from shared.settings import Settings
 from tests.support import partner_key, push
 
 PAGE = b"Headline of a busy day\n\nMINSK, 7 January (BelTA) - Something happened today.\n"

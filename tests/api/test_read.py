@@ -225,7 +225,7 @@ def test_items_filter_by_subject_pubstatus_and_full_text(
 def test_item_as_ninjs_3_and_2_validates_against_the_iptc_schemas(
     client: httpx.Client, db: Engine, stored
 ) -> None:  # type: ignore[no-untyped-def]
-    from shared import ninjs_out
+    from shared.output import ninjs as ninjs_out
 
     _, add = stored
     submission_id = add("alpha", _story(1))

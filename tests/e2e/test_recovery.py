@@ -19,8 +19,8 @@ import pytest
 import redis
 from sqlalchemy import Connection, Engine, func, select, text
 
+from shared.core.embedded import redis_client_url
 from shared.db.tables import item_versions, items
-from shared.embedded import redis_client_url
 from tests.conftest import SAMPLES
 from tests.support import PATIENCE, editor_token, partner_key, push, wait_done
 

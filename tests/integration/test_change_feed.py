@@ -10,11 +10,11 @@ import httpx
 from sqlalchemy import Engine, select, text
 
 from services.worker.pipeline import process_submission
+from shared.core.model import Profile
 from shared.db import items
 from shared.db.changes import ChangeFeed, Filters, newest_version_id
 from shared.db.tables import partners
-from shared.model import Profile
-from shared.prepare import prepare
+from shared.reading.prepare import prepare
 from tests.support import partner_key, push
 
 NINJS = "application/json"

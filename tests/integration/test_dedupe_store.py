@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import Engine, text
 
+from shared.core.model import ParseContext, ParsedItem, Verdict
 from shared.db import credentials, items, submissions
-from shared.model import ParseContext, ParsedItem, Verdict
-from shared.normalise import normalise
+from shared.reading.normalise import normalise
 from tests.support import PATIENCE
 
 STORY = (

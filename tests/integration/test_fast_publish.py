@@ -13,7 +13,7 @@ import redis
 
 from services import queue
 from services.queue import PROCESS_SUBMISSION, QUEUE, SWEEP_QUEUE, make_celery
-from shared.embedded import redis_client_url
+from shared.core.embedded import redis_client_url
 
 VARYING = {"id", "root_id", "correlation_id", "delivery_tag", "reply_to", "origin"}
 

@@ -8,12 +8,12 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine, select
 
+from shared.core.model import NormalisedItem, ParseContext, ParsedItem, PubStatus, Verdict
 from shared.db import credentials, items, submissions
 from shared.db.items import ItemQuery
 from shared.db.tables import items as items_table
 from shared.db.tables import partners
-from shared.model import NormalisedItem, ParseContext, ParsedItem, PubStatus, Verdict
-from shared.normalise import normalise
+from shared.reading.normalise import normalise
 
 STORY = (
     "The national rail operator will add forty new regional trains to its timetable from "

@@ -17,9 +17,9 @@ import pytest
 
 from services.ingest import parsing
 from services.ingest.parsing import Job, ParsePool, TooComplex
-from shared.errors import Unavailable
-from shared.model import Profile
-from shared.settings import Settings
+from shared.core.errors import Unavailable
+from shared.core.model import Profile
+from shared.core.settings import Settings
 from tests.support import PATIENCE
 
 SETTINGS = Settings(database_url="postgresql:///unused", parse_processes=1, parses_per_partner=1)

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import Engine, text
 
 from services.worker.pipeline import process_submission
+from shared.core.errors import TransientError
 from shared.db import submissions
 from shared.db.engine import make_engine
-from shared.errors import TransientError
 from tests.support import bearer, editor_token, partner_key, push
 
 PAGE = (

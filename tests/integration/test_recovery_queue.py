@@ -8,8 +8,8 @@ from sqlalchemy import Engine, text
 
 from services import queue
 from services.queue import QUEUE, SWEEP_QUEUE, make_celery
+from shared.core.embedded import redis_client_url
 from shared.db import credentials, submissions
-from shared.embedded import redis_client_url
 
 
 def _queued(db: Engine, count: int) -> list[str]:

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Engine
 
 from services.cli import subscriptions as cli
-from shared.webhooks import UnsafeTarget
+from shared.output.webhooks import UnsafeTarget
 from tests.receiver import clean_subscriptions
 from tests.support import partner_key
 

@@ -15,8 +15,8 @@ from sqlalchemy import Engine, text
 
 from services.worker import webhooks
 from services.worker.pipeline import process_submission
+from shared.core.embedded import redis_client_url
 from shared.db import credentials, items, submissions, subscriptions
-from shared.embedded import redis_client_url
 from tests.receiver import Receiver, clean_subscriptions, verify
 
 

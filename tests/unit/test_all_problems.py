@@ -1,5 +1,5 @@
-"""A 422 names every problem of the document, not only the first (shared/collect.py): each bad
-field of an item, each bad member of a batch, at most MAX_ERRORS entries."""
+"""A 422 names every problem of the document, not only the first (shared/reading/collect.py):
+each bad field of an item, each bad member of a batch, at most MAX_ERRORS entries."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from shared.collect import MAX_ERRORS
-from shared.errors import Invalid
-from shared.model import Profile
-from shared.prepare import prepare
+from shared.core.errors import Invalid
+from shared.core.model import Profile
+from shared.reading.collect import MAX_ERRORS
+from shared.reading.prepare import prepare
 
 PROFILE = Profile.from_dict({"timezone": "UTC"})
 

@@ -1,4 +1,4 @@
-"""shared.formats.anpa: ANPA 1312 wire copy becomes one ParsedItem per message."""
+"""shared.reading.formats.anpa: ANPA 1312 wire copy becomes one ParsedItem per message."""
 
 from __future__ import annotations
 
@@ -11,12 +11,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shared.errors import Invalid, Malformed, TimestampError, UnsupportedMediaType
-from shared.formats import anpa, iptc7901, text
-from shared.model import Dateline, ParseContext, ParsedItem, Profile, Subject
-from shared.normalise import MAX_DERIVED_HEADLINE, headline_from_body
-from shared.prepare import prepare
-from shared.repairs import collecting
+from shared.core.errors import Invalid, Malformed, TimestampError, UnsupportedMediaType
+from shared.core.model import Dateline, ParseContext, ParsedItem, Profile, Subject
+from shared.reading.formats import anpa, iptc7901, text
+from shared.reading.normalise import MAX_DERIVED_HEADLINE, headline_from_body
+from shared.reading.prepare import prepare
+from shared.reading.repairs import collecting
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 RECEIVED = datetime(2024, 6, 15, 9, 0, tzinfo=UTC)

@@ -21,7 +21,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from services.cli import build_parser
 from services.queue import WORKER_QUEUES
-from shared.settings import Settings
+from shared.core.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())

@@ -1,4 +1,4 @@
-"""shared.dateline: a lead at the very start of a paragraph, never an ordinary sentence."""
+"""shared.reading.dateline: a lead at the very start of a paragraph, never an ordinary sentence."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from datetime import date
 
 import pytest
 
-from shared.dateline import find_dateline, title_case
-from shared.errors import TimestampError
-from shared.model import Dateline
+from shared.core.errors import TimestampError
+from shared.core.model import Dateline
+from shared.reading.dateline import find_dateline, title_case
 
 NEAR = date(2022, 1, 7)
 

@@ -11,7 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.dedupe import (
+from shared.core.model import Verdict
+from shared.matching.minhash import (
     EMPTY_SIGNATURE,
     SIGNATURE_BYTES,
     band_keys,
@@ -21,8 +22,7 @@ from shared.dedupe import (
     story_text,
     weighted_shingles,
 )
-from shared.dedupe_verdict import Candidate, Decision, NewItem, Thresholds, decide
-from shared.model import Verdict
+from shared.matching.verdict import Candidate, Decision, NewItem, Thresholds, decide
 from tests.dedupe_cases import CASES, LINKED, LINKED_KINDS, UNLINKED_KINDS, run
 from tests.dedupe_stories import STORIES
 
@@ -117,7 +117,7 @@ def test_signature_is_512_bytes_and_the_same_on_every_call() -> None:
 
 def test_signature_is_the_same_in_another_process_and_pinned() -> None:
     code = (
-        "import hashlib; from shared.dedupe import signature;"
+        "import hashlib; from shared.matching.minhash import signature;"
         "print(hashlib.sha256(signature('rates set for 8 january')).hexdigest())"
     )
     other = subprocess.run(

@@ -16,12 +16,12 @@ import pytest
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
-from shared.errors import InputError, Malformed, UnsupportedMediaType
-from shared.formats import CONTENT_TYPES, anpa, iptc7901, parse_body
-from shared.formats.xmlsafe import local, parse_xml
-from shared.model import ParseContext, ParsedItem, Profile
-from shared.prepare import prepare
-from shared.repairs import collecting
+from shared.core.errors import InputError, Malformed, UnsupportedMediaType
+from shared.core.model import ParseContext, ParsedItem, Profile
+from shared.reading.formats import CONTENT_TYPES, anpa, iptc7901, parse_body
+from shared.reading.formats.common.xmlsafe import local, parse_xml
+from shared.reading.prepare import prepare
+from shared.reading.repairs import collecting
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 CTX = ParseContext(

@@ -1,4 +1,4 @@
-"""shared.formats.email: a mailed story becomes one ParsedItem, decoded exactly."""
+"""shared.reading.formats.email: a mailed story becomes one ParsedItem, decoded exactly."""
 
 from __future__ import annotations
 
@@ -11,12 +11,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from shared.errors import Invalid, Malformed, TimestampError, UnsupportedMediaType
-from shared.formats import FORMATS, parse_body
-from shared.formats import email as mail
-from shared.model import Dateline, ParseContext, ParsedItem, Place, Profile, Rendition, Subject
-from shared.prepare import prepare
-from shared.repairs import Warning_, collecting
+from shared.core.errors import Invalid, Malformed, TimestampError, UnsupportedMediaType
+from shared.core.model import Dateline, ParseContext, ParsedItem, Place, Profile, Rendition, Subject
+from shared.reading.formats import FORMATS, parse_body
+from shared.reading.formats import email as mail
+from shared.reading.prepare import prepare
+from shared.reading.repairs import Warning_, collecting
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples" / "email"
 RECEIVED = datetime(2024, 4, 20, 9, 0, tzinfo=UTC)
@@ -122,7 +122,7 @@ def test_an_image_attachment_is_a_rendition_without_href_and_a_pdf_is_ignored() 
 
 def test_the_registry_sends_message_rfc822_bodies_here() -> None:
     if mail not in FORMATS:
-        pytest.skip("shared.formats.email is not in the registry yet")
+        pytest.skip("shared.reading.formats.email is not in the registry yet")
     items = parse_body(sample("plain-utf8.eml"), "message/rfc822", CTX)
     assert [i.format for i in items] == ["email"]
 
@@ -573,7 +573,7 @@ def test_a_json_body_nested_thousands_deep_is_not_an_aap_mail_and_not_an_error()
 
 
 def _prepared(raw: bytes) -> list:  # type: ignore[type-arg]
-    from shared.prepare import prepare
+    from shared.reading.prepare import prepare
 
     return prepare(raw, "message/rfc822", namespace="x", profile=Profile(), received_at=RECEIVED)
 

@@ -1,4 +1,4 @@
-"""shared.formats.feed: an RSS or Atom feed is a batch, one ParsedItem per item or entry."""
+"""shared.reading.formats.feed: an RSS or Atom feed is a batch, one ParsedItem per item or entry."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shared.errors import Invalid, Malformed, TimestampError, UnsupportedMediaType
-from shared.formats import feed
-from shared.formats.wordpress import autop, shortcodes
-from shared.formats.xmlsafe import parse_xml
-from shared.model import Association, ParseContext, ParsedItem, Profile, Rendition, Subject
-from shared.repairs import Warning_, collecting
+from shared.core.errors import Invalid, Malformed, TimestampError, UnsupportedMediaType
+from shared.core.model import Association, ParseContext, ParsedItem, Profile, Rendition, Subject
+from shared.reading.formats import feed
+from shared.reading.formats.common.xmlsafe import parse_xml
+from shared.reading.formats.wordpress import autop, shortcodes
+from shared.reading.repairs import Warning_, collecting
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples" / "feed"
 RECEIVED = datetime(2024, 4, 20, 9, 0, tzinfo=UTC)

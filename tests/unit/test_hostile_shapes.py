@@ -12,12 +12,12 @@ from datetime import UTC, datetime
 
 import pytest
 
-from shared.errors import Invalid
-from shared.formats import iptc7901
-from shared.formats.newsml_g2_meta import pseudo_markup
-from shared.model import Profile
-from shared.normalise import clean_identifier
-from shared.prepare import prepare
+from shared.core.errors import Invalid
+from shared.core.model import Profile
+from shared.reading.formats import iptc7901
+from shared.reading.formats.newsml_g2_meta import pseudo_markup
+from shared.reading.normalise import clean_identifier
+from shared.reading.prepare import prepare
 
 RECEIVED = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
 
@@ -107,7 +107,7 @@ def test_only_numbers_from_0_to_9_are_priorities(label: str, number: int | None)
 
 
 def test_word_count_is_linear_on_runs_of_punctuation() -> None:
-    from shared.normalise import word_count
+    from shared.reading.normalise import word_count
 
     assert word_count("a & b && c-d") == 3
     assert doubling_ratio(lambda n: lambda: word_count("&" * n), 200_000) < 3

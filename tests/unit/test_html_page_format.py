@@ -1,4 +1,4 @@
-"""shared.formats.html_page: an article page becomes one ParsedItem without its chrome."""
+"""shared.reading.formats.html_page: an article page becomes one ParsedItem without its chrome."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shared.errors import Invalid, Malformed, TimestampError, UnsupportedMediaType
-from shared.formats import html_page
-from shared.model import ParseContext, ParsedItem, Profile, Rendition, Subject
-from shared.repairs import collecting
+from shared.core.errors import Invalid, Malformed, TimestampError, UnsupportedMediaType
+from shared.core.model import ParseContext, ParsedItem, Profile, Rendition, Subject
+from shared.reading.formats import html_page
+from shared.reading.repairs import collecting
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples" / "html"
 RECEIVED = datetime(2024, 4, 20, 9, 0, tzinfo=UTC)

@@ -1,4 +1,4 @@
-"""shared.formats.iptc7901: IPTC 7901 wire messages become one ParsedItem each."""
+"""shared.reading.formats.iptc7901: IPTC 7901 wire messages become one ParsedItem each."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shared.errors import Invalid, Malformed, TimestampError, UnsupportedMediaType
-from shared.formats import anpa, iptc7901
-from shared.model import Dateline, ParseContext, ParsedItem, Profile, Subject
+from shared.core.errors import Invalid, Malformed, TimestampError, UnsupportedMediaType
+from shared.core.model import Dateline, ParseContext, ParsedItem, Profile, Subject
+from shared.reading.formats import anpa, iptc7901
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples" / "iptc7901"
 RECEIVED = datetime(2024, 3, 17, 9, 0, tzinfo=UTC)

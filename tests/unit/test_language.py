@@ -1,10 +1,10 @@
-"""shared.language: the whole story decides its language, not its first 80 characters."""
+"""shared.reading.language: the whole story decides its language, not its first 80 characters."""
 
 from __future__ import annotations
 
 import pytest
 
-from shared.language import SAMPLE_CHARS, detect_language, normalise_tag
+from shared.reading.language import SAMPLE_CHARS, detect_language, normalise_tag
 
 GERMAN = (
     "Die Deutsche Bahn will die Strecke zwischen Hamburg und Berlin bis zum Herbst vollständig "

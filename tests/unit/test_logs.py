@@ -21,7 +21,7 @@ from celery.beat import ScheduleEntry, Scheduler
 from services.logs import JsonFormatter, PeriodicTaskFilter, quiet_periodic_tasks
 from services.queue import PROCESS_SUBMISSION, PRUNE, SWEEP, make_celery
 from services.worker import webhooks
-from shared.settings import Settings
+from shared.core.settings import Settings
 
 
 def no_engine() -> Any:

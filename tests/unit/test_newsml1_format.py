@@ -11,10 +11,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from shared.errors import DatelineError, Invalid, Malformed, TimestampError, UnsupportedMediaType
-from shared.formats import newsml1
-from shared.formats.xmlsafe import parse_xml
-from shared.model import (
+from shared.core.errors import (
+    DatelineError,
+    Invalid,
+    Malformed,
+    TimestampError,
+    UnsupportedMediaType,
+)
+from shared.core.model import (
     Association,
     Dateline,
     ParseContext,
@@ -24,7 +28,9 @@ from shared.model import (
     Rendition,
     Subject,
 )
-from shared.repairs import collecting
+from shared.reading.formats import newsml1
+from shared.reading.formats.common.xmlsafe import parse_xml
+from shared.reading.repairs import collecting
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples" / "newsml1"
 IN_UTC = ParseContext(profile=Profile(timezone="UTC"))

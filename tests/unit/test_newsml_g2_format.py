@@ -12,11 +12,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from shared.errors import DatelineError, Invalid, Malformed, TimestampError, UnsupportedMediaType
-from shared.formats import newsml_g2
-from shared.formats.newsml_g2_meta import pseudo_markup
-from shared.formats.xmlsafe import parse_xml
-from shared.model import (
+from shared.core.errors import (
+    DatelineError,
+    Invalid,
+    Malformed,
+    TimestampError,
+    UnsupportedMediaType,
+)
+from shared.core.model import (
     Association,
     Dateline,
     ParseContext,
@@ -26,8 +29,11 @@ from shared.model import (
     Rendition,
     Subject,
 )
-from shared.normalise import normalise
-from shared.repairs import Warning_, collecting
+from shared.reading.formats import newsml_g2
+from shared.reading.formats.common.xmlsafe import parse_xml
+from shared.reading.formats.newsml_g2_meta import pseudo_markup
+from shared.reading.normalise import normalise
+from shared.reading.repairs import Warning_, collecting
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples" / "newsml-g2"
 IN_UTC = ParseContext(profile=Profile(timezone="UTC"))

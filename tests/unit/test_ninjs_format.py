@@ -13,9 +13,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shared.errors import DatelineError, Invalid, Malformed, TimestampError, UnsupportedMediaType
-from shared.formats import ninjs, parse_body
-from shared.model import (
+from shared.core.errors import (
+    DatelineError,
+    Invalid,
+    Malformed,
+    TimestampError,
+    UnsupportedMediaType,
+)
+from shared.core.model import (
     Association,
     Dateline,
     NormalisedItem,
@@ -26,9 +31,10 @@ from shared.model import (
     Rendition,
     Subject,
 )
-from shared.normalise import normalise
-from shared.prepare import prepare
-from shared.repairs import collecting
+from shared.reading.formats import ninjs, parse_body
+from shared.reading.normalise import normalise
+from shared.reading.prepare import prepare
+from shared.reading.repairs import collecting
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples" / "ninjs"
 IN_UTC = ParseContext(profile=Profile(timezone="UTC"))

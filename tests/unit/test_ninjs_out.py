@@ -15,17 +15,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shared.formats import ninjs
-from shared.model import Association, ParseContext, Place, Profile, Rendition, Subject, rfc3339
-from shared.ninjs_out import (
+from shared.core.model import Association, ParseContext, Place, Profile, Rendition, Subject, rfc3339
+from shared.output.ninjs import (
     NinjsInvalid,
     to_ninjs2,
     to_ninjs3,
     validate_ninjs2,
     validate_ninjs3,
 )
-from shared.prepare import prepare
-from shared.serialise import contract_item, item_doc
+from shared.output.serialise import contract_item, item_doc
+from shared.reading.formats import ninjs
+from shared.reading.prepare import prepare
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 CONTENT_TYPES = {  # as tests/api/test_formats_over_http.py sends them, plus the e2e page

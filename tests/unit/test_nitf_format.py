@@ -11,12 +11,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from shared.dateline import find_dateline
-from shared.errors import DatelineError, Invalid, Malformed, TimestampError, UnsupportedMediaType
-from shared.formats import nitf
-from shared.formats.xmlsafe import parse_xml
-from shared.model import Dateline, ParseContext, ParsedItem, Place, Profile, Rendition, Subject
-from shared.repairs import collecting
+from shared.core.errors import (
+    DatelineError,
+    Invalid,
+    Malformed,
+    TimestampError,
+    UnsupportedMediaType,
+)
+from shared.core.model import Dateline, ParseContext, ParsedItem, Place, Profile, Rendition, Subject
+from shared.reading.dateline import find_dateline
+from shared.reading.formats import nitf
+from shared.reading.formats.common.xmlsafe import parse_xml
+from shared.reading.repairs import collecting
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples" / "nitf"
 IN_UTC = ParseContext(profile=Profile(timezone="UTC"))

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.errors import Invalid, TimestampError
-from shared.model import Dateline, NormalisedItem, ParseContext, ParsedItem, Profile, Subject
-from shared.normalise import (
+from shared.core.errors import Invalid, TimestampError
+from shared.core.model import Dateline, NormalisedItem, ParseContext, ParsedItem, Profile, Subject
+from shared.reading.normalise import (
     clean_line,
     fingerprint,
     html_to_text,
@@ -21,8 +21,8 @@ from shared.normalise import (
     sanitise_html,
     word_count,
 )
-from shared.prepare import prepare
-from shared.repairs import collecting
+from shared.reading.prepare import prepare
+from shared.reading.repairs import collecting
 
 RECEIVED = datetime(2022, 1, 7, 12, 0, tzinfo=UTC)
 RECEIVED_EARLY = datetime(2022, 1, 7, 9, 0, tzinfo=UTC)

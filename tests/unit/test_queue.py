@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import pytest
 
 from services import queue
-from shared.settings import Settings
+from shared.core.settings import Settings
 
 
 class Broker:

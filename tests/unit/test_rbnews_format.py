@@ -11,18 +11,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from shared.errors import (
+from shared.core.errors import (
     DatelineError,
     Invalid,
     Malformed,
     TimestampError,
     UnsupportedMediaType,
 )
-from shared.formats import parse_body, rbnews
-from shared.formats.xmlsafe import parse_xml
-from shared.model import Dateline, NormalisedItem, ParseContext, ParsedItem, Profile, Subject
-from shared.prepare import prepare, warnings_of
-from shared.repairs import Warning_, collecting
+from shared.core.model import Dateline, NormalisedItem, ParseContext, ParsedItem, Profile, Subject
+from shared.reading.formats import parse_body, rbnews
+from shared.reading.formats.common.xmlsafe import parse_xml
+from shared.reading.prepare import prepare, warnings_of
+from shared.reading.repairs import Warning_, collecting
 
 IN_COPENHAGEN = ParseContext(
     profile=Profile(

@@ -11,7 +11,7 @@ SCRIPT = textwrap.dedent(
     """
     import os, signal, subprocess, time
     import psutil
-    from shared.embedded import become_subreaper, reap_orphans
+    from shared.core.embedded import become_subreaper, reap_orphans
 
     become_subreaper()
     # A shell that starts `sleep` in the background and exits: `sleep` is orphaned.

@@ -3,7 +3,7 @@ shapes that once made a reader superlinear (nested ``<article>``s, thousands of 
 buttons or ``<main>`` regions, a Content-Type of thousands of parameters, an RFC 2231 pattern
 that rescanned, tens of thousands of elements in one NITF paragraph).
 
-Each case reads a body of size N and one of size 2N through ``shared.prepare.prepare`` and
+Each case reads a body of size N and one of size 2N through ``shared.reading.prepare.prepare`` and
 compares their CPU times: a linear reader takes about twice as long, a quadratic one four times,
 so the ratio must stay under ``MAX_RATIO``. A ratio, not a wall-clock limit: each time is this
 process's CPU time (``time.process_time``) with the garbage collector off, the best of
@@ -25,9 +25,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from shared.errors import InputError
-from shared.model import Profile
-from shared.prepare import prepare
+from shared.core.errors import InputError
+from shared.core.model import Profile
+from shared.reading.prepare import prepare
 
 MAX_RATIO = 3.0
 REPEATS = 3

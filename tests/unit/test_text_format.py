@@ -1,4 +1,4 @@
-"""shared.formats.text: a plain-text wire page becomes one ParsedItem without its chrome."""
+"""shared.reading.formats.text: a plain-text wire page becomes one ParsedItem without its chrome."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from shared.errors import Invalid, Malformed, TimestampError
-from shared.formats import parse_body, text
-from shared.model import Dateline, ParseContext, ParsedItem, Profile, Subject
-from shared.repairs import Warning_, collecting
+from shared.core.errors import Invalid, Malformed, TimestampError
+from shared.core.model import Dateline, ParseContext, ParsedItem, Profile, Subject
+from shared.reading.formats import parse_body, text
+from shared.reading.repairs import Warning_, collecting
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples" / "text"
 DEMO = Path(__file__).resolve().parents[2] / "services" / "cli" / "samples"
@@ -405,7 +405,7 @@ def test_an_impossible_stamp_or_lead_date_raises_naming_its_line(
     assert caught.value.detail.startswith(f"line {line}: ")
 
 
-# --- 8-bit copy: read as the agency means it (shared.formats.decode) ------------------------
+# --- 8-bit copy: read as the agency means it (shared.reading.formats.decode) ---------------
 
 PAGE = "Café owners face rates rise\n\nLONDON (PA) – Café owners in England face a “rise”.\n"
 GUESSED = "no charset given and the bytes are not UTF-8: read as Windows-1252"

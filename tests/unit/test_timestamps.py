@@ -1,4 +1,5 @@
-"""shared.timestamps: every readable stamp becomes one aware UTC instant; nothing is guessed."""
+"""shared.reading.timestamps: every readable stamp becomes one aware UTC instant; nothing is
+guessed."""
 
 from __future__ import annotations
 
@@ -11,11 +12,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shared.errors import Invalid, TimestampError
-from shared.model import NormalisedItem, Profile
-from shared.prepare import prepare
-from shared.repairs import collecting
-from shared.timestamps import (
+from shared.core.errors import Invalid, TimestampError
+from shared.core.model import NormalisedItem, Profile
+from shared.reading.prepare import prepare
+from shared.reading.repairs import collecting
+from shared.reading.timestamps import (
     AHEAD,
     local_date,
     optional_timestamp,
@@ -342,7 +343,7 @@ def test_a_dateparser_fallback_that_hangs_is_abandoned(monkeypatch) -> None:  # 
 
     import dateparser
 
-    import shared.timestamps as timestamps
+    import shared.reading.timestamps as timestamps
 
     monkeypatch.setattr(timestamps, "FALLBACK_SECONDS", 0.2)
     monkeypatch.setattr(dateparser, "parse", lambda *a, **k: time.sleep(2))

@@ -9,8 +9,8 @@ from decimal import Decimal
 
 import pytest
 
-from shared.model import PubStatus, Verdict
-from shared.versions import (
+from shared.core.model import PubStatus, Verdict
+from shared.matching.versions import (
     VersionStamp,
     VersionState,
     VersionStep,

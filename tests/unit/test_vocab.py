@@ -1,4 +1,5 @@
-"""shared.vocab: names and parents of IPTC Subject Codes and Media Topics from vendored data."""
+"""shared.reading.vocab: names and parents of IPTC Subject Codes and Media Topics from vendored
+data."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ from importlib import resources
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared import vocab
-from shared.model import Subject
-from shared.vocab import MEDIATOPIC, SUBJECT, VocabEntry, enrich, lookup, name_of, parents
+from shared.core.model import Subject
+from shared.reading import vocab
+from shared.reading.vocab import MEDIATOPIC, SUBJECT, VocabEntry, enrich, lookup, name_of, parents
 
 
 def subj(code: str, name: str | None = None) -> Subject:
@@ -32,14 +33,16 @@ BANKING = subj("04006002", "banking")
 def test_both_vocabularies_ship_with_the_package_and_hold_every_top_level_concept():
     tops = [f"{n:02d}000000" for n in range(1, 18)]
     for scheme, file in vocab.FILES.items():
-        data = json.loads(resources.files("shared.vocab").joinpath(file).read_text("utf-8"))
+        data = json.loads(resources.files("shared.reading.vocab").joinpath(file).read_text("utf-8"))
         assert len(data) > 1300
         assert [code for code, (_, parent) in data.items() if parent is None] == tops
         assert all(parent is None or parent in data for _, parent in data.values()), scheme
 
 
 def test_every_subject_code_matter_is_named():
-    data = json.loads(resources.files("shared.vocab").joinpath("subjectcode.json").read_text())
+    data = json.loads(
+        resources.files("shared.reading.vocab").joinpath("subjectcode.json").read_text()
+    )
     matters = [code for code in data if code.endswith("000") and not code.endswith("000000")]
     assert len(matters) == 390
     assert all(data[code][0] and data[code][1] == code[:2] + "000000" for code in matters)

@@ -12,12 +12,12 @@ from typing import Any
 import httpx
 import pytest
 
-import shared.webhooks as shared_webhooks
+import shared.output.webhooks as shared_webhooks
 from services.worker.webhooks import Outcome, attempt, pinned
+from shared.core.model import Verdict
 from shared.db.items import Stored
 from shared.db.subscriptions import RETRY_DELAYS, Due, events, matches, retry_delay
-from shared.model import Verdict
-from shared.webhooks import Target, UnsafeTarget, check_url, new_secret, refused, sign
+from shared.output.webhooks import Target, UnsafeTarget, check_url, new_secret, refused, sign
 
 
 def test_signature_matches_the_standard_webhooks_test_vector() -> None:

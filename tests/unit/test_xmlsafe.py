@@ -1,4 +1,5 @@
-"""shared.formats.xmlsafe: partner XML is read safely and decoded exactly, or refused precisely.
+"""shared.reading.formats.common.xmlsafe: partner XML is read safely and decoded exactly, or
+refused precisely.
 
 Checked through ``parse_xml`` and through the registry (``parse_body``), so the guarantees hold
 for what a client actually sends: no entity expanded, no DTD or XInclude loaded, nothing read
@@ -15,11 +16,11 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from shared.errors import InputError, Invalid, Malformed, UnsupportedMediaType
-from shared.formats import parse_body
-from shared.formats.xmlsafe import MAX_DEPTH, MAX_ELEMENTS, parse_xml
-from shared.model import ParseContext, ParsedItem
-from shared.repairs import collecting
+from shared.core.errors import InputError, Invalid, Malformed, UnsupportedMediaType
+from shared.core.model import ParseContext, ParsedItem
+from shared.reading.formats import parse_body
+from shared.reading.formats.common.xmlsafe import MAX_DEPTH, MAX_ELEMENTS, parse_xml
+from shared.reading.repairs import collecting
 
 CTX = ParseContext()
 PASSWD = Path("/etc/passwd")

@@ -9,9 +9,10 @@ Inline content is copied as markup with namespaces removed; remote content is on
 Loose copy is repaired and the repair recorded (``shared.reading.repairs.warn``): an element
 name in the wrong case (``Header``, ``Sent``) is read as the G2 name (``element_case``); a
 date-time without an offset is read in the partner's zone (``time_zone_assumed``); a subject
-``type`` that is not a QCode is ignored (``subject_type_ignored``); STT's escaped ``<endash>-</endash>`` becomes an en
-dash (``pseudo_markup``); a paragraph of lines (``<br>``, or newlines in a results table or a
-bullet list) becomes one paragraph per line (``line_breaks_kept`` for newlines).
+``type`` that is not a QCode is ignored (``subject_type_ignored``); STT's escaped
+``<endash>-</endash>`` becomes an en dash (``pseudo_markup``); a paragraph of lines (``<br>``,
+or newlines in a results table or a bullet list) becomes one paragraph per line
+(``line_breaks_kept`` for newlines).
 """
 
 from __future__ import annotations

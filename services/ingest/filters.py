@@ -14,7 +14,7 @@ from services.ingest.state import state_of
 from shared.core.errors import Invalid
 from shared.core.model import PubStatus
 from shared.core.settings import Settings
-from shared.db.items import ItemQuery
+from shared.db.item_reads import ItemQuery
 
 
 def item_query(

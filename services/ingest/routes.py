@@ -18,7 +18,7 @@ from services.ingest.state import state_of
 from shared.core.errors import Forbidden, NotFound
 from shared.core.model import rfc3339
 from shared.core.settings import Settings
-from shared.db import clusters, items, submissions
+from shared.db import clusters, item_reads, submissions
 from shared.output import ninjs as ninjs_out
 
 logger = logging.getLogger(__name__)
@@ -71,7 +71,7 @@ def list_items(request: Request, _: EditorPrincipal, query: ItemFilters) -> JSON
     following page. A page stops short of ``DATELINE_MAX_PAGE_BYTES`` (always one item)."""
     engine: Engine = state_of(request).engine
     with engine.connect() as conn:
-        page, nxt = items.search(conn, query)
+        page, nxt = item_reads.search(conn, query)
     return JSONResponse({"items": page, "next": page_url(request, nxt)})
 
 
@@ -86,7 +86,7 @@ def get_item(
     IPTC ninjs 3.x, ``?format=ninjs2`` ninjs 2.x, both valid against IPTC's schemas."""
     engine: Engine = state_of(request).engine
     with engine.connect() as conn:
-        found = items.get(conn, item_id)
+        found = item_reads.get(conn, item_id)
     if found is None:
         raise NotFound(f"no item {item_id!r}")
     if format is None and ninjs_out.MEDIA_TYPE in request.headers.get("accept", ""):
@@ -106,7 +106,7 @@ def get_versions(
     time (``limit``, ``cursor``), ``next`` the following page or null."""
     engine: Engine = state_of(request).engine
     with engine.connect() as conn:
-        found = items.versions(
+        found = item_reads.versions(
             conn, item_id, limit=paging.limit, cursor=paging.cursor, max_bytes=paging.max_bytes
         )
     if found is None:
@@ -121,12 +121,14 @@ def get_duplicates(
 ) -> JSONResponse:
     """The other items of the item's cluster (the original and its copies), oldest first; a page
     at a time (``limit``, ``cursor``), ``next`` the following page or null."""
-    after = None if paging.cursor is None else items.decode_member_cursor(paging.cursor)
+    after = None if paging.cursor is None else item_reads.decode_member_cursor(paging.cursor)
     engine: Engine = state_of(request).engine
     with engine.connect() as conn:
         members = clusters.cluster_of(conn, item_id, after=after, limit=paging.limit + 1)
         if members is None:
             raise NotFound(f"no item {item_id!r}")
-        page, last = items.get_many(conn, members, limit=paging.limit, max_bytes=paging.max_bytes)
-    nxt = None if last is None else items.encode_member_cursor(last)
+        page, last = item_reads.get_many(
+            conn, members, limit=paging.limit, max_bytes=paging.max_bytes
+        )
+    nxt = None if last is None else item_reads.encode_member_cursor(last)
     return JSONResponse({"items": page, "next": page_url(request, nxt)})

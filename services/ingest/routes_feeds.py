@@ -24,7 +24,7 @@ from services.ingest.filters import ItemFilters, page_url
 from services.ingest.state import state_of
 from shared.core.errors import InputError, Invalid
 from shared.core.settings import Settings
-from shared.db import changes, credentials, items
+from shared.db import changes, credentials, item_reads
 from shared.output import atom as atom_out
 
 logger = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ def feed_atom(request: Request, _: EditorPrincipal, query: ItemFilters) -> Respo
     names the next page when there is one."""
     engine: Engine = state_of(request).engine
     with engine.connect() as conn:
-        page, nxt = items.search(conn, query)
+        page, nxt = item_reads.search(conn, query)
     self_href = f"{request.url.path}?{request.url.query}" if request.url.query else request.url.path
     body = atom_out.feed(
         page,

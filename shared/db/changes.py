@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select
 
-from shared.db.items import ITEM_COLUMNS, language_matches, server_fields
+from shared.db.item_reads import ITEM_COLUMNS, language_matches, server_fields
 from shared.db.tables import item_versions, items, partners
 from shared.output.serialise import contract_item
 

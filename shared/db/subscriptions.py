@@ -40,7 +40,7 @@ from sqlalchemy.dialects.postgresql import distinct_on
 from shared.core.errors import Invalid, NotFound
 from shared.core.ids import new_id
 from shared.core.model import PubStatus, Verdict, rfc3339
-from shared.db import items
+from shared.db import item_reads, items
 from shared.db.tables import deliveries, partners, subscriptions
 from shared.output.webhooks import check_url, encodable, new_secret
 
@@ -187,7 +187,7 @@ def enqueue_deliveries(conn: Connection, item_events: Sequence[tuple[str, str]])
     rows = []
     now = conn.execute(select(func.now())).scalar_one()
     for item_id, event in _strongest(item_events).items():
-        item = items.get(conn, item_id)
+        item = item_reads.get(conn, item_id)
         if item is None or (event != "item.killed" and item["duplicate_of"] is not None):
             continue
         due = _not_before(item, event, now)

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine, select
 
 from shared.core.model import NormalisedItem, ParseContext, ParsedItem, PubStatus, Verdict
-from shared.db import credentials, items, submissions
-from shared.db.items import ItemQuery
+from shared.db import credentials, item_reads, items, submissions
+from shared.db.item_reads import ItemQuery
 from shared.db.tables import items as items_table
 from shared.db.tables import partners
 from shared.reading.normalise import normalise
@@ -85,7 +85,7 @@ def test_a_version_after_a_kill_leaves_the_item_canceled(db: Engine) -> None:
             )
         ).one()
         listed = {
-            status: [i["id"] for i in items.search(conn, ItemQuery(pubstatus=status))[0]]
+            status: [i["id"] for i in item_reads.search(conn, ItemQuery(pubstatus=status))[0]]
             for status in PubStatus
         }
     assert (row.pubstatus, row.version, row.doc["pubstatus"]) == ("canceled", "3", "canceled")

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, text
 from services.worker import webhooks
 from services.worker.pipeline import process_submission
 from shared.core.embedded import redis_client_url
-from shared.db import credentials, items, submissions, subscriptions
+from shared.db import credentials, item_reads, submissions, subscriptions
 from tests.receiver import Receiver, clean_subscriptions, verify
 
 
@@ -114,7 +114,7 @@ def test_new_updated_and_killed_items_are_announced_to_matching_subscriptions(
     ]  # fmt: skip
     with db.connect() as conn:
         payloads = conn.execute(text("SELECT payload FROM deliveries ORDER BY id")).scalars().all()
-        current = items.get(conn, item_id)
+        current = item_reads.get(conn, item_id)
     assert [p["version"] for p in payloads] == ["1", "3", "4"]
     assert payloads[-1] == current
     assert _subscription(db, beta_only["id"])["deliveries"] == {
@@ -150,7 +150,7 @@ def test_a_due_delivery_is_sent_signed_and_marked_sent(db: Engine, wire: Any) ->
     assert verify(sub["secret"], request)
     body = request.json()
     with db.connect() as conn:
-        assert body["data"] == items.get(conn, stored["item_id"])
+        assert body["data"] == item_reads.get(conn, stored["item_id"])
     assert body["type"] == "item.created"
     assert body["timestamp"].endswith("Z")
     assert _subscription(db, sub["id"])["failing_since"] is None

@@ -94,10 +94,12 @@ class ParsePool:
             self.waiting[partner_id] -= 1
         loop = asyncio.get_running_loop()
         self._in_flight += 1
+        executor = self._pool()
         try:
-            outcome = await loop.run_in_executor(self._pool(), run, job)
+            outcome = await loop.run_in_executor(executor, run, job)
         except BrokenProcessPool as exc:
-            self._replace()
+            if executor is self._executor:  # not one a concurrent job has replaced already
+                self._replace()
             raise Unavailable("a parser process died; send the document again") from exc
         finally:
             turn.release()

@@ -1,8 +1,8 @@
 """How the API is served: uvicorn with the C HTTP parser (httptools), bounded.
 
-uvicorn's httptools protocol is about twice as fast as its pure-Python h11 one (measured in
-``bench/http_parsers.py``), but it bounds nothing: a request head of any size is collected, and a
-connection that sends a few bytes a minute, or nothing at all, is held for ever. This protocol
+uvicorn's httptools protocol is 1.7× as fast as its pure-Python h11 one
+(``bench/http_parsers.py``), but it bounds nothing: a request head of any size is collected, and
+a connection that sends a few bytes a minute, or nothing at all, is held for ever. This protocol
 adds the bounds a server facing the internet needs:
 
 * **Head size.** The request line and headers together may hold ``MAX_HEAD_BYTES`` (64 KiB);

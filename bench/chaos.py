@@ -141,10 +141,25 @@ def push_all(run: Run, url: str, key: str, items: int, threads: int) -> None:
         client.close()
 
 
+def _command(process: psutil.Process) -> str:
+    """The command line, or "" for a process that is gone or a zombie (``up`` adopts and reaps
+    the servers' orphans, so a killed one shows up among its children for a moment)."""
+    try:
+        return " ".join(process.cmdline()) + " "
+    except psutil.Error:
+        return ""
+
+
 def workers(up: int) -> tuple[list[int], list[int]]:
     """(worker main processes, their pool children) under ``dateline up``."""
-    mains = [p for p in psutil.Process(up).children() if " worker " in " ".join(p.cmdline()) + " "]
-    return [p.pid for p in mains], [c.pid for p in mains for c in p.children()]
+    mains = [p for p in psutil.Process(up).children() if " worker " in _command(p)]
+    children = []
+    for main in mains:
+        try:
+            children.extend(c.pid for c in main.children())
+        except psutil.Error:
+            continue
+    return [p.pid for p in mains], children
 
 
 def postgres_processes(data_dir: Path) -> list[psutil.Process]:
@@ -166,7 +181,7 @@ def inject(run: Run, up: int, data_dir: Path, stop: threading.Event) -> None:
                 del plan[at]
                 if what == "redis-kill":
                     [server] = [
-                        p for p in psutil.Process(up).children() if "redis-server" in p.name()
+                        p for p in psutil.Process(up).children() if "redis-server" in _command(p)
                     ]
                     server.kill()
                     run.fault("Redis SIGKILLed")

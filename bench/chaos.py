@@ -21,6 +21,7 @@ Exit status 0 when every check holds.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -348,6 +349,11 @@ def main() -> int:
             up.wait(60)
         except subprocess.TimeoutExpired:
             up.kill()
+        # This script joined the embedded PostgreSQL too, so `up` left it running: stop it.
+        postmaster = data_dir / "postgres" / "postmaster.pid"
+        if postmaster.exists():
+            with contextlib.suppress(ValueError, OSError):
+                os.kill(int(postmaster.read_text().split()[0]), signal.SIGINT)
 
 
 if __name__ == "__main__":

@@ -13,13 +13,8 @@ latency, and p50 / p95 / p99 / max of push → readable (goal: p95 < 1 s at 100 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
-import os
-import signal
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -31,7 +26,8 @@ from sqlalchemy import text
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.stalls import cli, pair, percentile  # noqa: E402
+from bench.stack import running_up  # noqa: E402
+from bench.stalls import pair, percentile  # noqa: E402
 from shared.core.embedded import EmbeddedPostgres  # noqa: E402
 from shared.db.engine import make_engine  # noqa: E402
 
@@ -60,21 +56,9 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--port", type=int, default=18126)
     args = parser.parse_args()
-    data_dir = Path(tempfile.mkdtemp(prefix="dateline-latency-"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DATELINE_")}
-    env.update(SETTINGS)
-    log = (data_dir / "up.log").open("w")
-    up = subprocess.Popen(
-        [sys.executable, "-m", "services.cli", "up", "--data-dir", str(data_dir),
-         "--port", str(args.port)],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=log, text=True,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{args.port}"
-    engine = None
-    try:
-        assert up.stdout is not None
-        print(up.stdout.readline().strip(), flush=True)
-        key = cli(data_dir, env, "partners", "add", "steady")["key"]
+    with running_up("latency", args.port, SETTINGS) as stack:
+        url = stack.url
+        key = stack.cli("partners", "add", "steady")["key"]
         total = int(args.rate * args.seconds)
         local = threading.local()
         pushed: list[float] = []
@@ -100,7 +84,7 @@ def main() -> int:
         with ThreadPoolExecutor(max_workers=32) as pool:
             list(pool.map(push, range(total)))
         elapsed = time.monotonic() - started
-        engine = make_engine(EmbeddedPostgres(data_dir, keep_running=True).start())
+        engine = make_engine(EmbeddedPostgres(stack.data_dir, keep_running=True).start())
         deadline = time.monotonic() + 600
         while time.monotonic() < deadline:
             with engine.connect() as conn:
@@ -109,6 +93,7 @@ def main() -> int:
             time.sleep(0.5)
         with engine.connect() as conn:
             delays = [float(d) for (d,) in conn.execute(DELAYS)]
+        engine.dispose()
         pushed.sort()
         print(f"pushed {total} in {elapsed:.1f} s: {total / elapsed:.0f}/s (asked {args.rate:g}/s)")
         print(f"push answered (202)   p50 / p99 {pair(pushed)}")
@@ -118,18 +103,6 @@ def main() -> int:
             f"p99 {percentile(delays, 0.99) * 1000:.0f} ms, max {max(delays) * 1000:.0f} ms "
             f"({len(delays)} items)"
         )
-    finally:
-        if engine is not None:
-            engine.dispose()
-        up.terminate()
-        try:
-            up.wait(60)
-        except subprocess.TimeoutExpired:
-            up.kill()
-        postmaster = data_dir / "postgres" / "postmaster.pid"  # joined above: stop it too
-        if postmaster.exists():
-            with contextlib.suppress(ValueError, OSError):
-                os.kill(int(postmaster.read_text().split()[0]), signal.SIGINT)
     return 0
 
 

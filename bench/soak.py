@@ -15,10 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -29,7 +26,8 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.stalls import STORY, big_html, cli  # noqa: E402
+from bench.stack import running_up  # noqa: E402
+from bench.stalls import STORY, big_html  # noqa: E402
 
 SETTINGS = {"DATELINE_RATE_LIMIT_PER_MINUTE": "0", "DATELINE_LOG_LEVEL": "ERROR"}
 
@@ -107,22 +105,11 @@ def main() -> int:
     parser.add_argument("--rest", type=float, default=60.0)
     parser.add_argument("--port", type=int, default=18125)
     args = parser.parse_args()
-    data_dir = Path(tempfile.mkdtemp(prefix="dateline-soak-"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DATELINE_")}
-    env.update(SETTINGS)
-    log = (data_dir / "up.log").open("w")
-    up = subprocess.Popen(
-        [sys.executable, "-m", "services.cli", "up", "--data-dir", str(data_dir),
-         "--port", str(args.port)],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=log, text=True,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{args.port}"
-    try:
-        assert up.stdout is not None
-        print(up.stdout.readline().strip(), flush=True)
-        keys = [cli(data_dir, env, "partners", "add", f"agency-{n}")["key"] for n in range(4)]
-        token = cli(data_dir, env, "tokens", "add", "desk", "--role", "editor")["token"]
-        process = psutil.Process(up.pid)
+    with running_up("soak", args.port, SETTINGS) as stack:
+        url = stack.url
+        keys = [stack.cli("partners", "add", f"agency-{n}")["key"] for n in range(4)]
+        token = stack.cli("tokens", "add", "desk", "--role", "editor")["token"]
+        process = psutil.Process(stack.process.pid)
         print("   time     API    pool  workers  (RSS, MB)", flush=True)
 
         def sample(label: str) -> dict[str, float]:
@@ -156,12 +143,6 @@ def main() -> int:
                 f"{kind:8} before {before[kind]:6.0f}  peak {peak[kind]:6.0f}  "
                 f"after {args.rest:.0f} s of rest {after[kind]:6.0f} MB"
             )
-    finally:
-        up.terminate()
-        try:
-            up.wait(60)
-        except subprocess.TimeoutExpired:
-            up.kill()
     return 0
 
 

@@ -25,12 +25,8 @@ the same run.
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import socket
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -41,6 +37,9 @@ import httpx
 import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.stack import running_up  # noqa: E402
 
 SETTINGS = {
     "DATELINE_RATE_LIMIT_PER_MINUTE": "0",
@@ -114,15 +113,6 @@ def rss_mb(up: psutil.Process) -> float:
         except psutil.Error:
             pass
     return total / 2**20
-
-
-def cli(data_dir: Path, env: dict[str, str], *args: str) -> dict[str, str]:
-    out = subprocess.run(
-        [sys.executable, "-m", "services.cli", "--data-dir", str(data_dir), *args, "--json"],
-        cwd=ROOT, env=env, capture_output=True, text=True, check=True,
-    )  # fmt: skip
-    result: dict[str, str] = json.loads(out.stdout)
-    return result
 
 
 # --- the attacks: each runs until ``stop`` is set ---------------------------------------------
@@ -251,27 +241,15 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=18124)
     parser.add_argument("--only", nargs="*", choices=sorted(ATTACKS), help="run only these")
     args = parser.parse_args()
-    data_dir = Path(tempfile.mkdtemp(prefix="dateline-stalls-"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DATELINE_")}
-    env.update(SETTINGS)
-    log = (data_dir / "up.log").open("w")
-    up = subprocess.Popen(
-        [sys.executable, "-m", "services.cli", "up", "--data-dir", str(data_dir),
-         "--port", str(args.port)],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=log, text=True,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{args.port}"
-    try:
-        assert up.stdout is not None
-        print(up.stdout.readline().strip(), flush=True)
-        victim = cli(data_dir, env, "partners", "add", "victim")["key"]
-        attacker = cli(data_dir, env, "partners", "add", "attacker")["key"]
-        cli(data_dir, env, "partners", "add", "desk-push")
-        cli(data_dir, env, "signing", "set-secret", "desk-push")  # a slug that signs its pushes
-        editor = cli(data_dir, env, "tokens", "add", "editor", "--role", "editor")["token"]
+    with running_up("stalls", args.port, SETTINGS) as stack:
+        url = stack.url
+        victim = stack.cli("partners", "add", "victim")["key"]
+        attacker = stack.cli("partners", "add", "attacker")["key"]
+        stack.cli("partners", "add", "desk-push")
+        stack.cli("signing", "set-secret", "desk-push")  # a slug that signs its pushes
+        editor = stack.cli("tokens", "add", "editor", "--role", "editor")["token"]
         stream_tokens = [
-            cli(data_dir, env, "tokens", "add", f"s{n}", "--role", "editor")["token"]
-            for n in range(80)
+            stack.cli("tokens", "add", f"s{n}", "--role", "editor")["token"] for n in range(80)
         ]
         # Large items for the big reads: 300 stories of about 40 KB.
         with httpx.Client(timeout=60) as client:
@@ -287,7 +265,7 @@ def main() -> int:
                     headers={"Authorization": f"Bearer {attacker}"},
                 )
         time.sleep(10)  # let the worker store them
-        process = psutil.Process(up.pid)
+        process = psutil.Process(stack.process.pid)
 
         def push_story(client: httpx.Client, n: int) -> int:
             return client.post(
@@ -361,12 +339,6 @@ def main() -> int:
                 f"{pair(during[1])} | {before:.0f} → {peak:.0f} → {after:.0f} MB |"
             )
         print(f"\nprobe errors: victim {pushes.errors}, editor {reads.errors}")
-    finally:
-        up.terminate()
-        try:
-            up.wait(60)
-        except subprocess.TimeoutExpired:
-            up.kill()
     return 0
 
 

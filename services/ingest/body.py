@@ -72,8 +72,9 @@ class _Holding:
 
 def budget_of(request: Request) -> BodyBudget:
     """The app's budget, made on first use from its settings."""
-    settings = state_of(request).settings
-    return state_of(request).one(
+    state = state_of(request)
+    settings = state.settings
+    return state.one(
         BodyBudget,
         lambda: BodyBudget(settings.max_buffered_bytes, settings.buffered_bytes_per_sender),
     )

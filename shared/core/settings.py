@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     sweep_interval: float = 5.0
     requeue_after: float = 30.0
     max_attempts: int = 5
+    # A worker stores up to this many small queued submissions in one transaction (the
+    # message's own and the oldest others): fewer commits and round trips per submission.
+    worker_batch: int = Field(default=16, ge=1, le=100)
     retry_backoff_max: float = 300.0
     # Unset: five sixths of the lease (50 s of the default 60 s), so a lease alone can be changed.
     task_time_limit: float = 50.0

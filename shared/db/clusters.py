@@ -68,34 +68,86 @@ def candidates(
 ) -> list[Candidate]:
     """Items of the same type sharing a band key or, within the window, the exact fingerprint
     of a substantial text (plus ``also``), scored by similarity. Killed items never are."""
-    # Separate index lookups: one OR across them would make PostgreSQL scan the items table.
-    ids = set(also)
-    ids.update(conn.execute(
-        select(lsh_buckets.c.item_id).where(lsh_buckets.c.bucket == func.any(_keys(found.keys)))
-    ).scalars())  # fmt: skip
-    if found.words >= MIN_STORY_WORDS:
-        recent = func.now() - literal(timedelta(hours=window_hours))
-        ids.update(conn.execute(
-            select(items.c.id)
-            .where(items.c.fingerprint == item.fingerprint, items.c.received_at > recent)
-            .order_by(items.c.received_at).limit(MAX_EXACT)
-        ).scalars())  # fmt: skip
-    if not ids:
+    return candidates_many(conn, [(found, item, also)], window_hours=window_hours)[0]
+
+
+_BUCKET_OWNERS = text(
+    "SELECT bucket, item_id FROM lsh_buckets WHERE bucket = ANY(CAST(:keys AS bigint[]))"
+)
+# The oldest items in the window with each fingerprint, at most MAX_EXACT per fingerprint.
+_SAME_FINGERPRINT = text(
+    """
+    SELECT f.fingerprint, x.id
+    FROM unnest(CAST(:fingerprints AS text[])) AS f(fingerprint)
+    CROSS JOIN LATERAL (
+        SELECT id FROM items
+        WHERE items.fingerprint = f.fingerprint
+          AND items.received_at > now() - make_interval(secs => :seconds)
+        ORDER BY received_at LIMIT :most
+    ) AS x
+    """
+)
+_CANDIDATE_ROWS = text(
+    "SELECT id, partner_id, uri, uri_derived, signature, cluster, fingerprint, "
+    "doc ->> 'type' AS type FROM items "
+    "WHERE id = ANY(CAST(:ids AS text[])) AND pubstatus <> :canceled"
+)
+
+
+def candidates_many(
+    conn: Connection,
+    wanted: Sequence[tuple[Sketch, NormalisedItem, Iterable[str]]],
+    *,
+    window_hours: float = 72.0,
+) -> list[list[Candidate]]:
+    """``candidates`` for several items at once (each with its ``also``), in three statements
+    whatever their number."""
+    if not wanted:
         return []
-    rows = conn.execute(
-        select(items.c.id, items.c.partner_id, items.c.uri, items.c.uri_derived,
-               items.c.signature, items.c.cluster, items.c.fingerprint)
-        .where(items.c.id.in_(sorted(ids)), items.c.pubstatus != PubStatus.CANCELED)
-        .where(items.c.doc["type"].astext == item.type)
-    ).all()  # fmt: skip
+    keys = sorted({k for found, _, _ in wanted for k in found.keys})
+    owner = {
+        row.bucket: row.item_id
+        for row in (conn.execute(_BUCKET_OWNERS, {"keys": keys}) if keys else ())
+    }
+    prints = sorted(
+        {item.fingerprint for found, item, _ in wanted if found.words >= MIN_STORY_WORDS}
+    )
+    exact: dict[str, list[str]] = {}
+    if prints:
+        for row in conn.execute(
+            _SAME_FINGERPRINT,
+            {"fingerprints": prints, "seconds": window_hours * 3600.0, "most": MAX_EXACT},
+        ):
+            exact.setdefault(row.fingerprint, []).append(row.id)
+    per_item: list[set[str]] = []
+    for found, item, also in wanted:
+        ids = set(also)
+        ids.update(owner[k] for k in found.keys if k in owner)
+        if found.words >= MIN_STORY_WORDS:
+            ids.update(exact.get(item.fingerprint, ()))
+        per_item.append(ids)
+    every = sorted(set().union(*per_item))
+    rows = (
+        {
+            r.id: r
+            for r in conn.execute(_CANDIDATE_ROWS, {"ids": every, "canceled": PubStatus.CANCELED})
+        }
+        if every
+        else {}
+    )
     return [
-        Candidate(
-            item_id=r.id, partner=r.partner_id, uri=r.uri, uri_derived=r.uri_derived,
-            similarity=similarity(found.signature, r.signature) if r.signature else 0.0,
-            cluster=r.cluster,
-            same_fingerprint=r.fingerprint == item.fingerprint and found.words >= MIN_STORY_WORDS,
-        )
-        for r in rows
+        [
+            Candidate(
+                item_id=r.id, partner=r.partner_id, uri=r.uri, uri_derived=r.uri_derived,
+                similarity=similarity(found.signature, r.signature) if r.signature else 0.0,
+                cluster=r.cluster,
+                same_fingerprint=r.fingerprint == item.fingerprint
+                and found.words >= MIN_STORY_WORDS,
+            )
+            for r in (rows[i] for i in sorted(ids) if i in rows)
+            if r.type == item.type
+        ]
+        for (found, item, _), ids in zip(wanted, per_item, strict=True)
     ]  # fmt: skip
 
 

@@ -124,15 +124,16 @@ def get_partner(conn: Connection, slug: str) -> Partner:
     row = conn.execute(select(partners).where(partners.c.slug == slug)).first()
     if row is None:
         raise NotFound(f"no partner {slug!r}")
-    return _partner(row._mapping)
+    return partner_of_row(row._mapping)
 
 
 def partner_by_id(conn: Connection, partner_id: int) -> Partner:
     row = conn.execute(select(partners).where(partners.c.id == partner_id)).one()
-    return _partner(row._mapping)
+    return partner_of_row(row._mapping)
 
 
-def _partner(row: Any) -> Partner:
+def partner_of_row(row: Any) -> Partner:
+    """A Partner from a row (a mapping) with the partners table's columns."""
     profile = Profile.from_dict(
         {**row["profile"], "timezone": row["timezone"], "languages": row["languages"]}
     )
@@ -275,7 +276,7 @@ def authenticate(conn: Connection, bearer: str | None) -> Principal:
         raise Forbidden(f"partner {row.slug!r} is disabled")
     partner = signing = None
     if row.partner_id is not None:
-        partner = _partner({**row._mapping, "id": row.partner_id})
+        partner = partner_of_row({**row._mapping, "id": row.partner_id})
         signing = Signing(row.signing_secret, bool(row.require_signature))
     return Principal(
         kind=row.kind,

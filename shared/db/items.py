@@ -5,6 +5,7 @@ lock, so racing workers serialise per item."""
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,7 +20,6 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from shared.core.ids import new_id
 from shared.core.model import NormalisedItem, PubStatus, Verdict, rfc3339
@@ -40,6 +40,16 @@ class Stored:
     uri: str | None = None  # the identity used: a taken-over uri for an edited page resend
 
 
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """One item to record: whose it is, and the submission it came in."""
+
+    partner_id: int
+    item: NormalisedItem
+    submission_id: str
+    received_at: datetime
+
+
 def store_batch(
     conn: Connection,
     *,
@@ -50,43 +60,284 @@ def store_batch(
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
     window_hours: float = 72.0,
 ) -> list[Stored]:
-    """Record a submission's items and say what each was (docs/api.md, Verdicts and versions),
-    in one transaction, in four steps that keep concurrent batches free of deadlocks:
+    """Record a submission's items and say what each was (``record``), bounding lock waits
+    for the rest of the transaction."""
+    bound_lock_waits(conn)
+    incoming = [Incoming(partner_id, item, submission_id, received_at) for item in batch]
+    return record(conn, incoming, thresholds=thresholds, window_hours=window_hours)
+
+
+_LOCK_TIMEOUT = text("SET LOCAL lock_timeout = '10s'")
+
+
+def bound_lock_waits(conn: Connection) -> None:
+    """For the rest of the transaction, give up on a row lock after 10 s: never wait for the
+    task's hard time limit."""
+    conn.execute(_LOCK_TIMEOUT)
+
+
+def record(
+    conn: Connection,
+    incoming: Sequence[Incoming],
+    *,
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+    window_hours: float = 72.0,
+) -> list[Stored]:
+    """Record items (one submission's, or several submissions' in the order received) and say
+    what each was (docs/api.md, Verdicts and versions), in the caller's transaction, in four
+    steps that keep concurrent batches free of deadlocks:
 
     1. an id-less item that nearly matches an item of the same partner takes over that uri
        (an edited resend of a page);
-    2. identities and versions, in uri order (row locks are always taken in the same order);
+    2. identities and versions, in (partner, uri) order (row locks are always taken in the same
+       order): every identity is inserted in one statement; the first version of a new item
+       is recorded with the others in one more, and the rest one by one under the row lock;
     3. the band keys of every live item, claimed in one statement in key order;
     4. verdicts in batch order: a new uri whose text matches an earlier item's, from any
        partner, is its near duplicate, in its cluster; a new current version of an item nobody
-       copies is checked again (it may now match, or no longer match, another story).
+       copies is checked again (it may now match, or no longer match, another story). The
+       candidates of every item are read in three statements up front; the links made on the
+       way are laid over them.
     """
-    conn.execute(text("SET LOCAL lock_timeout = '10s'"))  # never wait for the task's hard limit
-    found = [clusters.sketch(item) for item in batch]
+    found = [clusters.sketch(entry.item) for entry in incoming]
     prepared = [
-        _take_over(conn, partner_id, item, sketch, thresholds, window_hours)
-        for item, sketch in zip(batch, found, strict=True)
+        _take_over(conn, entry.partner_id, entry.item, sketch, thresholds, window_hours)
+        for entry, sketch in zip(incoming, found, strict=True)
     ]
-    records: dict[int, Recorded] = {}
-    for index in sorted(range(len(prepared)), key=lambda i: prepared[i].uri):
-        records[index] = _record(
-            conn, partner_id, prepared[index], found[index], submission_id, received_at
-        )
-    live = [i for i in range(len(batch)) if records[i].live]
+    processed_at = datetime.now(UTC)
+    docs = [
+        _full(item, entry, processed_at) for item, entry in zip(prepared, incoming, strict=True)
+    ]
+    order = sorted(range(len(incoming)), key=lambda i: (incoming[i].partner_id, prepared[i].uri))
+    created = _insert_identities(conn, [(i, incoming[i], prepared[i], docs[i]) for i in order])
+    fresh = [i for i in order if i in created and prepared[i].pubstatus != PubStatus.CANCELED]
+    _record_first_versions(
+        conn,
+        [(created[i], incoming[i], prepared[i], found[i], docs[i]) for i in fresh],
+        processed_at,
+    )
+    records: dict[int, Recorded] = {
+        i: Recorded(Stored(created[i], Verdict.NEW, prepared[i].uri), True, True) for i in fresh
+    }
+    for index in order:
+        if index not in records:
+            records[index] = _record(
+                conn, incoming[index], prepared[index], found[index], docs[index],
+                processed_at, created=index in created,
+            )  # fmt: skip
+    live = [i for i in range(len(incoming)) if records[i].live]
     owners = clusters.claim_many(conn, [(found[i], records[i].stored.item_id) for i in live])
     later = {records[i].stored.item_id for i in live if records[i].created}
-    out = [records[i].stored for i in range(len(batch))]
-    for index in live:
-        record = records[index]
-        item_id = record.stored.item_id
+    out = [records[i].stored for i in range(len(incoming))]
+    found_cands = clusters.candidates_many(
+        conn,
+        [(found[i], prepared[i], owners.get(records[i].stored.item_id or "", ())) for i in live],
+        window_hours=window_hours,
+    )
+    linked: dict[str, str] = {}  # item id -> the cluster a link below put it in
+    for index, cands in zip(live, found_cands, strict=True):
+        record_ = records[index]
+        item_id = record_.stored.item_id
         later.discard(item_id)
-        also = owners.get(item_id, ()) if item_id is not None else ()
-        cands = clusters.candidates(
-            conn, found[index], prepared[index], also=also, window_hours=window_hours
+        cands = [
+            dataclasses.replace(c, cluster=linked[c.item_id]) if c.item_id in linked else c
+            for c in cands
+            if c.item_id != item_id and c.item_id not in later
+        ]
+        out[index], cluster = _link(
+            conn, incoming[index].partner_id, prepared[index], record_, cands, thresholds
         )
-        cands = [c for c in cands if c.item_id != item_id and c.item_id not in later]
-        out[index] = _link(conn, partner_id, prepared[index], record, cands, thresholds)
+        if cluster is not None and item_id is not None:
+            linked[item_id] = cluster
     return out
+
+
+_KNOWN = text(
+    "SELECT partner_id, uri FROM items "
+    "WHERE (partner_id, uri) IN (SELECT * FROM unnest(CAST(:partners AS int[]), "
+    "CAST(:uris AS text[])))"
+)
+
+
+def record_in_order(
+    conn: Connection,
+    per_submission: Sequence[Sequence[Incoming]],
+    *,
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+    window_hours: float = 72.0,
+) -> list[list[Stored]]:
+    """Several submissions' items, recorded with the outcome of recording them one submission
+    after another. Consecutive submissions whose every item is the first version of a new,
+    live item with an id of its own are recorded together, in one ``record``: nothing one of
+    them does changes what another sees beyond what ``record`` already orders. Any other
+    submission (a version or kill of a stored item, a page whose uri is derived and may take
+    another's over) is recorded on its own, after the ones before it."""
+    wanted = {(e.partner_id, e.item.uri) for sub in per_submission for e in sub}
+    known = (
+        {
+            (row.partner_id, row.uri)
+            for row in conn.execute(
+                _KNOWN,
+                {"partners": [p for p, _ in wanted], "uris": [u for _, u in wanted]},
+            )
+        }
+        if wanted
+        else set()
+    )
+    out: list[list[Stored]] = []
+    group: list[Sequence[Incoming]] = []
+
+    def flush() -> None:
+        stored = record(
+            conn, [e for sub in group for e in sub], thresholds=thresholds,
+            window_hours=window_hours,
+        )  # fmt: skip
+        for sub in group:
+            out.append(stored[: len(sub)])
+            stored = stored[len(sub) :]
+        group.clear()
+
+    for sub in per_submission:
+        keys = {(e.partner_id, e.item.uri) for e in sub}
+        fresh = not keys & known and all(
+            not e.item.uri_derived and e.item.pubstatus != PubStatus.CANCELED for e in sub
+        )
+        if fresh:
+            group.append(sub)
+        else:
+            if group:
+                flush()
+            out.append(record(conn, sub, thresholds=thresholds, window_hours=window_hours))
+        known |= keys
+    if group:
+        flush()
+    return out
+
+
+def _full(item: NormalisedItem, entry: Incoming, processed_at: datetime) -> dict[str, Any]:
+    return {
+        **item_doc(item),
+        "received_at": rfc3339(entry.received_at),
+        "processed_at": rfc3339(processed_at),
+        "submission_id": entry.submission_id,
+    }
+
+
+# Every item's identity row in one statement, in (partner, uri) order: a new (partner, uri) is
+# inserted with this version's fields (``versions`` 0: the version is not counted yet) and
+# locked until the transaction ends, so racing workers serialise on it whoever created it.
+_INSERT_IDENTITIES = text(
+    """
+    INSERT INTO items (id, partner_id, uri, uri_derived, version, versioncreated, received_at,
+                       language, pubstatus, fingerprint, cluster, versions, doc)
+    SELECT id, partner_id, uri, uri_derived, version, versioncreated, received_at, language,
+           pubstatus, fingerprint, id, 0, CAST(doc AS jsonb)
+    FROM unnest(CAST(:id AS text[]), CAST(:partner_id AS int[]), CAST(:uri AS text[]),
+                CAST(:uri_derived AS boolean[]), CAST(:version AS text[]),
+                CAST(:versioncreated AS timestamptz[]), CAST(:received_at AS timestamptz[]),
+                CAST(:language AS text[]), CAST(:pubstatus AS text[]),
+                CAST(:fingerprint AS text[]), CAST(:doc AS text[]))
+         WITH ORDINALITY AS t(id, partner_id, uri, uri_derived, version, versioncreated,
+                              received_at, language, pubstatus, fingerprint, doc, ord)
+    ORDER BY ord
+    ON CONFLICT (partner_id, uri) DO NOTHING
+    RETURNING id, partner_id, uri
+    """
+)
+
+
+def _insert_identities(
+    conn: Connection,
+    rows: Sequence[tuple[int, Incoming, NormalisedItem, dict[str, Any]]],
+) -> dict[int, str]:
+    """Insert the (partner, uri) rows not stored yet; the index and new item id of each item
+    that created one (the first of the batch with its uri)."""
+    if not rows:
+        return {}
+    # Ids follow the batch order (they increase as they are made): a tie between two
+    # candidates goes to the older item, as when stored one by one.
+    fresh = [new_id() for _ in rows]
+    ids = [fresh[index] for index, *_ in rows]
+    result = conn.execute(
+        _INSERT_IDENTITIES,
+        {
+            "id": ids,
+            "partner_id": [entry.partner_id for _, entry, _, _ in rows],
+            "uri": [item.uri for _, _, item, _ in rows],
+            "uri_derived": [item.uri_derived for _, _, item, _ in rows],
+            "version": [item.version for _, _, item, _ in rows],
+            "versioncreated": [item.versioncreated for _, _, item, _ in rows],
+            "received_at": [entry.received_at for _, entry, _, _ in rows],
+            "language": [item.language for _, _, item, _ in rows],
+            "pubstatus": [item.pubstatus for _, _, item, _ in rows],
+            "fingerprint": [item.fingerprint for _, _, item, _ in rows],
+            "doc": [json.dumps(doc) for _, _, _, doc in rows],
+        },
+    )
+    new = {row.id for row in result}
+    return {
+        index: item_id for (index, *_), item_id in zip(rows, ids, strict=True) if item_id in new
+    }
+
+
+# The first version of new items, and each item made current with it, in one statement.
+_FIRST_VERSIONS = text(
+    """
+    WITH v AS (
+        INSERT INTO item_versions (item_id, version, version_num, versioncreated, fingerprint,
+                                   pubstatus, submission_id, received_at, processed_at, doc)
+        SELECT item_id, version, version_num, versioncreated, fingerprint, pubstatus,
+               submission_id, received_at, :processed_at, CAST(doc AS jsonb)
+        FROM unnest(CAST(:item_id AS text[]), CAST(:version AS text[]),
+                    CAST(:version_num AS numeric[]), CAST(:versioncreated AS timestamptz[]),
+                    CAST(:fingerprint AS text[]), CAST(:pubstatus AS text[]),
+                    CAST(:submission_id AS text[]), CAST(:received_at AS timestamptz[]),
+                    CAST(:doc AS text[]))
+             WITH ORDINALITY AS t(item_id, version, version_num, versioncreated, fingerprint,
+                                  pubstatus, submission_id, received_at, doc, ord)
+        ORDER BY ord
+        RETURNING id, item_id
+    )
+    UPDATE items AS i
+    SET versions = i.versions + 1, current_version_id = v.id, signature = u.signature,
+        search = setweight(to_tsvector(CAST(u.config AS regconfig), u.headline), 'A')
+                 || setweight(to_tsvector(CAST(u.config AS regconfig), u.body), 'B')
+    FROM v JOIN unnest(CAST(:item_id AS text[]), CAST(:config AS text[]),
+                       CAST(:headline AS text[]), CAST(:body AS text[]),
+                       CAST(:signature AS bytea[]))
+                AS u(item_id, config, headline, body, signature) ON u.item_id = v.item_id
+    WHERE i.id = v.item_id
+    """
+)
+
+
+def _record_first_versions(
+    conn: Connection,
+    rows: Sequence[tuple[str, Incoming, NormalisedItem, clusters.Sketch, dict[str, Any]]],
+    processed_at: datetime,
+) -> None:
+    """What ``_record`` does for a new item's first version (it is new, current and live)."""
+    if not rows:
+        return
+    conn.execute(
+        _FIRST_VERSIONS,
+        {
+            "processed_at": processed_at,
+            "item_id": [item_id for item_id, *_ in rows],
+            "version": [item.version for _, _, item, _, _ in rows],
+            "version_num": [numeric_version(item.version) for _, _, item, _, _ in rows],
+            "versioncreated": [item.versioncreated for _, _, item, _, _ in rows],
+            "fingerprint": [item.fingerprint for _, _, item, _, _ in rows],
+            "pubstatus": [item.pubstatus for _, _, item, _, _ in rows],
+            "submission_id": [entry.submission_id for _, entry, _, _, _ in rows],
+            "received_at": [entry.received_at for _, entry, _, _, _ in rows],
+            "doc": [json.dumps(doc) for *_, doc in rows],
+            "config": [fulltext.config_for(item.language) for _, _, item, _, _ in rows],
+            "headline": [item.headline or "" for _, _, item, _, _ in rows],
+            "body": [item.body_text or "" for _, _, item, _, _ in rows],
+            "signature": [found.signature for _, _, _, found, _ in rows],
+        },
+    )
 
 
 def _take_over(
@@ -110,26 +361,27 @@ def _link(
     conn: Connection,
     partner_id: int,
     item: NormalisedItem,
-    record: Recorded,
+    record_: Recorded,
     cands: list[Candidate],
     thresholds: Thresholds,
-) -> Stored:
-    """Set the item's place among copies: near duplicate of its best candidate, or its own."""
-    stored = record.stored
+) -> tuple[Stored, str | None]:
+    """Set the item's place among copies: near duplicate of its best candidate, or its own.
+    Returns the stored result and the cluster the item was put in, if this changed it."""
+    stored = record_.stored
     facts = dataclasses.replace(_facts(partner_id, item), uri_derived=False)  # no late takeover
-    if not record.created and _copied(conn, stored.item_id):
-        return stored  # an original keeps its cluster whatever its new version says
+    if not record_.created and _copied(conn, stored.item_id):
+        return stored, None  # an original keeps its cluster whatever its new version says
     decision = decide(facts, cands, thresholds)
     if decision.verdict == Verdict.NEAR_DUPLICATE:
         link = {"duplicate_of": decision.duplicate_of, "cluster": decision.cluster}
-    elif record.created:
-        return stored
+    elif record_.created:
+        return stored, None
     else:
         link = {"duplicate_of": None, "cluster": stored.item_id}
     conn.execute(update(items).where(items.c.id == stored.item_id).values(**link))
-    if record.created and decision.verdict == Verdict.NEAR_DUPLICATE:
-        return Stored(stored.item_id, Verdict.NEAR_DUPLICATE, stored.uri)
-    return stored
+    if record_.created and decision.verdict == Verdict.NEAR_DUPLICATE:
+        return Stored(stored.item_id, Verdict.NEAR_DUPLICATE, stored.uri), link["cluster"]
+    return stored, link["cluster"]
 
 
 def _copied(conn: Connection, item_id: str | None) -> bool:
@@ -152,24 +404,24 @@ class Recorded:
 
 def _record(
     conn: Connection,
-    partner_id: int,
+    entry: Incoming,
     item: NormalisedItem,
     found: clusters.Sketch,
-    submission_id: str,
-    received_at: datetime,
+    full: dict[str, Any],
+    processed_at: datetime,
+    *,
+    created: bool,
 ) -> Recorded:
-    """Identity and version: insert or lock the (partner, uri) row, then apply what
-    ``shared.matching.versions.decide_version`` says the version does: record it, make it
-    current if it is newer, cancel the item on a kill (forgetting its band keys, handing its
-    place over)."""
-    processed_at = datetime.now(UTC)
-    full = {
-        **item_doc(item),
-        "received_at": rfc3339(received_at),
-        "processed_at": rfc3339(processed_at),
-        "submission_id": submission_id,
-    }
-    created, current = _identity(conn, partner_id, item, received_at, full)
+    """Version, for an item whose identity row exists (``created``: this item inserted it):
+    lock the row, then apply what ``shared.matching.versions.decide_version`` says the version
+    does: record it, make it current if it is newer, cancel the item on a kill (forgetting its
+    band keys, handing its place over)."""
+    received_at = entry.received_at
+    current = conn.execute(
+        select(items)
+        .where(items.c.partner_id == entry.partner_id, items.c.uri == item.uri)
+        .with_for_update()
+    ).one()
     before = None if created else VersionState(_stamp(current), current.pubstatus)
     step = decide_version(
         VersionState(VersionStamp(item.version, item.versioncreated, received_at), item.pubstatus),
@@ -187,7 +439,7 @@ def _record(
             versioncreated=item.versioncreated,
             fingerprint=item.fingerprint,
             pubstatus=item.pubstatus,
-            submission_id=submission_id,
+            submission_id=entry.submission_id,
             received_at=received_at,
             processed_at=processed_at,
             doc=full,
@@ -219,48 +471,6 @@ def _record(
     if step.hand_over:
         clusters.hand_over(conn, current.id)
     return Recorded(Stored(current.id, step.verdict, item.uri), created, step.live)
-
-
-def _identity(
-    conn: Connection,
-    partner_id: int,
-    item: NormalisedItem,
-    received_at: datetime,
-    full: dict[str, Any],
-) -> tuple[bool, Any]:
-    """Whether the (partner, uri) is new, and its row, locked until the transaction ends: a
-    new one is inserted with this version's fields (``versions`` 0: the version is not counted
-    yet), so racing workers serialise on the row whichever of them created it."""
-    fresh_id = new_id()
-    created = (
-        conn.execute(
-            pg_insert(items)
-            .values(
-                id=fresh_id,
-                partner_id=partner_id,
-                uri=item.uri,
-                uri_derived=item.uri_derived,
-                version=item.version,
-                versioncreated=item.versioncreated,
-                received_at=received_at,
-                language=item.language,
-                pubstatus=item.pubstatus,
-                fingerprint=item.fingerprint,
-                cluster=fresh_id,
-                versions=0,
-                doc=full,
-            )
-            .on_conflict_do_nothing(index_elements=["partner_id", "uri"])
-            .returning(items.c.id)
-        ).first()
-        is not None
-    )
-    current = conn.execute(
-        select(items)
-        .where(items.c.partner_id == partner_id, items.c.uri == item.uri)
-        .with_for_update()
-    ).one()
-    return created, current
 
 
 def _stamp(row: Any) -> VersionStamp:

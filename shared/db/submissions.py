@@ -12,6 +12,7 @@ longer finish, fail or release the submission.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -27,6 +28,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -143,62 +145,82 @@ def _existing(
 
 def claim(conn: Connection, submission_id: str, *, lease: float, max_attempts: int) -> Claim | None:
     """Take a queued submission (or one whose lease expired) for processing, or None."""
-    row = conn.execute(
-        update(submissions)
-        .where(
-            submissions.c.id == submission_id,
-            or_(
-                submissions.c.status == SubmissionStatus.QUEUED,
-                and_(
-                    submissions.c.status == SubmissionStatus.PROCESSING,
-                    submissions.c.lease_until < func.now(),
-                ),
-            ),
-        )
-        .values(
-            status=SubmissionStatus.PROCESSING,
-            attempts=submissions.c.attempts + 1,
-            claims=submissions.c.claims + 1,
-            lease_until=func.now() + timedelta(seconds=lease),
-        )
-        .returning(
-            submissions.c.id,
-            submissions.c.partner_id,
-            submissions.c.attempts,
-            submissions.c.claims,
-            submissions.c.raw,
-            submissions.c.content_type,
-            submissions.c.received_at,
-            submissions.c.error,
-        )
-    ).first()
-    if row is None:
-        return None
-    if row.attempts > max_attempts:
-        conn.execute(
-            update(submissions)
-            .where(submissions.c.id == submission_id)
-            .values(
-                status=SubmissionStatus.DEAD,
-                lease_until=None,
-                finished_at=func.now(),
-                error={
-                    "code": "attempts_exhausted",
-                    "detail": f"gave up after {max_attempts} attempts",
-                    "last_error": row.error,
-                },
-            )
-        )
-        return None
-    return Claim(
-        row.id,
-        row.partner_id,
-        row.attempts,
-        row.claims,
-        bytes(row.raw),
-        row.content_type,
-        row.received_at,
+    taken = claim_batch(conn, submission_id, lease=lease, max_attempts=max_attempts)
+    return taken[0].claim if taken else None
+
+
+@dataclass(frozen=True, slots=True)
+class Taken:
+    """A claimed submission and its partner's row (slug, profile, timezone, languages)."""
+
+    claim: Claim
+    partner: Any
+
+
+# One statement takes the message's submission, when it is still to do, and up to :extra of
+# the oldest other queued submissions no bigger than :small, skipping rows another worker is
+# claiming. The outer WHERE repeats the state test: the UPDATE re-reads each row once it holds
+# its lock, so a submission another worker took in the meantime is left alone.
+_CLAIM_BATCH = text(
+    """
+    WITH extra AS (
+        SELECT id FROM submissions
+        WHERE status = 'queued' AND size <= :small AND id <> :first
+        ORDER BY enqueued_at
+        LIMIT :extra
+        FOR UPDATE SKIP LOCKED
     )
+    UPDATE submissions AS s
+    SET status = 'processing', attempts = s.attempts + 1, claims = s.claims + 1,
+        lease_until = now() + make_interval(secs => :lease)
+    FROM partners AS p
+    WHERE s.id = ANY(ARRAY(SELECT CAST(:first AS text) UNION ALL SELECT id FROM extra))
+      AND p.id = s.partner_id
+      AND (s.status = 'queued' OR (s.status = 'processing' AND s.lease_until < now()))
+    RETURNING s.id, s.partner_id, s.attempts, s.claims, s.raw, s.content_type, s.received_at,
+              s.error, p.slug, p.profile, p.timezone, p.languages, p.disabled
+    """
+)
+_BURY = text(
+    "UPDATE submissions SET status = 'dead', lease_until = NULL, finished_at = now(), "
+    "error = CAST(:error AS jsonb) WHERE id = :id"
+)
+
+
+def claim_batch(
+    conn: Connection,
+    submission_id: str,
+    *,
+    lease: float,
+    max_attempts: int,
+    extra: int = 0,
+    small: int = 0,
+) -> list[Taken]:
+    """Claim the submission, if it is queued or its lease expired, and up to ``extra`` of the
+    oldest other queued submissions of at most ``small`` bytes, in one statement: the worker
+    then stores them in one transaction (services/worker/pipeline.py). Their own messages,
+    when they come, find them taken and are skipped. A claim past ``max_attempts`` makes the
+    submission ``dead`` instead. Returned oldest first, the message's own submission first."""
+    rows = conn.execute(
+        _CLAIM_BATCH,
+        {"first": submission_id, "extra": extra, "small": small, "lease": float(lease)},
+    ).all()
+    taken: list[Taken] = []
+    for row in sorted(rows, key=lambda r: (r.id != submission_id, r.received_at, r.id)):
+        if row.attempts > max_attempts:
+            error = {
+                "code": "attempts_exhausted",
+                "detail": f"gave up after {max_attempts} attempts",
+                "last_error": row.error,
+            }
+            conn.execute(_BURY, {"id": row.id, "error": json.dumps(error)})
+            continue
+        claim_ = Claim(
+            row.id, row.partner_id, row.attempts, row.claims, bytes(row.raw),
+            row.content_type, row.received_at,
+        )  # fmt: skip
+        taken.append(Taken(claim_, row))
+    return taken
 
 
 def fence(conn: Connection, claim_: Claim) -> bool:
@@ -240,6 +262,58 @@ def finish(
             warnings=warnings or [],
         )
     )
+
+
+_FENCE_MANY = text(
+    "SELECT id, claims FROM submissions "
+    "WHERE id = ANY(CAST(:ids AS text[])) AND status = 'processing' ORDER BY id FOR UPDATE"
+)
+_FORGET_VERDICTS = text(
+    "DELETE FROM submission_items WHERE submission_id = ANY(CAST(:ids AS text[]))"
+)
+_VERDICTS = text(
+    "INSERT INTO submission_items (submission_id, idx, item_id, uri, version, verdict) "
+    "SELECT * FROM unnest(CAST(:sid AS text[]), CAST(:idx AS int[]), CAST(:item AS text[]), "
+    "CAST(:uri AS text[]), CAST(:ver AS text[]), CAST(:verdict AS text[]))"
+)
+_DONE_MANY = text(
+    "UPDATE submissions AS s SET status = 'done', lease_until = NULL, finished_at = now(), "
+    "error = NULL, warnings = CAST(w.warnings AS jsonb) "
+    "FROM unnest(CAST(:ids AS text[]), CAST(:warnings AS text[])) AS w(id, warnings) "
+    "WHERE s.id = w.id"
+)
+
+
+def fence_many(conn: Connection, claims_: list[Claim]) -> set[str]:
+    """Lock the submissions' rows (in id order); the ids these claims still own."""
+    tokens = {c.id: c.token for c in claims_}
+    rows = conn.execute(_FENCE_MANY, {"ids": sorted(tokens)}).all()
+    return {row.id for row in rows if tokens[row.id] == row.claims}
+
+
+def finish_many(
+    conn: Connection, done: list[tuple[Claim, list[dict[str, Any]], list[dict[str, Any]]]]
+) -> None:
+    """``finish`` for several fenced submissions at once: (claim, verdicts, warnings) each,
+    in three statements whatever their number."""
+    if not done:
+        return
+    ids = [claim_.id for claim_, _, _ in done]
+    conn.execute(_FORGET_VERDICTS, {"ids": ids})
+    rows = [(c.id, i, v) for c, verdicts, _ in done for i, v in enumerate(verdicts)]
+    if rows:
+        conn.execute(
+            _VERDICTS,
+            {
+                "sid": [sid for sid, _, _ in rows],
+                "idx": [i for _, i, _ in rows],
+                "item": [v["item_id"] for _, _, v in rows],
+                "uri": [v["uri"] for _, _, v in rows],
+                "ver": [v["version"] for _, _, v in rows],
+                "verdict": [v["verdict"] for _, _, v in rows],
+            },
+        )
+    conn.execute(_DONE_MANY, {"ids": ids, "warnings": [json.dumps(w or []) for _, _, w in done]})
 
 
 def fail(conn: Connection, claim_: Claim, error: dict[str, Any]) -> None:

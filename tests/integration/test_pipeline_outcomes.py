@@ -110,26 +110,45 @@ def test_a_claim_whose_lease_was_taken_over_cannot_finish(
     assert _status(client, db, submission_id)["status"] == "done"
 
 
-@pytest.mark.parametrize("stage", ["prepare", "_store"])
-def test_a_soft_time_limit_hands_the_submission_back_for_a_retry(
-    client: httpx.Client, db: Engine, settings, monkeypatch: pytest.MonkeyPatch, stage: str
+@pytest.mark.parametrize("stage", ["prepare", "record"])
+@pytest.mark.parametrize("count", [1, 3])
+def test_a_soft_time_limit_hands_the_submissions_back_for_a_retry(
+    client: httpx.Client,
+    db: Engine,
+    settings,
+    monkeypatch: pytest.MonkeyPatch,
+    stage: str,
+    count: int,
 ) -> None:  # type: ignore[no-untyped-def]
-    """Slow is not failed: a task that runs out of time is retried, its cause recorded."""
+    """Slow is not failed: a task that runs out of time is retried, its cause recorded; every
+    submission claimed with it is handed back too."""
     from celery.exceptions import SoftTimeLimitExceeded
 
     from services.worker import pipeline
+    from shared.db import items
 
-    submission_id = _accepted(client, db)
+    key = partner_key(db, "belta", "Europe/Minsk")
+    ids = []
+    for n in range(count):
+        answer = push(client, key, PAGE + f"Paragraph {n}.\n".encode())
+        assert answer.status_code == 202
+        ids.append(str(answer.json()["submission_id"]))
 
     def out_of_time(*_: object, **__: object) -> None:
         raise SoftTimeLimitExceeded()
 
     with monkeypatch.context() as patch:
-        patch.setattr(pipeline, stage, out_of_time)
+        patch.setattr(pipeline if stage == "prepare" else items, stage, out_of_time)
         with pytest.raises(TransientError, match="ran out of time"):
-            process_submission(db, settings, submission_id)
-    slow = _status(client, db, submission_id)
-    assert (slow["status"], slow["error"]["code"], slow["attempts"]) == ("queued", "time_limit", 1)
-    assert process_submission(db, settings, submission_id) == "done"
-    done = _status(client, db, submission_id)
-    assert (done["status"], done["error"], done["attempts"]) == ("done", None, 2)
+            process_submission(db, settings, ids[0])
+    for submission_id in ids:
+        slow = _status(client, db, submission_id)
+        assert (slow["status"], slow["error"]["code"], slow["attempts"]) == (
+            "queued",
+            "time_limit",
+            1,
+        )
+    assert process_submission(db, settings, ids[0]) == "done"
+    for submission_id in ids:
+        done = _status(client, db, submission_id)
+        assert (done["status"], done["error"], done["attempts"]) == ("done", None, 2)

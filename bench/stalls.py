@@ -18,8 +18,9 @@ folder. Throughout, a *victim* partner pushes a small story every 0.2 s and an *
 It prints, per phase, the victim's and the editor's p50/p99 latency (goal: p99 < 1 s during
 every attack) and the API process's memory (RSS of ``dateline up``'s own process, where the API
 runs, plus its parser-pool processes): before, the most seen during, and 10 s after (goal: at
-most +50 MB during, back within 10 % after). Figures vary with the machine; compare phases of
-the same run.
+most +50 MB during, back within 10 % after); the line per attack also splits the 10 s figure
+into the API and the pool, and samples again once the idle pool has ended. Figures vary with
+the machine; compare phases of the same run.
 """
 
 from __future__ import annotations
@@ -105,14 +106,19 @@ def pair(values: list[float]) -> str:
 
 def rss_mb(up: psutil.Process) -> float:
     """``up``'s own RSS (the API runs in it) plus its parser-pool processes'."""
-    total = up.memory_info().rss
+    return sum(rss_parts(up))
+
+
+def rss_parts(up: psutil.Process) -> tuple[float, float]:
+    """``up``'s own RSS, and its parser-pool processes' together, in MB."""
+    pool = 0
     for child in up.children():
         try:
             if "multiprocessing" in " ".join(child.cmdline()):
-                total += child.memory_info().rss
+                pool += child.memory_info().rss
         except psutil.Error:
             pass
-    return total / 2**20
+    return up.memory_info().rss / 2**20, pool / 2**20
 
 
 # --- the attacks: each runs until ``stop`` is set ---------------------------------------------
@@ -311,6 +317,11 @@ def main() -> int:
             attack.join(120)
             time.sleep(10)
             after = rss_mb(process)
+            api_after, pool_after = rss_parts(process)
+            idle_end = time.monotonic() + 40  # the parser pool ends after 30 s without work
+            while rss_parts(process)[1] and time.monotonic() < idle_end:
+                time.sleep(1)
+            settled = rss_mb(process)
             quiet = (
                 pushes.between(quiet_start, attack_start),
                 reads.between(quiet_start, attack_start),
@@ -323,7 +334,9 @@ def main() -> int:
             print(
                 f"{name:10} push p99 {percentile(during[0], 0.99):6.3f} s  "
                 f"read p99 {percentile(during[1], 0.99):6.3f} s  "
-                f"RSS {before:5.0f} -> {peak:5.0f} -> {after:5.0f} MB",
+                f"RSS {before:5.0f} -> {peak:5.0f} -> {after:5.0f} MB "
+                f"(10 s after: API {api_after:.0f} MB, parser pool {pool_after:.0f} MB; "
+                f"once the pool is idle: {settled:.0f} MB)",
                 flush=True,
             )
         stop_probes.set()

@@ -21,6 +21,7 @@ from services.ingest import (
 )
 from services.ingest.edge import Edge
 from services.ingest.state import install
+from shared.core.memory import return_large_buffers
 from shared.core.settings import Settings
 from shared.reading.timestamps import warm_up
 
@@ -35,6 +36,7 @@ def create_app(settings: Settings, engine: Engine, celery: Celery) -> FastAPI:
     )
     install(app, settings, engine, celery)  # routes read it through state_of()
     warm_up()  # the first push must not pay for loading the date parser's data
+    return_large_buffers()  # large bodies' memory leaves with them (shared/core/memory.py)
     problems.install(app)
     app.include_router(routes.router)
     app.include_router(routes_push.router)

@@ -19,6 +19,7 @@ from services.queue import PROCESS_SUBMISSION, PRUNE, SWEEP, SWEEP_QUEUE, make_c
 from services.runtime import resolve
 from services.worker import pipeline, webhooks
 from shared.core.errors import TransientError
+from shared.core.memory import return_large_buffers
 from shared.core.settings import Settings
 from shared.db import clusters, submissions, subscriptions
 from shared.db.engine import make_engine
@@ -36,6 +37,7 @@ if _runtime.redis_url is None:
 DATABASE_URL = _runtime.database_url
 app = make_celery(settings, _runtime.redis_url)
 warm_up()  # before the pool forks: every child starts with dateparser ready
+return_large_buffers()  # a large submission's memory leaves with it (shared/core/memory.py)
 
 
 @lru_cache(maxsize=1)

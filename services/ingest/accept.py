@@ -18,7 +18,7 @@ from services.queue import enqueue
 from shared.core.model import NormalisedItem
 from shared.core.settings import Settings
 from shared.db import submissions
-from shared.db.credentials import Partner
+from shared.db.credentials import Guard, Partner
 from shared.db.engine import autocommit
 from shared.reading.prepare import prepare
 
@@ -62,8 +62,15 @@ def check(push: Push, settings: Settings) -> list[NormalisedItem]:
     )
 
 
-def store(push: Push, warnings: list[dict[str, Any]], engine: Engine, celery: Celery) -> Answer:
-    """Store the bytes (or find the submission they already are) and queue a new one."""
+def store(
+    push: Push,
+    warnings: list[dict[str, Any]],
+    engine: Engine,
+    celery: Celery,
+    guard: Guard | None = None,
+) -> Answer:
+    """Store the bytes (or find the submission they already are) and queue a new one; raises
+    ``Changed`` if the ``guard`` (the partner key as it was read) no longer holds."""
     with autocommit(engine) as conn:  # one INSERT (its own transaction) for a new submission
         accepted = submissions.accept(
             conn,
@@ -74,6 +81,7 @@ def store(push: Push, warnings: list[dict[str, Any]], engine: Engine, celery: Ce
             request_id=push.request_id,
             warnings=warnings,
             received_at=push.received_at,
+            guard=guard,
         )
     if accepted.created:
         metrics.record_accepted(push.partner.slug)

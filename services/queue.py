@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import orjson
 from celery import Celery
 
 from shared.core.embedded import celery_broker_url
@@ -104,12 +105,12 @@ def message(submission_id: str, queue: str = QUEUE) -> bytes:
     because this way the message and its ``NUDGES`` record go to Redis in one round trip.
     ``tests/integration/test_fast_publish.py`` holds it to what Celery itself sends."""
     task_id = str(uuid.uuid4())
-    body = json.dumps(
+    body = orjson.dumps(
         [[submission_id], {}, {"callbacks": None, "errbacks": None, "chain": None, "chord": None}]
     )
-    return json.dumps(
+    return orjson.dumps(
         {
-            "body": base64.b64encode(body.encode()).decode(),
+            "body": base64.b64encode(body).decode(),
             "content-encoding": "utf-8",
             "content-type": "application/json",
             "headers": {
@@ -143,7 +144,7 @@ def message(submission_id: str, queue: str = QUEUE) -> bytes:
                 "delivery_tag": str(uuid.uuid4()),
             },
         }
-    ).encode()
+    )
 
 
 _ORIGIN = f"{os.getpid()}@{socket.gethostname()}"

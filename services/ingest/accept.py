@@ -10,11 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from celery import Celery
 from sqlalchemy import Engine
 
 from services import metrics
-from services.queue import enqueue
+from services.queue import Sender
 from shared.core.model import NormalisedItem
 from shared.core.settings import Settings
 from shared.db import submissions
@@ -66,11 +65,12 @@ def store(
     push: Push,
     warnings: list[dict[str, Any]],
     engine: Engine,
-    celery: Celery,
+    sender: Sender,
     guard: Guard | None = None,
 ) -> Answer:
-    """Store the bytes (or find the submission they already are) and queue a new one; raises
-    ``Changed`` if the ``guard`` (the partner key as it was read) no longer holds."""
+    """Store the bytes (or find the submission they already are) and queue a new one (handed to
+    the process's ``Sender``, which sends it right after); raises ``Changed`` if the ``guard``
+    (the partner key as it was read) no longer holds."""
     with autocommit(engine) as conn:  # one INSERT (its own transaction) for a new submission
         accepted = submissions.accept(
             conn,
@@ -85,7 +85,7 @@ def store(
         )
     if accepted.created:
         metrics.record_accepted(push.partner.slug)
-        enqueue(celery, accepted.id)
+        sender.send(accepted.id)
         logger.info(
             "submission accepted",
             extra={

@@ -15,8 +15,9 @@ from fastapi.responses import JSONResponse
 from services.ingest import accept, parsing
 from services.ingest.accept import Answer, Push
 from services.ingest.signatures import Claim
-from services.ingest.state import state_of
+from services.ingest.state import ApiState, state_of
 from services.ingest.threads import in_thread
+from services.queue import Sender
 from shared.core.settings import Settings
 from shared.db.credentials import Guard, Partner
 from shared.reading.prepare import warnings_of
@@ -73,7 +74,7 @@ async def accept_request(
             prepared = await pool.prepare(job, partner.id)
             warnings = warnings_of(prepared)
             answer = await in_thread(
-                request, accept.store, push, warnings, state.engine, state.celery, guard
+                request, accept.store, push, warnings, state.engine, sender_of(state), guard
             )
         except BaseException:
             await in_thread(request, claim.release)
@@ -83,12 +84,18 @@ async def accept_request(
     )
 
 
+def sender_of(state: ApiState) -> Sender:
+    """The process's one sender of submissions' messages (services/queue.py)."""
+    return state.one(Sender, lambda: Sender(state.celery))
+
+
 def _inline(push: Push, admit: Admit, request: Request, guard: Guard | None) -> Answer:
     state = state_of(request)
     claim = admit()
     try:
         prepared = accept.check(push, state.settings)
-        return accept.store(push, warnings_of(prepared), state.engine, state.celery, guard)
+        warnings = warnings_of(prepared)
+        return accept.store(push, warnings, state.engine, sender_of(state), guard)
     except BaseException:
         claim.release()
         raise

@@ -26,12 +26,11 @@ logger = logging.getLogger(__name__)
 router = APIRouter()
 
 
+# Served by the edge itself (services/ingest/edge.py), without FastAPI's routing; declared here
+# for the OpenAPI description (the docstring is its description).
 @router.post("/v1/items", status_code=202, responses=PUSH_RESPONSES)
 async def push(request: Request) -> JSONResponse:
-    """Accept one item or a batch in any supported format. 202 once the bytes are stored.
-
-    Served by the edge itself (services/ingest/edge.py), without FastAPI's routing; declared
-    here for the OpenAPI description."""
+    """Accept one item or a batch in any supported format. 202 once the bytes are stored."""
     principal, known = await pushing_principal(request)
     if principal.partner is None:
         raise Forbidden("only a partner key can push items")

@@ -50,6 +50,8 @@ def _find(engine: Engine, slug: str) -> tuple[Partner, Signing] | None:
     return None if found is None or found[1].secret is None else found
 
 
+# Served by the edge itself (services/ingest/edge.py), without FastAPI's routing; declared here
+# for the OpenAPI description.
 @router.post(
     "/v1/push/{partner}",
     status_code=201,

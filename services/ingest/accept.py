@@ -10,15 +10,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from celery import Celery
 from sqlalchemy import Engine
 
 from services import metrics
-from services.queue import enqueue
+from services.queue import Sender
 from shared.core.model import NormalisedItem
 from shared.core.settings import Settings
 from shared.db import submissions
-from shared.db.credentials import Partner
+from shared.db.credentials import Guard, Partner
 from shared.db.engine import autocommit
 from shared.reading.prepare import prepare
 
@@ -62,8 +61,16 @@ def check(push: Push, settings: Settings) -> list[NormalisedItem]:
     )
 
 
-def store(push: Push, warnings: list[dict[str, Any]], engine: Engine, celery: Celery) -> Answer:
-    """Store the bytes (or find the submission they already are) and queue a new one."""
+def store(
+    push: Push,
+    warnings: list[dict[str, Any]],
+    engine: Engine,
+    sender: Sender,
+    guard: Guard | None = None,
+) -> Answer:
+    """Store the bytes (or find the submission they already are) and queue a new one (handed to
+    the process's ``Sender``, which sends it right after); raises ``Changed`` if the ``guard``
+    (the partner key as it was read) no longer holds."""
     with autocommit(engine) as conn:  # one INSERT (its own transaction) for a new submission
         accepted = submissions.accept(
             conn,
@@ -74,10 +81,11 @@ def store(push: Push, warnings: list[dict[str, Any]], engine: Engine, celery: Ce
             request_id=push.request_id,
             warnings=warnings,
             received_at=push.received_at,
+            guard=guard,
         )
     if accepted.created:
         metrics.record_accepted(push.partner.slug)
-        enqueue(celery, accepted.id)
+        sender.send(accepted.id)
         logger.info(
             "submission accepted",
             extra={

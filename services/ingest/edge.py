@@ -9,17 +9,29 @@ in a task group and memory streams, which cost more than the rest of an accept. 
   kept in ``request.state.request_id`` and sent back as ``X-Request-ID``;
 * sizes the event loop's thread pool, on first use (it belongs to the running loop), to
   ``DATELINE_API_THREADS``: the database pool keeps as many connections, so no request pays for
-  a connect.
+  a connect;
+* serves the two push routes (``POST /v1/items``, ``POST /v1/push/{partner}``) itself: their
+  handlers take a bare ``Request`` and raise what ``problems.answer`` turns into the same
+  problem responses, so FastAPI's routing, middleware, dependency solving and exception
+  handling, which cost as much CPU as the rest of a push, are not run for them. They stay
+  declared in their routers for the OpenAPI description.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
+from functools import partial
 
 import anyio.to_thread
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.ingest import problems
+from services.ingest import problems, routes, routes_push
+
+Handler = Callable[[Request], Awaitable[Response]]
+SUPERDESK_PREFIX = "/v1/push/"
 
 
 class Edge:
@@ -51,7 +63,27 @@ class Edge:
             )
             await answer(scope, receive, send_with_id)
             return
-        await self.app(scope, receive, send_with_id)
+        handler = _push_handler(scope["path"]) if scope["method"] == "POST" else None
+        if handler is None:
+            await self.app(scope, receive, send_with_id)
+            return
+        request = Request(scope, receive)
+        try:
+            response = await handler(request)
+        except Exception as exc:
+            response = problems.answer(request, exc)
+        await response(scope, receive, send_with_id)
+
+
+def _push_handler(path: str) -> Handler | None:
+    """The push route ``path`` names, as FastAPI's router would match it, or None."""
+    if path == "/v1/items":
+        return routes.push
+    if path.startswith(SUPERDESK_PREFIX):
+        slug = path[len(SUPERDESK_PREFIX) :]
+        if slug and "/" not in slug:
+            return partial(routes_push.superdesk_push, slug)
+    return None
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

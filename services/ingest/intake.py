@@ -10,15 +10,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from services.ingest import accept, parsing
 from services.ingest.accept import Answer, Push
 from services.ingest.signatures import Claim
-from services.ingest.state import state_of
+from services.ingest.state import ApiState, state_of
+from services.ingest.threads import in_thread
+from services.queue import Sender
 from shared.core.settings import Settings
-from shared.db.credentials import Partner
+from shared.db.credentials import Guard, Partner
 from shared.reading.prepare import warnings_of
 
 # The OpenAPI description of both push endpoints' refusals.
@@ -40,8 +41,10 @@ Admit = Callable[[], Claim]
 
 
 async def accept_request(
-    request: Request, partner: Partner, raw: bytes, admit: Admit
+    request: Request, partner: Partner, raw: bytes, admit: Admit, guard: Guard | None = None
 ) -> JSONResponse:
+    """``guard``: the partner key as it was read, which the insert checks again
+    (``credentials.Changed`` if it no longer holds)."""
     state = state_of(request)
     settings: Settings = state.settings
     push = Push(
@@ -54,9 +57,9 @@ async def accept_request(
     )
     pool = parsing.pool_of(request.app)
     if pool.inline(raw):  # one trip to the thread pool for everything
-        answer = await run_in_threadpool(_inline, push, admit, request)
+        answer = await in_thread(request, _inline, push, admit, request, guard)
     else:
-        claim = await run_in_threadpool(admit)
+        claim = await in_thread(request, admit)
         try:
             job = parsing.Job(
                 raw=raw,
@@ -69,23 +72,30 @@ async def accept_request(
                 cpu_seconds=settings.parse_cpu_seconds,
             )
             prepared = await pool.prepare(job, partner.id)
-            answer = await run_in_threadpool(
-                accept.store, push, warnings_of(prepared), state.engine, state.celery
+            warnings = warnings_of(prepared)
+            answer = await in_thread(
+                request, accept.store, push, warnings, state.engine, sender_of(state), guard
             )
         except BaseException:
-            await run_in_threadpool(claim.release)
+            await in_thread(request, claim.release)
             raise
     return JSONResponse(
         answer.body, status_code=answer.status, headers={"Location": answer.location}
     )
 
 
-def _inline(push: Push, admit: Admit, request: Request) -> Answer:
+def sender_of(state: ApiState) -> Sender:
+    """The process's one sender of submissions' messages (services/queue.py)."""
+    return state.one(Sender, lambda: Sender(state.celery))
+
+
+def _inline(push: Push, admit: Admit, request: Request, guard: Guard | None) -> Answer:
     state = state_of(request)
     claim = admit()
     try:
         prepared = accept.check(push, state.settings)
-        return accept.store(push, warnings_of(prepared), state.engine, state.celery)
+        warnings = warnings_of(prepared)
+        return accept.store(push, warnings, state.engine, sender_of(state), guard)
     except BaseException:
         claim.release()
         raise

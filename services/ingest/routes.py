@@ -10,29 +10,60 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 
 from services.ingest import ratelimit, signatures
-from services.ingest.auth import CurrentPrincipal, EditorPrincipal
+from services.ingest.auth import CurrentPrincipal, EditorPrincipal, pushing_principal
 from services.ingest.body import read_limited
 from services.ingest.filters import ItemFilters, Paging, page_url
 from services.ingest.intake import PUSH_RESPONSES, accept_request
 from services.ingest.state import state_of
-from shared.core.errors import Forbidden, NotFound
+from shared.core.errors import DatelineError, Forbidden, NotFound, Unavailable
 from shared.core.model import rfc3339
 from shared.core.settings import Settings
 from shared.db import clusters, item_reads, submissions
+from shared.db.credentials import Changed, Principal
 from shared.output import ninjs as ninjs_out
 
 logger = logging.getLogger(__name__)
 router = APIRouter()
 
 
+# Served by the edge itself (services/ingest/edge.py), without FastAPI's routing; declared here
+# for the OpenAPI description (the docstring is its description).
 @router.post("/v1/items", status_code=202, responses=PUSH_RESPONSES)
-async def push(request: Request, principal: CurrentPrincipal) -> JSONResponse:
+async def push(request: Request) -> JSONResponse:
     """Accept one item or a batch in any supported format. 202 once the bytes are stored."""
+    principal, known = await pushing_principal(request)
     if principal.partner is None:
         raise Forbidden("only a partner key can push items")
     settings: Settings = state_of(request).settings
+    sender = f"partner:{principal.partner.id}"
+    try:
+        raw = await read_limited(request, settings.max_body_bytes, sender=sender)
+    except DatelineError:
+        if known:  # a key that is now revoked or disabled is told so first
+            await pushing_principal(request, again=True)
+        raise
+    try:
+        return await _accept_as(request, principal, raw)
+    except (DatelineError, Changed) as exc:
+        if not known and not isinstance(exc, Changed):
+            raise
+        # The key as it was known may be stale: the database's answer now is the partner's (a
+        # 401 or 403 raised here), or the push is checked and made again as it says (taking a
+        # second rate-limit token: only the first push after a change of settings does).
+        fresh, _ = await pushing_principal(request, again=True)
+        if fresh.revision == principal.revision and not isinstance(exc, Changed):
+            raise
+    try:
+        return await _accept_as(request, fresh, raw)
+    except Changed:
+        error = Unavailable("the partner's key or settings changed during the push; send it again")
+        raise error from None
+
+
+async def _accept_as(request: Request, principal: Principal, raw: bytes) -> JSONResponse:
     partner = principal.partner
-    raw = await read_limited(request, settings.max_body_bytes, sender=f"partner:{partner.id}")
+    if partner is None:
+        raise Forbidden("only a partner key can push items")
 
     def admit() -> signatures.Claim:
         """A push that fails after its ``webhook-id`` was claimed forgets the id again (see
@@ -45,7 +76,7 @@ async def push(request: Request, principal: CurrentPrincipal) -> JSONResponse:
             raise
         return held
 
-    return await accept_request(request, partner, raw, admit)
+    return await accept_request(request, partner, raw, admit, principal.guard())
 
 
 @router.get("/v1/submissions/{submission_id}")

@@ -18,7 +18,6 @@ partner is a ``403`` only once its signature is verified.
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 
@@ -33,6 +32,7 @@ from services.ingest.signatures import (
     verify_superdesk,
 )
 from services.ingest.state import state_of
+from services.ingest.threads import in_thread
 from shared.core.errors import Forbidden
 from shared.core.settings import Settings
 from shared.db import signing
@@ -50,6 +50,8 @@ def _find(engine: Engine, slug: str) -> tuple[Partner, Signing] | None:
     return None if found is None or found[1].secret is None else found
 
 
+# Served by the edge itself (services/ingest/edge.py), without FastAPI's routing; declared here
+# for the OpenAPI description.
 @router.post(
     "/v1/push/{partner}",
     status_code=201,
@@ -59,7 +61,7 @@ async def superdesk_push(partner: str, request: Request) -> JSONResponse:
     """Accept a ninjs item pushed by Superdesk. 201 once the bytes are stored (also again)."""
     header = request.headers.get(SUPERDESK)
     superdesk_digest(header)  # presence and shape first: the same 401 whatever the slug
-    known = await run_in_threadpool(_find, state_of(request).engine, partner)
+    known = await in_thread(request, _find, state_of(request).engine, partner)
     settings: Settings = state_of(request).settings
     if known is None:
         await discard_limited(request, settings.max_body_bytes)

@@ -15,7 +15,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    bindparam,
+    exists,
+    func,
+    insert,
+    literal_column,
+    select,
+    update,
+)
 
 from shared.core.errors import Forbidden, Invalid, NotFound, Unauthorized
 from shared.core.model import Profile
@@ -58,17 +68,52 @@ class Principal:
     partner: Partner | None = None
     last_used_at: datetime | None = None
     signing: Signing | None = None  # a partner's, read with the credential (one query a push)
+    revision: str | None = None  # a partner's row version: any change to the partner renews it
 
     @property
     def partner_id(self) -> int | None:
         return self.partner.id if self.partner else None
 
+    def guard(self) -> Guard | None:
+        """What a write made for this partner key checks again in its own statement."""
+        if self.partner is None or self.revision is None:
+            return None
+        return Guard(self.key_id, self.partner.id, self.revision)
+
     def has_role(self, role: str) -> bool:
         return self.kind == "admin" or self.kind == role
 
 
-def _hash(secret: str) -> str:
+@dataclass(frozen=True, slots=True)
+class Guard:
+    """A partner key as it was read: still active, and its partner unchanged since (same
+    ``revision``), is what a statement built with ``holds()`` requires. A process may then keep
+    a principal it has read and act on it: the write itself refuses if it went stale."""
+
+    key_id: str
+    partner_id: int
+    revision: str
+
+    def params(self) -> dict[str, Any]:
+        return {
+            "guard_key_id": self.key_id,
+            "guard_partner_id": self.partner_id,
+            "guard_revision": self.revision,
+        }
+
+
+class Changed(Exception):
+    """The key was revoked or deleted, or its partner changed, since the principal was read."""
+
+
+def secret_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def parse(bearer: str | None) -> tuple[str, str] | None:
+    """The key id and secret of a well-formed credential, or None."""
+    match = _CREDENTIAL.match(bearer or "")
+    return None if match is None else (match[2], match[3])
 
 
 def _new_credential(prefix: str) -> tuple[str, str, str]:
@@ -105,7 +150,11 @@ def _issue(conn: Connection, prefix: str, *, kind: str, partner_id: int | None, 
     key_id, secret, full = _new_credential(prefix)
     conn.execute(
         insert(credentials).values(
-            key_id=key_id, secret_hash=_hash(secret), kind=kind, partner_id=partner_id, name=name
+            key_id=key_id,
+            secret_hash=secret_hash(secret),
+            kind=kind,
+            partner_id=partner_id,
+            name=name,
         )
     )
     return full
@@ -242,10 +291,35 @@ def touch(conn: Connection, key_id: str) -> None:
     )
 
 
+def _revision() -> ColumnElement[Any]:
+    """The partner row's version: PostgreSQL's ``xmin``, the transaction that wrote the row, so
+    any UPDATE of the partner (disabled, profile, signing settings) gives a new one."""
+    return literal_column("partners.xmin::text")
+
+
+def holds() -> ColumnElement[bool]:
+    """True while the ``Guard`` in the statement's parameters holds (``Guard.params``)."""
+    return exists().where(
+        credentials.c.key_id == bindparam("guard_key_id"),
+        credentials.c.revoked_at.is_(None),
+        credentials.c.partner_id == bindparam("guard_partner_id"),
+        partners.c.id == credentials.c.partner_id,
+        _revision() == bindparam("guard_revision"),
+    )
+
+
+_HOLDS = select(holds())
+
+
+def still_holds(conn: Connection, guard: Guard) -> bool:
+    return bool(conn.execute(_HOLDS, guard.params()).scalar())
+
+
 # Built once: every request authenticates, and building the statement costs more than running it.
 _AUTHENTICATE = (
     select(
         credentials,
+        _revision().label("revision"),
         partners.c.slug,
         partners.c.disabled,
         partners.c.profile,
@@ -261,15 +335,15 @@ _AUTHENTICATE = (
 
 def authenticate(conn: Connection, bearer: str | None) -> Principal:
     """The principal behind a bearer credential; raises Unauthorized or Forbidden."""
-    match = _CREDENTIAL.match(bearer or "")
-    if match is None:
+    parts = parse(bearer)
+    if parts is None:
         raise Unauthorized("a valid `Authorization: Bearer <key>` header is required")
-    _, key_id, secret = match.groups()
+    key_id, secret = parts
     row = conn.execute(_AUTHENTICATE, {"key_id": key_id}).first()
     if (
         row is None
         or row.revoked_at is not None
-        or not hmac.compare_digest(row.secret_hash, _hash(secret))
+        or not hmac.compare_digest(row.secret_hash, secret_hash(secret))
     ):
         raise Unauthorized("unknown or revoked credential")
     if row.kind == "partner" and row.disabled:
@@ -284,4 +358,5 @@ def authenticate(conn: Connection, bearer: str | None) -> Principal:
         partner=partner,
         last_used_at=row.last_used_at,
         signing=signing,
+        revision=row.revision,
     )

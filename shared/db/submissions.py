@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from psycopg.types.json import Jsonb
 from sqlalchemy import (
     Connection,
     DateTime,
@@ -32,10 +33,12 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 
 from shared.core.errors import Invalid
 from shared.core.ids import new_id
 from shared.core.model import SubmissionStatus
+from shared.db.credentials import Changed, Guard, holds, still_holds
 from shared.db.tables import partners, submission_items, submissions
 
 MAX_IDEMPOTENCY_KEY = 255
@@ -60,22 +63,36 @@ class Claim:
 
 
 _TIMESTAMP = DateTime(timezone=True)
+_COLUMNS = (
+    "id", "partner_id", "status", "content_type", "raw", "sha256", "size", "idempotency_key",
+    "request_id", "warnings",
+)  # fmt: skip
+_RECEIVED_AT = func.coalesce(bindparam("received_at", type_=_TIMESTAMP), func.now())
 # Built once (every push runs it): a new row, or nothing when the bytes or key are stored.
 _INSERT = (
     pg_insert(submissions)
-    .values(
-        {
-            column: bindparam(column)
-            for column in (
-                "id", "partner_id", "status", "content_type", "raw", "sha256", "size",
-                "idempotency_key", "request_id", "warnings",
-            )
-        }
-        | {"received_at": func.coalesce(bindparam("received_at", type_=_TIMESTAMP), func.now())}
+    .values({column: bindparam(column) for column in _COLUMNS} | {"received_at": _RECEIVED_AT})
+    .on_conflict_do_nothing()
+    .returning(submissions.c.id)
+)
+# The same, made only while the partner key it is made for still holds (credentials.Guard):
+# also nothing when the key was revoked or its partner changed since it was read.
+_INSERT_GUARDED = (
+    pg_insert(submissions)
+    .from_select(
+        [*_COLUMNS, "received_at"],
+        select(
+            *(bindparam(column, type_=submissions.c[column].type) for column in _COLUMNS),
+            _RECEIVED_AT,
+        ).where(holds()),
     )
     .on_conflict_do_nothing()
     .returning(submissions.c.id)
-)  # fmt: skip
+)
+# Both as the driver runs them, compiled once: executing the Core statement spends more CPU on
+# its cache key and parameter processing than on the round trip (the warnings go as ``Jsonb``).
+_INSERT_SQL = str(_INSERT.compile(dialect=PGDialect_psycopg()))
+_INSERT_GUARDED_SQL = str(_INSERT_GUARDED.compile(dialect=PGDialect_psycopg()))
 
 
 def accept(
@@ -88,8 +105,12 @@ def accept(
     request_id: str | None,
     warnings: list[dict[str, Any]] | None = None,
     received_at: datetime | None = None,
+    guard: Guard | None = None,
 ) -> Accepted:
-    """Store the raw bytes, or find the submission they already are (same bytes or same key)."""
+    """Store the raw bytes, or find the submission they already are (same bytes or same key).
+
+    With a ``guard``, the insert is made only while it holds, in the same statement; raises
+    ``Changed`` (nothing stored, nothing told) when it no longer does."""
     if idempotency_key is not None and not 0 < len(idempotency_key) <= MAX_IDEMPOTENCY_KEY:
         raise Invalid(
             "Idempotency-Key must be 1 to 255 characters",
@@ -109,12 +130,17 @@ def accept(
         "size": len(raw),
         "idempotency_key": idempotency_key,
         "request_id": request_id,
-        "warnings": warnings or [],
+        "warnings": Jsonb(warnings or []),
         "received_at": received_at,
     }
-    row = conn.execute(_INSERT, values).first()
+    if guard is None:
+        row = conn.exec_driver_sql(_INSERT_SQL, values).first()
+    else:
+        row = conn.exec_driver_sql(_INSERT_GUARDED_SQL, values | guard.params()).first()
     if row is not None:
         return Accepted(new, SubmissionStatus.QUEUED, created=True)
+    if guard is not None and not still_holds(conn, guard):
+        raise Changed
     # A resend, or a concurrent request that stored the same bytes or key first.
     existing = _existing(conn, partner_id, digest, idempotency_key)
     assert existing is not None

@@ -111,15 +111,25 @@ BLOCK_TAGS = {
 # Control characters (except tab/newline), bidi overrides and isolates, zero-width space, BOM.
 _UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u202a-\u202e\u2066-\u2069\ufeff]")
 _SPACES = re.compile(r"\s+")
-_HAS_WORD = re.compile(r"\w")  # a whitespace-separated token counts if it has a letter or digit
+# A whitespace-separated token counts as a word if it has a letter or digit. This matches the
+# others: its first character once (the lookbehind after it says it starts a token; a pattern
+# that starts with a character class lets the regex engine skip ahead fast), the rest
+# possessively, and then the token's end.
+_WORDLESS_TOKEN = re.compile(r"[^\w\s](?<!\S[^\w\s])[^\w\s]*+(?!\S)")
 _QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "‘": "'", "’": "'"})
+
+
+def _folded(text: str) -> str:
+    """Runs of whitespace as one space, none at either end: ``_SPACES.sub(" ", text).strip()``
+    (``str.split`` and the regex's ``\\s`` know the same whitespace) at a fifth of the cost."""
+    return " ".join(text.split())
 
 
 def clean_line(value: str | None, *, field: str, limit: int = MAX_LINE_FIELD) -> str | None:
     """Plain single-line text: NFC, no control/bidi/zero-width characters, whitespace folded."""
     if value is None:
         return None
-    text = _SPACES.sub(" ", _UNSAFE.sub("", unicodedata.normalize("NFC", value))).strip()
+    text = _folded(_UNSAFE.sub("", unicodedata.normalize("NFC", value)))
     if len(text) > limit:
         raise Invalid(
             f"{field} is {len(text)} characters long; the limit is {limit}",
@@ -157,7 +167,7 @@ def clean_block(value: str | None) -> str | None:
     if value is None:
         return None
     text = _UNSAFE.sub("", unicodedata.normalize("NFC", value)).replace("\r\n", "\n")
-    paragraphs = [_SPACES.sub(" ", p).strip() for p in re.split(r"\n\s*\n|\n", text)]
+    paragraphs = [_folded(p) for p in re.split(r"\n\s*\n|\n", text)]
     joined = "\n\n".join(p for p in paragraphs if p)
     return joined or None
 
@@ -184,7 +194,7 @@ def html_to_text(value: str) -> str | None:
     current: list[str] = []
 
     def flush() -> None:
-        text = _SPACES.sub(" ", "".join(current)).strip()
+        text = _folded("".join(current))
         if text:
             blocks.append(text)
         current.clear()
@@ -212,16 +222,17 @@ def text_to_html(value: str) -> str:
 
 
 def word_count(text: str | None) -> int:
-    # Token by token: a regex over the whole text backtracks quadratically on long runs of
-    # non-word characters (20 KB of "&" took seconds).
-    return sum(1 for token in text.split() if _HAS_WORD.search(token)) if text else 0
+    # The tokens less those without a letter or digit, each found in one pass of a regex that
+    # cannot backtrack (a regex for the words themselves backtracks quadratically on long runs
+    # of non-word characters: 20 KB of "&" took seconds). Twice as fast as a search per token.
+    return len(text.split()) - len(_WORDLESS_TOKEN.findall(text)) if text else 0
 
 
 def fingerprint(headline: str | None, body_text: str | None) -> str:
     """sha256 of the story text with case, quotes and whitespace unified."""
     basis = body_text or headline or ""
     folded = unicodedata.normalize("NFKC", basis).translate(_QUOTES).casefold()
-    return hashlib.sha256(_SPACES.sub(" ", folded).strip().encode()).hexdigest()
+    return hashlib.sha256(_folded(folded).encode()).hexdigest()
 
 
 def _dateline(

@@ -1,0 +1,91 @@
+"""The API's sender (services/queue.py, ``Sender``): every submission handed over is sent, in
+order, and the messages waiting while a round trip is under way go together in the next one."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import SimpleNamespace
+
+import pytest
+
+from services import queue
+from tests.support import PATIENCE
+
+
+class Broker:
+    """A Celery app stand-in: records each pipeline's pushes; ``hold`` keeps the first round
+    trip waiting until it is set."""
+
+    def __init__(self) -> None:
+        self.trips: list[list[str]] = []
+        self.nudged: list[str] = []
+        self.down = False
+        self.refused = 0
+        self.hold = threading.Event()
+        self.started = threading.Event()
+        self.pool = SimpleNamespace(acquire=self._acquire)
+
+    def _pipeline(self, transaction: bool) -> SimpleNamespace:
+        pushed: list[str] = []
+
+        def lpush(key: str, *raws: bytes) -> None:
+            pushed.extend(json.loads(raw)["headers"]["argsrepr"] for raw in raws)
+
+        def zadd(key: str, scores: dict[str, float]) -> None:
+            self.nudged.extend(scores)
+
+        def execute() -> None:
+            if self.down:
+                self.refused += 1
+                raise ConnectionError("redis is away")
+            self.started.set()
+            self.hold.wait(PATIENCE)
+            self.trips.append(pushed)
+
+        return SimpleNamespace(lpush=lpush, zadd=zadd, execute=execute)
+
+    @contextmanager
+    def _acquire(self, block: bool) -> Iterator[SimpleNamespace]:
+        client = SimpleNamespace(pipeline=self._pipeline)
+        yield SimpleNamespace(default_channel=SimpleNamespace(client=client))
+
+
+def _wait(until: object) -> None:
+    deadline = time.monotonic() + PATIENCE
+    while not until():  # type: ignore[operator]
+        assert time.monotonic() < deadline, "the sender did not send in time"
+        time.sleep(0.01)
+
+
+def test_waiting_messages_go_together_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(queue, "_broker_down_until", 0.0)
+    broker = Broker()
+    sender = queue.Sender(broker)  # type: ignore[arg-type]
+    sender.send("s0")
+    assert broker.started.wait(PATIENCE)  # the first round trip is under way, held
+    for n in range(1, 30):
+        sender.send(f"s{n}")
+    broker.hold.set()
+    _wait(lambda: sum(len(t) for t in broker.trips) == 30)
+    assert broker.trips[0] == [repr(["s0"])]
+    assert broker.trips[1] == [repr([f"s{n}"]) for n in range(1, 30)]  # one trip, in order
+    assert broker.nudged == [f"s{n}" for n in range(30)]
+
+
+def test_a_send_that_fails_costs_its_messages_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(queue, "_broker_down_until", 0.0)
+    monkeypatch.setattr(queue, "BROKER_BACKOFF_SECONDS", 0.0)
+    broker = Broker()
+    broker.down = True
+    broker.hold.set()
+    sender = queue.Sender(broker)  # type: ignore[arg-type]
+    sender.send("s0")  # lost here: the sweeper sends it again
+    _wait(lambda: broker.refused == 1)
+    broker.down = False
+    sender.send("s1")
+    _wait(lambda: broker.trips)
+    assert broker.trips == [[repr(["s1"])]]

@@ -19,7 +19,8 @@ from shared.core.settings import Settings
 from shared.db import submissions
 from shared.db.credentials import Guard, Partner
 from shared.db.engine import autocommit
-from shared.reading.prepare import prepare
+from shared.reading.kept import keep
+from shared.reading.prepare import prepare, warnings_of
 
 logger = logging.getLogger(__name__)
 
@@ -63,14 +64,16 @@ def check(push: Push, settings: Settings) -> list[NormalisedItem]:
 
 def store(
     push: Push,
-    warnings: list[dict[str, Any]],
+    prepared: list[NormalisedItem],
     engine: Engine,
     sender: Sender,
     guard: Guard | None = None,
 ) -> Answer:
-    """Store the bytes (or find the submission they already are) and queue a new one (handed to
-    the process's ``Sender``, which sends it right after); raises ``Changed`` if the ``guard``
-    (the partner key as it was read) no longer holds."""
+    """Store the bytes with what ``check`` made of them (kept for the worker:
+    shared/reading/kept.py), or find the submission they already are, and queue a new one
+    (handed to the process's ``Sender``, which sends it right after); raises ``Changed`` if the
+    ``guard`` (the partner key as it was read) no longer holds."""
+    warnings = warnings_of(prepared)
     with autocommit(engine) as conn:  # one INSERT (its own transaction) for a new submission
         accepted = submissions.accept(
             conn,
@@ -82,6 +85,7 @@ def store(
             warnings=warnings,
             received_at=push.received_at,
             guard=guard,
+            prepared=keep(prepared),
         )
     if accepted.created:
         metrics.record_accepted(push.partner.slug)

@@ -20,7 +20,6 @@ from services.ingest.threads import in_thread
 from services.queue import Sender
 from shared.core.settings import Settings
 from shared.db.credentials import Guard, Partner
-from shared.reading.prepare import warnings_of
 
 # The OpenAPI description of both push endpoints' refusals.
 PUSH_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -72,9 +71,8 @@ async def accept_request(
                 cpu_seconds=settings.parse_cpu_seconds,
             )
             prepared = await pool.prepare(job, partner.id)
-            warnings = warnings_of(prepared)
             answer = await in_thread(
-                request, accept.store, push, warnings, state.engine, sender_of(state), guard
+                request, accept.store, push, prepared, state.engine, sender_of(state), guard
             )
         except BaseException:
             await in_thread(request, claim.release)
@@ -94,8 +92,7 @@ def _inline(push: Push, admit: Admit, request: Request, guard: Guard | None) -> 
     claim = admit()
     try:
         prepared = accept.check(push, state.settings)
-        warnings = warnings_of(prepared)
-        return accept.store(push, warnings, state.engine, sender_of(state), guard)
+        return accept.store(push, prepared, state.engine, sender_of(state), guard)
     except BaseException:
         claim.release()
         raise

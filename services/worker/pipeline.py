@@ -32,6 +32,7 @@ from shared.core.model import NormalisedItem
 from shared.core.settings import Settings
 from shared.db import credentials, items, submissions, subscriptions
 from shared.db.credentials import Partner
+from shared.reading.kept import restore
 from shared.reading.prepare import prepare, warnings_of
 
 logger = logging.getLogger(__name__)
@@ -81,7 +82,7 @@ def _read(engine: Engine, settings: Settings, taken: list[submissions.Taken]) ->
         claim = entry.claim
         partner = credentials.partner_of_row({**entry.partner._mapping, "id": claim.partner_id})
         try:
-            normalised = prepare(
+            normalised = restore(claim.prepared) or prepare(
                 claim.raw, claim.content_type, namespace=partner.slug, profile=partner.profile,
                 received_at=claim.received_at, max_items=settings.max_batch_items,
                 max_body_bytes=settings.max_item_body_bytes,

@@ -60,12 +60,13 @@ class Claim:
     raw: bytes
     content_type: str
     received_at: datetime
+    prepared: bytes | None = None  # the API's parse (shared/reading/kept.py)
 
 
 _TIMESTAMP = DateTime(timezone=True)
 _COLUMNS = (
     "id", "partner_id", "status", "content_type", "raw", "sha256", "size", "idempotency_key",
-    "request_id", "warnings",
+    "request_id", "warnings", "prepared",
 )  # fmt: skip
 _RECEIVED_AT = func.coalesce(bindparam("received_at", type_=_TIMESTAMP), func.now())
 # Built once (every push runs it): a new row, or nothing when the bytes or key are stored.
@@ -91,8 +92,9 @@ _INSERT_GUARDED = (
 )
 # Both as the driver runs them, compiled once: executing the Core statement spends more CPU on
 # its cache key and parameter processing than on the round trip (the warnings go as ``Jsonb``).
-_INSERT_SQL = str(_INSERT.compile(dialect=PGDialect_psycopg()))
-_INSERT_GUARDED_SQL = str(_INSERT_GUARDED.compile(dialect=PGDialect_psycopg()))
+_DIALECT = PGDialect_psycopg()  # type: ignore[no-untyped-call]
+_INSERT_SQL = str(_INSERT.compile(dialect=_DIALECT))
+_INSERT_GUARDED_SQL = str(_INSERT_GUARDED.compile(dialect=_DIALECT))
 
 
 def accept(
@@ -106,6 +108,7 @@ def accept(
     warnings: list[dict[str, Any]] | None = None,
     received_at: datetime | None = None,
     guard: Guard | None = None,
+    prepared: bytes | None = None,
 ) -> Accepted:
     """Store the raw bytes, or find the submission they already are (same bytes or same key).
 
@@ -132,6 +135,7 @@ def accept(
         "request_id": request_id,
         "warnings": Jsonb(warnings or []),
         "received_at": received_at,
+        "prepared": prepared,
     }
     if guard is None:
         row = conn.exec_driver_sql(_INSERT_SQL, values).first()
@@ -204,7 +208,7 @@ _CLAIM_BATCH = text(
       AND p.id = s.partner_id
       AND (s.status = 'queued' OR (s.status = 'processing' AND s.lease_until < now()))
     RETURNING s.id, s.partner_id, s.attempts, s.claims, s.raw, s.content_type, s.received_at,
-              s.error, p.slug, p.profile, p.timezone, p.languages, p.disabled
+              s.prepared, s.error, p.slug, p.profile, p.timezone, p.languages, p.disabled
     """
 )
 _BURY = text(
@@ -244,6 +248,7 @@ def claim_batch(
         claim_ = Claim(
             row.id, row.partner_id, row.attempts, row.claims, bytes(row.raw),
             row.content_type, row.received_at,
+            bytes(row.prepared) if row.prepared is not None else None,
         )  # fmt: skip
         taken.append(Taken(claim_, row))
     return taken
@@ -286,6 +291,7 @@ def finish(
             finished_at=func.now(),
             error=None,
             warnings=warnings or [],
+            prepared=None,  # read; the raw bytes stay for a replay
         )
     )
 
@@ -304,7 +310,7 @@ _VERDICTS = text(
 )
 _DONE_MANY = text(
     "UPDATE submissions AS s SET status = 'done', lease_until = NULL, finished_at = now(), "
-    "error = NULL, warnings = CAST(w.warnings AS jsonb) "
+    "error = NULL, prepared = NULL, warnings = CAST(w.warnings AS jsonb) "
     "FROM unnest(CAST(:ids AS text[]), CAST(:warnings AS text[])) AS w(id, warnings) "
     "WHERE s.id = w.id"
 )
@@ -348,7 +354,11 @@ def fail(conn: Connection, claim_: Claim, error: dict[str, Any]) -> None:
         update(submissions)
         .where(submissions.c.id == claim_.id, submissions.c.claims == claim_.token)
         .values(
-            status=SubmissionStatus.FAILED, lease_until=None, finished_at=func.now(), error=error
+            status=SubmissionStatus.FAILED,
+            lease_until=None,
+            finished_at=func.now(),
+            error=error,
+            prepared=None,
         )
     )
 
@@ -422,6 +432,7 @@ def requeue(conn: Connection, submission_id: str) -> bool:
             lease_until=None,
             enqueued_at=func.now(),
             error=None,
+            prepared=None,  # a replay reads the bytes again
         )
     )
     return done.rowcount == 1

@@ -72,6 +72,8 @@ submissions = Table(
     Column("finished_at", DateTime(timezone=True), nullable=True),
     Column("error", JSONB, nullable=True),
     Column("warnings", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+    # The API's parse, kept for the worker (shared/reading/kept.py); cleared by a replay.
+    Column("prepared", LargeBinary, nullable=True),
     UniqueConstraint("partner_id", "sha256", name="submissions_partner_sha256_key"),
     UniqueConstraint("partner_id", "idempotency_key", name="submissions_partner_idem_key"),
     Index(

@@ -25,6 +25,12 @@ def _accepted(client: httpx.Client, db: Engine) -> str:
     return str(answer.json()["submission_id"])
 
 
+def _parse_again(db: Engine) -> None:
+    """Drop the API's kept parse, as a replay does: the worker parses the bytes itself."""
+    with db.begin() as conn:
+        conn.execute(text("UPDATE submissions SET prepared = NULL"))
+
+
 def _status(client: httpx.Client, db: Engine, submission_id: str) -> dict:  # type: ignore[type-arg]
     return client.get(
         f"/v1/submissions/{submission_id}",  # type: ignore[no-any-return]
@@ -36,9 +42,9 @@ def test_bytes_that_no_longer_parse_fail_with_a_precise_error_then_replay(
     client: httpx.Client, db: Engine, settings
 ) -> None:  # type: ignore[no-untyped-def]
     submission_id = _accepted(client, db)
-    with db.begin() as conn:  # as if a parser change now refused these bytes
+    with db.begin() as conn:  # as if a parser change now refused these bytes (kept parse gone)
         conn.execute(
-            text("UPDATE submissions SET raw = :raw WHERE id = :id"),
+            text("UPDATE submissions SET raw = :raw, prepared = NULL WHERE id = :id"),
             {"raw": b"   only a headline", "id": submission_id},
         )
     assert process_submission(db, settings, submission_id) == "failed"
@@ -60,6 +66,35 @@ def test_bytes_that_no_longer_parse_fail_with_a_precise_error_then_replay(
     assert [i["verdict"] for i in done["items"]] == ["new"]
 
 
+def test_the_worker_stores_the_parse_the_api_kept_and_a_replay_reads_the_bytes(
+    client: httpx.Client, db: Engine, settings
+) -> None:  # type: ignore[no-untyped-def]
+    submission_id = _accepted(client, db)
+    with db.begin() as conn:  # the bytes change under it: the kept parse is what gets stored
+        kept = conn.execute(
+            text("SELECT prepared FROM submissions WHERE id = :id"), {"id": submission_id}
+        ).scalar_one()
+        conn.execute(
+            text("UPDATE submissions SET raw = :raw WHERE id = :id"),
+            {"raw": PAGE.replace(b"council approved", b"council rejected"), "id": submission_id},
+        )
+    assert kept
+    assert process_submission(db, settings, submission_id) == "done"
+    bodies = text("SELECT doc ->> 'body_text' FROM item_versions ORDER BY id")
+    with db.begin() as conn:
+        assert ["approved" in body for body in conn.execute(bodies).scalars()] == [True]
+        assert (
+            conn.execute(
+                text("SELECT prepared FROM submissions WHERE id = :id"), {"id": submission_id}
+            ).scalar_one()
+            is None
+        )  # done: only the raw bytes stay
+        assert submissions.requeue(conn, submission_id)
+    assert process_submission(db, settings, submission_id) == "done"
+    with db.begin() as conn:
+        assert "rejected" in list(conn.execute(bodies).scalars())[-1]
+
+
 def test_replaying_a_done_submission_records_fresh_verdicts(
     client: httpx.Client, db: Engine, settings
 ) -> None:  # type: ignore[no-untyped-def]
@@ -77,6 +112,7 @@ def test_a_parser_bug_fails_the_submission_instead_of_looping(
     client: httpx.Client, db: Engine, settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # type: ignore[no-untyped-def]
     submission_id = _accepted(client, db)
+    _parse_again(db)
 
     def broken(*args: object, **kwargs: object) -> None:
         raise KeyError("headline")
@@ -133,6 +169,9 @@ def test_a_soft_time_limit_hands_the_submissions_back_for_a_retry(
         answer = push(client, key, PAGE + f"Paragraph {n}.\n".encode())
         assert answer.status_code == 202
         ids.append(str(answer.json()["submission_id"]))
+
+    if stage == "prepare":
+        _parse_again(db)
 
     def out_of_time(*_: object, **__: object) -> None:
         raise SoftTimeLimitExceeded()

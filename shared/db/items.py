@@ -109,11 +109,13 @@ def record(
         _full(item, entry, processed_at) for item, entry in zip(prepared, incoming, strict=True)
     ]
     order = sorted(range(len(incoming)), key=lambda i: (incoming[i].partner_id, prepared[i].uri))
-    created = _insert_identities(conn, [(i, incoming[i], prepared[i], docs[i]) for i in order])
+    created = _insert_identities(
+        conn, [(i, incoming[i], prepared[i], found[i], docs[i]) for i in order]
+    )
     fresh = [i for i in order if i in created and prepared[i].pubstatus != PubStatus.CANCELED]
     _record_first_versions(
         conn,
-        [(created[i], incoming[i], prepared[i], found[i], docs[i]) for i in fresh],
+        [(created[i], incoming[i], prepared[i]) for i in fresh],
         processed_at,
     )
     records: dict[int, Recorded] = {
@@ -223,32 +225,44 @@ def _full(item: NormalisedItem, entry: Incoming, processed_at: datetime) -> dict
     }
 
 
-# Every item's identity row in one statement, in (partner, uri) order: a new (partner, uri) is
-# inserted with this version's fields (``versions`` 0: the version is not counted yet) and
-# locked until the transaction ends, so racing workers serialise on it whoever created it.
-_INSERT_IDENTITIES = text(
-    """
+# Every item's identity row in one statement, in (partner, uri) order; a new (partner, uri) is
+# locked until the transaction ends, so racing workers serialise on it whoever created it. A
+# new live item is written as it will stay: its first version counted and current (the
+# version's id taken from the sequence here), its search vector and signature, so the row is
+# written once (an insert and then an update would write every index twice). A new kill is
+# inserted with ``versions`` 0 and recorded by ``_record``. Parameters go in binary: a text
+# array would escape every document in Python.
+_INSERT_IDENTITIES = """
     INSERT INTO items (id, partner_id, uri, uri_derived, version, versioncreated, received_at,
-                       language, pubstatus, fingerprint, cluster, versions, doc)
+                       language, pubstatus, fingerprint, cluster, versions, current_version_id,
+                       doc, search, signature)
     SELECT id, partner_id, uri, uri_derived, version, versioncreated, received_at, language,
-           pubstatus, fingerprint, id, 0, CAST(doc AS jsonb)
-    FROM unnest(CAST(:id AS text[]), CAST(:partner_id AS int[]), CAST(:uri AS text[]),
-                CAST(:uri_derived AS boolean[]), CAST(:version AS text[]),
-                CAST(:versioncreated AS timestamptz[]), CAST(:received_at AS timestamptz[]),
-                CAST(:language AS text[]), CAST(:pubstatus AS text[]),
-                CAST(:fingerprint AS text[]), CAST(:doc AS text[]))
+           pubstatus, fingerprint, id, CASE WHEN live THEN 1 ELSE 0 END,
+           CASE WHEN live THEN nextval('item_versions_id_seq') END,
+           CAST(doc AS jsonb),
+           CASE WHEN live THEN
+               setweight(to_tsvector(CAST(config AS regconfig), headline), 'A')
+               || setweight(to_tsvector(CAST(config AS regconfig), body), 'B')
+           END,
+           CASE WHEN live THEN signature END
+    FROM unnest(%(id)b::text[], %(partner_id)b::int[], %(uri)b::text[],
+                %(uri_derived)b::boolean[], %(version)b::text[],
+                %(versioncreated)b::timestamptz[], %(received_at)b::timestamptz[],
+                %(language)b::text[], %(pubstatus)b::text[], %(fingerprint)b::text[],
+                %(doc)b::text[], %(live)b::boolean[], %(config)b::text[], %(headline)b::text[],
+                %(body)b::text[], %(signature)b::bytea[])
          WITH ORDINALITY AS t(id, partner_id, uri, uri_derived, version, versioncreated,
-                              received_at, language, pubstatus, fingerprint, doc, ord)
+                              received_at, language, pubstatus, fingerprint, doc, live, config,
+                              headline, body, signature, ord)
     ORDER BY ord
     ON CONFLICT (partner_id, uri) DO NOTHING
-    RETURNING id, partner_id, uri
-    """
-)
+    RETURNING id
+"""
 
 
 def _insert_identities(
     conn: Connection,
-    rows: Sequence[tuple[int, Incoming, NormalisedItem, dict[str, Any]]],
+    rows: Sequence[tuple[int, Incoming, NormalisedItem, clusters.Sketch, dict[str, Any]]],
 ) -> dict[int, str]:
     """Insert the (partner, uri) rows not stored yet; the index and new item id of each item
     that created one (the first of the batch with its uri)."""
@@ -258,20 +272,26 @@ def _insert_identities(
     # candidates goes to the older item, as when stored one by one.
     fresh = [new_id() for _ in rows]
     ids = [fresh[index] for index, *_ in rows]
-    result = conn.execute(
+    items_ = [item for _, _, item, _, _ in rows]
+    result = conn.exec_driver_sql(
         _INSERT_IDENTITIES,
         {
             "id": ids,
-            "partner_id": [entry.partner_id for _, entry, _, _ in rows],
-            "uri": [item.uri for _, _, item, _ in rows],
-            "uri_derived": [item.uri_derived for _, _, item, _ in rows],
-            "version": [item.version for _, _, item, _ in rows],
-            "versioncreated": [item.versioncreated for _, _, item, _ in rows],
-            "received_at": [entry.received_at for _, entry, _, _ in rows],
-            "language": [item.language for _, _, item, _ in rows],
-            "pubstatus": [item.pubstatus for _, _, item, _ in rows],
-            "fingerprint": [item.fingerprint for _, _, item, _ in rows],
-            "doc": [json.dumps(doc) for _, _, _, doc in rows],
+            "partner_id": [entry.partner_id for _, entry, _, _, _ in rows],
+            "uri": [item.uri for item in items_],
+            "uri_derived": [item.uri_derived for item in items_],
+            "version": [item.version for item in items_],
+            "versioncreated": [item.versioncreated for item in items_],
+            "received_at": [entry.received_at for _, entry, _, _, _ in rows],
+            "language": [item.language for item in items_],
+            "pubstatus": [str(item.pubstatus) for item in items_],
+            "fingerprint": [item.fingerprint for item in items_],
+            "doc": [json.dumps(doc) for *_, doc in rows],
+            "live": [item.pubstatus != PubStatus.CANCELED for item in items_],
+            "config": [fulltext.config_for(item.language) for item in items_],
+            "headline": [item.headline or "" for item in items_],
+            "body": [item.body_text or "" for item in items_],
+            "signature": [found.signature for _, _, _, found, _ in rows],
         },
     )
     new = {row.id for row in result}
@@ -280,62 +300,33 @@ def _insert_identities(
     }
 
 
-# The first version of new items, and each item made current with it, in one statement.
-_FIRST_VERSIONS = text(
-    """
-    WITH v AS (
-        INSERT INTO item_versions (item_id, version, version_num, versioncreated, fingerprint,
-                                   pubstatus, submission_id, received_at, processed_at, doc)
-        SELECT item_id, version, version_num, versioncreated, fingerprint, pubstatus,
-               submission_id, received_at, :processed_at, CAST(doc AS jsonb)
-        FROM unnest(CAST(:item_id AS text[]), CAST(:version AS text[]),
-                    CAST(:version_num AS numeric[]), CAST(:versioncreated AS timestamptz[]),
-                    CAST(:fingerprint AS text[]), CAST(:pubstatus AS text[]),
-                    CAST(:submission_id AS text[]), CAST(:received_at AS timestamptz[]),
-                    CAST(:doc AS text[]))
-             WITH ORDINALITY AS t(item_id, version, version_num, versioncreated, fingerprint,
-                                  pubstatus, submission_id, received_at, doc, ord)
-        ORDER BY ord
-        RETURNING id, item_id
-    )
-    UPDATE items AS i
-    SET versions = i.versions + 1, current_version_id = v.id, signature = u.signature,
-        search = setweight(to_tsvector(CAST(u.config AS regconfig), u.headline), 'A')
-                 || setweight(to_tsvector(CAST(u.config AS regconfig), u.body), 'B')
-    FROM v JOIN unnest(CAST(:item_id AS text[]), CAST(:config AS text[]),
-                       CAST(:headline AS text[]), CAST(:body AS text[]),
-                       CAST(:signature AS bytea[]))
-                AS u(item_id, config, headline, body, signature) ON u.item_id = v.item_id
-    WHERE i.id = v.item_id
-    """
-)
+# The first version of each new live item, from its row (inserted just before, as current).
+_FIRST_VERSIONS = """
+    INSERT INTO item_versions (id, item_id, version, version_num, versioncreated, fingerprint,
+                               pubstatus, submission_id, received_at, processed_at, doc)
+    SELECT i.current_version_id, i.id, i.version, t.version_num, i.versioncreated,
+           i.fingerprint, i.pubstatus, t.submission_id, i.received_at, %(processed_at)s, i.doc
+    FROM unnest(%(item_id)b::text[], %(version_num)b::numeric[], %(submission_id)b::text[])
+         WITH ORDINALITY AS t(item_id, version_num, submission_id, ord)
+    JOIN items AS i ON i.id = t.item_id
+    ORDER BY t.ord
+"""
 
 
 def _record_first_versions(
-    conn: Connection,
-    rows: Sequence[tuple[str, Incoming, NormalisedItem, clusters.Sketch, dict[str, Any]]],
-    processed_at: datetime,
+    conn: Connection, rows: Sequence[tuple[str, Incoming, NormalisedItem]], processed_at: datetime
 ) -> None:
-    """What ``_record`` does for a new item's first version (it is new, current and live)."""
+    """What ``_record`` does for a new item's first version (it is new, current and live),
+    but for the item's row, written as current already."""
     if not rows:
         return
-    conn.execute(
+    conn.exec_driver_sql(
         _FIRST_VERSIONS,
         {
             "processed_at": processed_at,
-            "item_id": [item_id for item_id, *_ in rows],
-            "version": [item.version for _, _, item, _, _ in rows],
-            "version_num": [numeric_version(item.version) for _, _, item, _, _ in rows],
-            "versioncreated": [item.versioncreated for _, _, item, _, _ in rows],
-            "fingerprint": [item.fingerprint for _, _, item, _, _ in rows],
-            "pubstatus": [item.pubstatus for _, _, item, _, _ in rows],
-            "submission_id": [entry.submission_id for _, entry, _, _, _ in rows],
-            "received_at": [entry.received_at for _, entry, _, _, _ in rows],
-            "doc": [json.dumps(doc) for *_, doc in rows],
-            "config": [fulltext.config_for(item.language) for _, _, item, _, _ in rows],
-            "headline": [item.headline or "" for _, _, item, _, _ in rows],
-            "body": [item.body_text or "" for _, _, item, _, _ in rows],
-            "signature": [found.signature for _, _, _, found, _ in rows],
+            "item_id": [item_id for item_id, _, _ in rows],
+            "version_num": [numeric_version(item.version) for _, _, item in rows],
+            "submission_id": [entry.submission_id for _, entry, _ in rows],
         },
     )
 

@@ -154,8 +154,8 @@ def _store_together(engine: Engine, settings: Settings, parsed: list[Parsed]) ->
         for entry, mine in zip(storing, stored, strict=True):
             done.append((entry.claim, _verdicts(mine, entry.items), warnings_of(entry.items)))
         submissions.finish_many(conn, done)
-    for claim, verdicts, _ in done:
-        _done(claim, parsed, verdicts)
+    for entry, (_, verdicts, _) in zip(storing, done, strict=True):
+        _done(entry, verdicts)
     for entry in parsed:
         if entry.error is not None and outcomes[entry.claim.id] == "failed":
             _log_failed(entry.claim, entry.error)
@@ -183,7 +183,7 @@ def _store_alone(engine: Engine, settings: Settings, entry: Parsed) -> str:
         raise TransientError(f"storing failed: {exc.orig}") from exc
     except Exception as exc:  # constraint or data errors do not heal by retrying
         return _fail(engine, claim, _describe("storage_error", exc))
-    _done(claim, [entry], verdicts)
+    _done(entry, verdicts)
     return "done"
 
 
@@ -206,13 +206,16 @@ def _verdicts(stored: list[items.Stored], normalised: list[NormalisedItem]) -> l
     ]
 
 
-def _done(claim: submissions.Claim, parsed: list[Parsed], verdicts: list[dict[str, Any]]) -> None:
+def _done(entry: Parsed, verdicts: list[dict[str, Any]]) -> None:
     for verdict in verdicts:
         metrics.record_processed(verdict["verdict"])
-    slug = next(p.partner.slug for p in parsed if p.claim.id == claim.id)
     logger.info(
         "submission done",
-        extra={"submission_id": claim.id, "partner": slug, "items": len(verdicts)},
+        extra={
+            "submission_id": entry.claim.id,
+            "partner": entry.partner.slug,
+            "items": len(verdicts),
+        },
     )
 
 

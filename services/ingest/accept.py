@@ -6,6 +6,7 @@ signed Superdesk pushes) turn requests into a ``Push`` and an ``Answer`` into a 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -13,8 +14,9 @@ from typing import Any
 from sqlalchemy import Engine
 
 from services import metrics
+from services.ingest.loopdb import LoopPool
 from services.queue import Sender
-from shared.core.model import NormalisedItem
+from shared.core.model import NormalisedItem, SubmissionStatus
 from shared.core.settings import Settings
 from shared.db import submissions
 from shared.db.credentials import Guard, Partner
@@ -87,6 +89,49 @@ def store(
             guard=guard,
             prepared=keep(prepared),
         )
+    return answered(push, accepted, warnings, sender)
+
+
+# A push whose insert made nothing (a resend, or its key changed): ``submissions.not_inserted``
+# run in a thread by the caller.
+Settle = Callable[[submissions.NewRow], Awaitable[submissions.Accepted]]
+
+
+async def store_on_loop(
+    push: Push,
+    prepared: list[NormalisedItem],
+    pool: LoopPool,
+    sender: Sender,
+    guard: Guard,
+    settle: Settle,
+) -> Answer:
+    """``store`` for a guarded push, on the event loop: the same row by the same statement,
+    sent on ``pool``'s asynchronous connection; only what is not a new submission goes on to
+    ``settle``."""
+    warnings = warnings_of(prepared)
+    row = submissions.new_row(
+        partner_id=push.partner.id,
+        raw=push.raw,
+        content_type=push.content_type or "",
+        idempotency_key=push.idempotency_key,
+        request_id=push.request_id,
+        warnings=warnings,
+        received_at=push.received_at,
+        prepared=keep(prepared),
+    )
+    async with pool.connection() as conn:
+        created = await submissions.insert_guarded(conn, row, guard)
+    if created:
+        accepted = submissions.Accepted(row.id, SubmissionStatus.QUEUED, created=True)
+    else:
+        accepted = await settle(row)
+    return answered(push, accepted, warnings, sender)
+
+
+def answered(
+    push: Push, accepted: submissions.Accepted, warnings: list[dict[str, Any]], sender: Sender
+) -> Answer:
+    """The partner's answer; a new submission is counted, logged and handed to the sender."""
     if accepted.created:
         metrics.record_accepted(push.partner.slug)
         sender.send(accepted.id)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from celery import Celery
@@ -13,6 +15,7 @@ from sqlalchemy import Engine, text
 from services.ingest import (
     desk,
     problems,
+    ratelimit,
     routes,
     routes_feeds,
     routes_metrics,
@@ -20,7 +23,8 @@ from services.ingest import (
     routes_subscriptions,
 )
 from services.ingest.edge import Edge
-from services.ingest.state import install
+from services.ingest.loopdb import LoopPool
+from services.ingest.state import install, state_of
 from shared.core.memory import return_large_buffers
 from shared.core.settings import Settings
 from shared.reading.timestamps import warm_up
@@ -30,6 +34,7 @@ logger = logging.getLogger(__name__)
 
 def create_app(settings: Settings, engine: Engine, celery: Celery) -> FastAPI:
     app = FastAPI(
+        lifespan=_lifespan,
         title="Dateline",
         version="0.1.0",
         description="Wire ingestion: partners push items; editors read normalised items.",
@@ -63,6 +68,20 @@ def create_app(settings: Settings, engine: Engine, celery: Celery) -> FastAPI:
         return {"status": "ok" if ok else "unavailable", "checks": checks}
 
     return app
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Nothing to start; on the way out, the push path's connections made on the event loop
+    (services/ingest/loopdb.py, ratelimit.LoopRedis) are closed while their loop still runs."""
+    yield
+    state = state_of(app)
+    pool = state.made(LoopPool)
+    if pool is not None:
+        await pool.close()
+    limiter = state.made(ratelimit.LoopRedis)
+    if limiter is not None:
+        await limiter.client.aclose()
 
 
 def _check_db(engine: Engine) -> str:

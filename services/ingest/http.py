@@ -157,6 +157,6 @@ def server_config(app: Any, settings: Settings, **options: Any) -> uvicorn.Confi
         http=protocol_for(settings),
         log_config=None,
         access_log=False,
-        lifespan="off",
+        lifespan="on",  # the app closes its event loop's connections (app._lifespan)
         **options,
     )

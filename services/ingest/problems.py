@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -106,7 +107,7 @@ def answer(request: Request, exc: Exception) -> JSONResponse:
         return for_http(exc)
     if isinstance(exc, ClientDisconnect):
         return for_disconnect(request)
-    if isinstance(exc, OperationalError):
+    if isinstance(exc, OperationalError | psycopg.OperationalError):  # the latter: loopdb.py
         return for_database_down(request)
     return for_unexpected(request)
 

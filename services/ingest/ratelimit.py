@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import redis
+import redis.asyncio
 from fastapi import Request
 
 from services.ingest.state import state_of
@@ -112,11 +113,45 @@ def enforce(request: Request, partner_id: int) -> None:
     try:
         wait = take(redis_client(request.app), partner_id, current)
     except redis.RedisError as exc:
-        logger.warning(
-            "rate limit skipped: redis unavailable",
-            extra={"partner_id": partner_id, "error": type(exc).__name__},
-        )
+        _skipped(partner_id, exc)
         return
+    _refuse_if(wait, current)
+
+
+class LoopRedis:
+    """The API's asynchronous Redis client, for ``enforce_on_loop``: made on first use, inside
+    the event loop its connections belong to."""
+
+    def __init__(self, app: Any) -> None:
+        url = redis_client_url(str(state_of(app).celery.conf.broker_url))
+        self.client = redis.asyncio.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+        self.bucket = self.client.register_script(_BUCKET)
+
+
+async def enforce_on_loop(request: Request, partner_id: int) -> None:
+    """``enforce`` on the event loop, with the same bucket and the same answers."""
+    state = state_of(request)
+    current = limits(state.settings)
+    if not current.enabled:
+        return
+    found = state.one(LoopRedis, lambda: LoopRedis(request.app))
+    args = [current.per_minute / 60_000, current.burst]
+    try:
+        wait_ms = await found.bucket(keys=[KEY.format(partner_id=partner_id)], args=args)
+    except redis.RedisError as exc:
+        _skipped(partner_id, exc)
+        return
+    _refuse_if(int(wait_ms) / 1000, current)
+
+
+def _skipped(partner_id: int, exc: Exception) -> None:
+    logger.warning(
+        "rate limit skipped: redis unavailable",
+        extra={"partner_id": partner_id, "error": type(exc).__name__},
+    )
+
+
+def _refuse_if(wait: float, current: Limits) -> None:
     if wait > 0:
         error = RateLimited(
             f"over the limit of {current.per_minute:g} pushes a minute "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request, Response
@@ -76,7 +77,16 @@ async def _accept_as(request: Request, principal: Principal, raw: bytes) -> JSON
             raise
         return held
 
-    return await accept_request(request, partner, raw, admit, principal.guard())
+    signing = principal.signing
+    if signing is None or signatures.signed(request.headers):
+        return await accept_request(request, partner, raw, admit, principal.guard())
+
+    async def admit_on_loop() -> None:
+        """``admit`` for an unsigned push: nothing to claim, a signature perhaps required."""
+        signatures.check(request.headers, raw, signing, partner=partner.slug, now=time.time())
+        await ratelimit.enforce_on_loop(request, partner.id)
+
+    return await accept_request(request, partner, raw, admit, principal.guard(), admit_on_loop)
 
 
 @router.get("/v1/submissions/{submission_id}")

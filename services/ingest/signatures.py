@@ -163,6 +163,11 @@ def superdesk_mismatch() -> Unauthorized:
     )
 
 
+def signed(headers: Mapping[str, str]) -> bool:
+    """Whether the request carries a signature ``check`` would verify."""
+    return any(headers.get(h) for h in STANDARD) or bool(headers.get(SUPERDESK))
+
+
 def check(
     headers: Mapping[str, str], body: bytes, signing: Signing, *, partner: str, now: float
 ) -> str | None:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb
 from sqlalchemy import (
     Connection,
@@ -97,6 +98,52 @@ _INSERT_SQL = str(_INSERT.compile(dialect=_DIALECT))
 _INSERT_GUARDED_SQL = str(_INSERT_GUARDED.compile(dialect=_DIALECT))
 
 
+@dataclass(frozen=True, slots=True)
+class NewRow:
+    """A push's submission row as the insert takes it (``values``: the statement's parameters)."""
+
+    id: str
+    digest: str
+    idempotency_key: str | None
+    values: dict[str, Any]
+
+
+def new_row(
+    *,
+    partner_id: int,
+    raw: bytes,
+    content_type: str,
+    idempotency_key: str | None,
+    request_id: str | None,
+    warnings: list[dict[str, Any]] | None = None,
+    received_at: datetime | None = None,
+    prepared: bytes | None = None,
+) -> NewRow:
+    """The row to insert for a push; raises ``Invalid`` for an unusable ``Idempotency-Key``."""
+    if idempotency_key is not None and not 0 < len(idempotency_key) <= MAX_IDEMPOTENCY_KEY:
+        raise Invalid(
+            "Idempotency-Key must be 1 to 255 characters",
+            errors=[{"field": "Idempotency-Key", "message": "bad length"}],
+        )
+    digest = hashlib.sha256(raw).hexdigest()
+    new = new_id()
+    values = {
+        "id": new,
+        "partner_id": partner_id,
+        "status": SubmissionStatus.QUEUED,
+        "content_type": content_type,
+        "raw": raw,
+        "sha256": digest,
+        "size": len(raw),
+        "idempotency_key": idempotency_key,
+        "request_id": request_id,
+        "warnings": Jsonb(warnings or []),
+        "received_at": received_at,
+        "prepared": prepared,
+    }
+    return NewRow(new, digest, idempotency_key, values)
+
+
 def accept(
     conn: Connection,
     *,
@@ -114,39 +161,41 @@ def accept(
 
     With a ``guard``, the insert is made only while it holds, in the same statement; raises
     ``Changed`` (nothing stored, nothing told) when it no longer does."""
-    if idempotency_key is not None and not 0 < len(idempotency_key) <= MAX_IDEMPOTENCY_KEY:
-        raise Invalid(
-            "Idempotency-Key must be 1 to 255 characters",
-            errors=[{"field": "Idempotency-Key", "message": "bad length"}],
-        )
-    digest = hashlib.sha256(raw).hexdigest()
+    row = new_row(
+        partner_id=partner_id,
+        raw=raw,
+        content_type=content_type,
+        idempotency_key=idempotency_key,
+        request_id=request_id,
+        warnings=warnings,
+        received_at=received_at,
+        prepared=prepared,
+    )
     # Insert first: a new submission (the usual case) costs one statement, which is its own
     # transaction on an autocommit connection. A resend (same bytes or key) inserts nothing.
-    new = new_id()
-    values = {
-        "id": new,
-        "partner_id": partner_id,
-        "status": SubmissionStatus.QUEUED,
-        "content_type": content_type,
-        "raw": raw,
-        "sha256": digest,
-        "size": len(raw),
-        "idempotency_key": idempotency_key,
-        "request_id": request_id,
-        "warnings": Jsonb(warnings or []),
-        "received_at": received_at,
-        "prepared": prepared,
-    }
     if guard is None:
-        row = conn.exec_driver_sql(_INSERT_SQL, values).first()
+        found = conn.exec_driver_sql(_INSERT_SQL, row.values).first()
     else:
-        row = conn.exec_driver_sql(_INSERT_GUARDED_SQL, values | guard.params()).first()
-    if row is not None:
-        return Accepted(new, SubmissionStatus.QUEUED, created=True)
+        found = conn.exec_driver_sql(_INSERT_GUARDED_SQL, row.values | guard.params()).first()
+    if found is not None:
+        return Accepted(row.id, SubmissionStatus.QUEUED, created=True)
+    return not_inserted(conn, row, guard)
+
+
+async def insert_guarded(conn: AsyncConnection[Any], row: NewRow, guard: Guard) -> bool:
+    """``accept``'s guarded insert on an asynchronous connection (autocommit): whether the row
+    was made. When it was not, ``not_inserted`` says why."""
+    cursor = await conn.execute(_INSERT_GUARDED_SQL, row.values | guard.params())
+    return await cursor.fetchone() is not None
+
+
+def not_inserted(conn: Connection, row: NewRow, guard: Guard | None) -> Accepted:
+    """What a push whose insert made nothing is: ``Changed`` if the guard no longer holds, else
+    the submission stored first with the same bytes (or ``Invalid``: the key with others)."""
     if guard is not None and not still_holds(conn, guard):
         raise Changed
     # A resend, or a concurrent request that stored the same bytes or key first.
-    existing = _existing(conn, partner_id, digest, idempotency_key)
+    existing = _existing(conn, row.values["partner_id"], row.digest, row.idempotency_key)
     assert existing is not None
     return existing
 

@@ -12,7 +12,9 @@ in turn), so a recovered submission waits for at most a few messages, not for th
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import contextlib
 import json
 import logging
 import os
@@ -23,12 +25,12 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from queue import Empty, SimpleQueue
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from celery import Celery
 
-from shared.core.embedded import celery_broker_url
+from shared.core.embedded import celery_broker_url, redis_client_url
 from shared.core.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -184,6 +186,12 @@ def _send(app: Celery, submission_ids: list[str], queue: str) -> bool:
     return True
 
 
+class Sends(Protocol):
+    """What hands a new submission's id over to be sent: ``Sender`` or ``LoopSender``."""
+
+    def send(self, submission_id: str) -> None: ...
+
+
 class Sender:
     """The API's sends, from one thread, with every message waiting in one round trip.
 
@@ -220,6 +228,68 @@ class Sender:
                 except Empty:
                     break
             _send(self.app, batch, self.queue)
+
+
+class LoopSender:
+    """``Sender`` for code on the event loop (the pushes served there: services/ingest/
+    intake.py): the ids handed over while a round trip is out go together in the next one,
+    sent by a task on the loop through an asynchronous Redis client, with no thread to wake.
+    Best effort, as ``Sender``."""
+
+    MAX_BATCH = Sender.MAX_BATCH
+
+    def __init__(self, app: Celery, queue: str = QUEUE, client: Any = None) -> None:
+        self.app, self.queue = app, queue
+        self.client = self._given = client  # redis.asyncio.Redis, made on the loop when None
+        self._waiting: list[str] = []
+        self._task: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def send(self, submission_id: str) -> None:
+        self._waiting.append(submission_id)
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:  # a client and a task belong to the loop they were made on
+            self._loop, self._task, self.client = loop, None, self._given
+        if self._task is None or self._task.done():
+            self._task = loop.create_task(self._drain())
+
+    async def _drain(self) -> None:
+        while self._waiting:
+            batch = self._waiting[: self.MAX_BATCH]
+            del self._waiting[: self.MAX_BATCH]
+            await self._send(batch)
+
+    async def _send(self, submission_ids: list[str]) -> None:
+        global _broker_down_until
+        if time.monotonic() < _broker_down_until:
+            return
+        if self.client is None:
+            import redis.asyncio  # only the API's loop needs it
+
+            url = redis_client_url(str(self.app.conf.broker_url))
+            self.client = redis.asyncio.Redis.from_url(
+                url, socket_timeout=1, socket_connect_timeout=1
+            )
+        try:
+            pipe = self.client.pipeline(transaction=False)
+            pipe.lpush(self.queue, *(message(i, self.queue) for i in submission_ids))
+            pipe.zadd(NUDGES, dict.fromkeys(submission_ids, time.time()))
+            await pipe.execute()
+        except Exception:  # any broker failure: the sweeper covers it
+            _broker_down_until = time.monotonic() + BROKER_BACKOFF_SECONDS
+            logger.warning(
+                "enqueue failed; the sweeper will send it",
+                extra={"submission_id": submission_ids[0], "count": len(submission_ids)},
+            )
+
+    async def close(self) -> None:
+        """Send what is waiting (within a second), then close the client."""
+        if self._task is not None and not self._task.done():
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(self._task), 1.0)
+        if self.client is not None:
+            await self.client.aclose()
+        self._loop, self._task, self.client = None, None, self._given
 
 
 def taken(app: Celery, submission_id: str) -> None:

@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 
 from services import metrics
 from services.ingest.loopdb import LoopPool
-from services.queue import Sender
+from services.queue import Sender, Sends
 from shared.core.model import NormalisedItem, SubmissionStatus
 from shared.core.settings import Settings
 from shared.db import submissions
@@ -101,7 +101,7 @@ async def store_on_loop(
     push: Push,
     prepared: list[NormalisedItem],
     pool: LoopPool,
-    sender: Sender,
+    sender: Sends,
     guard: Guard,
     settle: Settle,
 ) -> Answer:
@@ -129,7 +129,7 @@ async def store_on_loop(
 
 
 def answered(
-    push: Push, accepted: submissions.Accepted, warnings: list[dict[str, Any]], sender: Sender
+    push: Push, accepted: submissions.Accepted, warnings: list[dict[str, Any]], sender: Sends
 ) -> Answer:
     """The partner's answer; a new submission is counted, logged and handed to the sender."""
     if accepted.created:

@@ -25,6 +25,7 @@ from services.ingest import (
 from services.ingest.edge import Edge
 from services.ingest.loopdb import LoopPool
 from services.ingest.state import install, state_of
+from services.queue import LoopSender
 from shared.core.memory import return_large_buffers
 from shared.core.settings import Settings
 from shared.reading.timestamps import warm_up
@@ -73,7 +74,8 @@ def create_app(settings: Settings, engine: Engine, celery: Celery) -> FastAPI:
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Nothing to start; on the way out, the push path's connections made on the event loop
-    (services/ingest/loopdb.py, ratelimit.LoopRedis) are closed while their loop still runs."""
+    (services/ingest/loopdb.py, ratelimit.LoopRedis, queue.LoopSender) are closed while their
+    loop still runs."""
     yield
     state = state_of(app)
     pool = state.made(LoopPool)
@@ -82,6 +84,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     limiter = state.made(ratelimit.LoopRedis)
     if limiter is not None:
         await limiter.client.aclose()
+    sender = state.made(LoopSender)
+    if sender is not None:
+        await sender.close()
 
 
 def _check_db(engine: Engine) -> str:

@@ -19,7 +19,7 @@ from services.ingest.loopdb import LoopPool
 from services.ingest.signatures import Claim
 from services.ingest.state import ApiState, state_of
 from services.ingest.threads import in_thread
-from services.queue import Sender
+from services.queue import LoopSender, Sender
 from shared.core.settings import Settings
 from shared.db import submissions
 from shared.db.credentials import Guard, Partner
@@ -82,7 +82,7 @@ async def accept_request(
 
         loop_pool = state.one(LoopPool, lambda: LoopPool(state.engine, settings.api_threads))
         answer = await accept.store_on_loop(
-            push, prepared, loop_pool, sender_of(state), guard, settle
+            push, prepared, loop_pool, loop_sender_of(state), guard, settle
         )
     elif pool.inline(raw):  # one trip to the thread pool for everything
         answer = await in_thread(request, _inline, push, admit, request, guard)
@@ -114,6 +114,11 @@ async def accept_request(
 def sender_of(state: ApiState) -> Sender:
     """The process's one sender of submissions' messages (services/queue.py)."""
     return state.one(Sender, lambda: Sender(state.celery))
+
+
+def loop_sender_of(state: ApiState) -> LoopSender:
+    """The same, for pushes served on the event loop: no thread to hand over to."""
+    return state.one(LoopSender, lambda: LoopSender(state.celery))
 
 
 def _not_inserted(engine: Engine, row: submissions.NewRow, guard: Guard) -> submissions.Accepted:

@@ -3,6 +3,7 @@ order, and the messages waiting while a round trip is under way go together in t
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -89,3 +90,80 @@ def test_a_send_that_fails_costs_its_messages_only(monkeypatch: pytest.MonkeyPat
     sender.send("s1")
     _wait(lambda: broker.trips)
     assert broker.trips == [[repr(["s1"])]]
+
+
+class LoopBroker:
+    """An asynchronous Redis stand-in for ``LoopSender``: records each pipeline's pushes; the
+    first round trip waits for ``hold``."""
+
+    def __init__(self) -> None:
+        self.trips: list[list[str]] = []
+        self.down = False
+        self.refused = 0
+        self.hold: asyncio.Event | None = None
+        self.closed = False
+
+    def pipeline(self, transaction: bool) -> SimpleNamespace:
+        pushed: list[str] = []
+
+        async def execute() -> None:
+            if self.down:
+                self.refused += 1
+                raise ConnectionError("redis is away")
+            if self.hold is not None:
+                await self.hold.wait()
+            self.trips.append(pushed)
+
+        return SimpleNamespace(
+            lpush=lambda key, *raws: pushed.extend(
+                json.loads(raw)["headers"]["argsrepr"] for raw in raws
+            ),
+            zadd=lambda key, scores: None,
+            execute=execute,
+        )
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+def test_on_the_loop_waiting_messages_go_together_in_order(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(queue, "_broker_down_until", 0.0)
+
+    async def run() -> LoopBroker:
+        broker = LoopBroker()
+        broker.hold = asyncio.Event()
+        sender = queue.LoopSender(SimpleNamespace(), client=broker)  # type: ignore[arg-type]
+        sender.send("s0")
+        await asyncio.sleep(0)  # the first round trip is under way, held
+        for n in range(1, 30):
+            sender.send(f"s{n}")
+        broker.hold.set()
+        await sender.close()  # sends what waits, then closes the client
+        return broker
+
+    broker = asyncio.run(run())
+    assert broker.trips == [[repr(["s0"])], [repr([f"s{n}"]) for n in range(1, 30)]]
+    assert broker.closed
+
+
+def test_on_the_loop_a_send_that_fails_costs_its_messages_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(queue, "_broker_down_until", 0.0)
+    monkeypatch.setattr(queue, "BROKER_BACKOFF_SECONDS", 0.0)
+
+    async def run() -> LoopBroker:
+        broker = LoopBroker()
+        broker.down = True
+        sender = queue.LoopSender(SimpleNamespace(), client=broker)  # type: ignore[arg-type]
+        sender.send("s0")  # lost here: the sweeper sends it again
+        await sender.close()
+        broker.down = False
+        sender.send("s1")
+        await sender.close()
+        return broker
+
+    broker = asyncio.run(run())
+    assert (broker.refused, broker.trips) == (1, [[repr(["s1"])]])

@@ -77,18 +77,7 @@ def store(
     ``guard`` (the partner key as it was read) no longer holds."""
     warnings = warnings_of(prepared)
     with autocommit(engine) as conn:  # one INSERT (its own transaction) for a new submission
-        accepted = submissions.accept(
-            conn,
-            partner_id=push.partner.id,
-            raw=push.raw,
-            content_type=push.content_type or "",
-            idempotency_key=push.idempotency_key,
-            request_id=push.request_id,
-            warnings=warnings,
-            received_at=push.received_at,
-            guard=guard,
-            prepared=keep(prepared),
-        )
+        accepted = submissions.accept(conn, **_row(push, prepared, warnings), guard=guard)
     return answered(push, accepted, warnings, sender)
 
 
@@ -109,16 +98,7 @@ async def store_on_loop(
     sent on ``pool``'s asynchronous connection; only what is not a new submission goes on to
     ``settle``."""
     warnings = warnings_of(prepared)
-    row = submissions.new_row(
-        partner_id=push.partner.id,
-        raw=push.raw,
-        content_type=push.content_type or "",
-        idempotency_key=push.idempotency_key,
-        request_id=push.request_id,
-        warnings=warnings,
-        received_at=push.received_at,
-        prepared=keep(prepared),
-    )
+    row = submissions.new_row(**_row(push, prepared, warnings))
     async with pool.connection() as conn:
         created = await submissions.insert_guarded(conn, row, guard)
     if created:
@@ -126,6 +106,22 @@ async def store_on_loop(
     else:
         accepted = await settle(row)
     return answered(push, accepted, warnings, sender)
+
+
+def _row(
+    push: Push, prepared: list[NormalisedItem], warnings: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """The submission row's fields for a push, with its parse kept for the worker."""
+    return {
+        "partner_id": push.partner.id,
+        "raw": push.raw,
+        "content_type": push.content_type or "",
+        "idempotency_key": push.idempotency_key,
+        "request_id": push.request_id,
+        "warnings": warnings,
+        "received_at": push.received_at,
+        "prepared": keep(prepared),
+    }
 
 
 def answered(

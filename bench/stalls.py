@@ -16,7 +16,7 @@ folder. Throughout, a *victim* partner pushes a small story every 0.2 s and an *
   streams      400 SSE streams opened (80 tokens x 5)
 
 It prints, per phase, the victim's and the editor's p50/p99 latency (goal: p99 < 1 s during
-every attack) and the API process's memory (RSS of ``dateline up``'s own process, where the API
+every attack) and the API process's memory (PSS of ``dateline up``'s own process, where the API
 runs, plus its parser-pool processes): before, the most seen during, and 10 s after (goal: at
 most +50 MB during, back within 10 % after); the line per attack also splits the 10 s figure
 into the API and the pool, and samples again once the idle pool has ended. Figures vary with
@@ -105,20 +105,21 @@ def pair(values: list[float]) -> str:
 
 
 def rss_mb(up: psutil.Process) -> float:
-    """``up``'s own RSS (the API runs in it) plus its parser-pool processes'."""
+    """``up``'s own memory (the API runs in it) plus its parser-pool processes', in MB."""
     return sum(rss_parts(up))
 
 
 def rss_parts(up: psutil.Process) -> tuple[float, float]:
-    """``up``'s own RSS, and its parser-pool processes' together, in MB."""
+    """``up``'s own memory, and its parser-pool processes' together, in MB: PSS, so that the
+    pages the pool shares with the API (the interpreter, lxml) count once, as ``free`` sees them."""
     pool = 0
     for child in up.children():
         try:
             if "multiprocessing" in " ".join(child.cmdline()):
-                pool += child.memory_info().rss
+                pool += child.memory_full_info().pss
         except psutil.Error:
             pass
-    return up.memory_info().rss / 2**20, pool / 2**20
+    return up.memory_full_info().pss / 2**20, pool / 2**20
 
 
 # --- the attacks: each runs until ``stop`` is set ---------------------------------------------
@@ -308,9 +309,11 @@ def main() -> int:
             )  # fmt: skip
             attack_start = time.monotonic()
             attack.start()
-            peak = before
+            peak, api_peak, pool_peak = before, 0.0, 0.0
             while time.monotonic() - attack_start < args.seconds:
-                peak = max(peak, rss_mb(process))
+                api_now, pool_now = rss_parts(process)
+                peak = max(peak, api_now + pool_now)
+                api_peak, pool_peak = max(api_peak, api_now), max(pool_peak, pool_now)
                 time.sleep(0.5)
             stop.set()
             attack_end = time.monotonic()
@@ -334,8 +337,8 @@ def main() -> int:
             print(
                 f"{name:10} push p99 {percentile(during[0], 0.99):6.3f} s  "
                 f"read p99 {percentile(during[1], 0.99):6.3f} s  "
-                f"RSS {before:5.0f} -> {peak:5.0f} -> {after:5.0f} MB "
-                f"(10 s after: API {api_after:.0f} MB, parser pool {pool_after:.0f} MB; "
+                f"PSS {before:5.0f} -> {peak:5.0f} -> {after:5.0f} MB "
+                f"(highest: API {api_peak:.0f} MB, parser pool {pool_peak:.0f} MB; 10 s after: API {api_after:.0f} MB, parser pool {pool_after:.0f} MB; "
                 f"once the pool is idle: {settled:.0f} MB)",
                 flush=True,
             )
@@ -343,7 +346,7 @@ def main() -> int:
         print()
         print(
             "| attack | victim push p50 / p99 (quiet) | during | editor read p50 / p99 (quiet) "
-            "| during | API RSS before → peak → 10 s after |"
+            "| during | API PSS before → peak → 10 s after |"
         )
         print("|---|---|---|---|---|---|")
         for name, quiet, during, before, peak, after in rows:

@@ -19,38 +19,20 @@ one, so the memory a burst of large documents took is given back.
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import threading
 from collections import defaultdict
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
-from datetime import datetime
 from multiprocessing import get_context
-from typing import Any
 
 from fastapi import FastAPI
 
+from services.ingest.parser_process import Job, Refusal, TooComplex, lower_priority, run
 from services.ingest.state import state_of
-from shared.core.errors import DatelineError, Invalid, Unavailable
-from shared.core.model import NormalisedItem, Profile
+from shared.core.errors import Unavailable
+from shared.core.model import NormalisedItem
 from shared.core.settings import Settings
 
-
-@dataclass(frozen=True, slots=True)
-class Job:
-    """What a pool process needs to parse one document (all of it picklable)."""
-
-    raw: bytes
-    content_type: str | None
-    namespace: str
-    profile: Profile
-    received_at: datetime
-    max_items: int
-    max_body_bytes: int
-    cpu_seconds: float
-
+__all__ = ["Job", "ParsePool", "TooComplex", "pool_of"]
 
 IDLE_SECONDS = 30.0
 
@@ -78,7 +60,7 @@ class ParsePool:
             self._executor = ProcessPoolExecutor(
                 max_workers=self.settings.parse_processes,
                 mp_context=get_context("spawn"),  # never fork a process that runs threads
-                initializer=_lower_priority,
+                initializer=lower_priority,
                 max_tasks_per_child=200,  # memory a huge document took is given back
             )
         return self._executor
@@ -134,70 +116,3 @@ def pool_of(app: FastAPI) -> ParsePool:
     """The app's parser pool, made on first use (its processes on the first large document)."""
     state = state_of(app)
     return state.one(ParsePool, lambda: ParsePool(state.settings))
-
-
-# --- in the pool process ----------------------------------------------------------------------
-
-
-class TooComplex(Invalid):
-    """A document that takes more CPU time to read than ``DATELINE_PARSE_CPU_SECONDS``."""
-
-    code = "too_complex"
-    title = "Too complex"
-
-
-@dataclass(frozen=True, slots=True)
-class Refusal:
-    """A ``DatelineError`` carried back from a pool process (exceptions with keyword arguments
-    do not survive pickling; their class, detail and entries do)."""
-
-    kind: type[DatelineError]
-    detail: str
-    errors: list[dict[str, Any]]
-
-    def error(self) -> DatelineError:
-        return self.kind(self.detail, errors=self.errors)
-
-
-class _OutOfTime(Exception):
-    pass
-
-
-def _lower_priority() -> None:
-    os.nice(5)  # the API's own work (and PostgreSQL) first
-
-
-def _out_of_time(signum: int, frame: object) -> None:
-    raise _OutOfTime
-
-
-def run(job: Job) -> list[NormalisedItem] | Refusal:
-    """Parse and normalise ``job`` within its CPU-time budget (an interval timer on this
-    process's CPU time, which interrupts the parser between two Python steps)."""
-    from shared.reading.prepare import prepare
-
-    timed = threading.current_thread() is threading.main_thread()  # a pool process: always
-    if timed:
-        signal.signal(signal.SIGVTALRM, _out_of_time)
-        signal.setitimer(signal.ITIMER_VIRTUAL, job.cpu_seconds)
-    try:
-        return prepare(
-            job.raw,
-            job.content_type,
-            namespace=job.namespace,
-            profile=job.profile,
-            received_at=job.received_at,
-            max_items=job.max_items,
-            max_body_bytes=job.max_body_bytes,
-        )
-    except _OutOfTime:
-        error: DatelineError = TooComplex(
-            f"the document took over {job.cpu_seconds:g} s of CPU time to read",
-            errors=[{"field": "", "message": "too complex to read in time"}],
-        )
-        return Refusal(type(error), error.detail, error.errors)
-    except DatelineError as exc:
-        return Refusal(type(exc), exc.detail, exc.errors)
-    finally:
-        if timed:
-            signal.setitimer(signal.ITIMER_VIRTUAL, 0)

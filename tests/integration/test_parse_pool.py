@@ -104,6 +104,26 @@ def test_a_document_over_its_cpu_budget_is_too_complex() -> None:
     asyncio.run(scenario())
 
 
+def test_a_pool_process_loads_the_readers_and_not_the_api() -> None:
+    """What a parser process imports is what each one adds to the API's memory."""
+
+    async def scenario() -> list[str]:
+        pool = ParsePool(SETTINGS)
+        try:
+            items = await asyncio.wait_for(pool.prepare(job(story(1)), partner_id=1), PATIENCE)
+            assert items[0].headline == "Story number 1"
+            loop = asyncio.get_running_loop()
+            names = "sorted(__import__('sys').modules)"  # eval: a builtin, so it pickles
+            return await loop.run_in_executor(pool._pool(), eval, names)
+        finally:
+            pool.close()
+
+    loaded = asyncio.run(scenario())
+    assert "shared.reading.prepare" in loaded and "lxml" in loaded
+    heavy = {"fastapi", "starlette", "sqlalchemy", "psycopg", "celery", "services.ingest.app"}
+    assert heavy.isdisjoint(loaded)
+
+
 def test_a_pool_process_that_dies_costs_its_document_a_503_and_is_replaced() -> None:
     async def scenario() -> None:
         pool = ParsePool(SETTINGS)

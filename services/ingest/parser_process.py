@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from shared.core.errors import DatelineError, Invalid
+from shared.core.memory import return_large_buffers
 from shared.core.model import NormalisedItem, Profile
 
 
@@ -57,8 +58,11 @@ class _OutOfTime(Exception):
     pass
 
 
-def lower_priority() -> None:
-    os.nice(5)  # the API's own work (and PostgreSQL) first
+def start() -> None:
+    """A parser process's start: below the API's CPU priority (its own work and PostgreSQL's
+    first), and giving a large document's buffers back once it is read."""
+    os.nice(5)
+    return_large_buffers()
 
 
 def _out_of_time(signum: int, frame: object) -> None:

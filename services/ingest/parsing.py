@@ -20,21 +20,26 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
+from collections.abc import AsyncIterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
+from contextvars import ContextVar
 from multiprocessing import get_context
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 
-from services.ingest.parser_process import Job, Refusal, TooComplex, lower_priority, run
+from services.ingest.parser_process import Job, Refusal, TooComplex, run, start
 from services.ingest.state import state_of
-from shared.core.errors import Unavailable
+from shared.core.errors import RateLimited, Unavailable
 from shared.core.model import NormalisedItem
 from shared.core.settings import Settings
 
 __all__ = ["Job", "ParsePool", "TooComplex", "pool_of"]
 
 IDLE_SECONDS = 30.0
+# The partner whose turn this request holds (``ParsePool.turn``), if any.
+_HELD: ContextVar[int | None] = ContextVar("dateline_parse_turn", default=None)
 
 
 class ParsePool:
@@ -60,20 +65,56 @@ class ParsePool:
             self._executor = ProcessPoolExecutor(
                 max_workers=self.settings.parse_processes,
                 mp_context=get_context("spawn"),  # never fork a process that runs threads
-                initializer=lower_priority,
+                initializer=start,
                 max_tasks_per_child=200,  # memory a huge document took is given back
             )
         return self._executor
 
-    async def prepare(self, job: Job, partner_id: int) -> list[NormalisedItem]:
-        """Parse ``job`` in the pool, in the partner's turn; raises what ``prepare`` raises, or
-        ``TooComplex``, or ``Unavailable`` if the pool process died."""
+    @asynccontextmanager
+    async def turn(self, partner_id: int, patience: float | None = None) -> AsyncIterator[None]:
+        """Hold one of the partner's turns in the pool (``prepare`` within it takes no other).
+        Raises ``RateLimited`` if none comes within ``patience`` seconds."""
         turn = self._turns[partner_id]
         self.waiting[partner_id] += 1
         try:
-            await turn.acquire()
+            await asyncio.wait_for(turn.acquire(), patience)
+        except TimeoutError:
+            error = RateLimited(
+                "this partner's large documents are read a few at a time and the others are "
+                "still waiting; retry when one is done"
+            )
+            error.retry_after = 5
+            raise error from None
         finally:
             self.waiting[partner_id] -= 1
+        held = _HELD.set(partner_id)
+        try:
+            yield
+        finally:
+            _HELD.reset(held)
+            turn.release()
+
+    def before_the_body(
+        self, request: Request, partner_id: int
+    ) -> AbstractAsyncContextManager[None]:
+        """A push that declares a body the pool will read waits for its partner's turn before
+        its body is read: a partner's large documents in waiting hold a connection each, not
+        their bytes. The wait is bounded well within the read deadline (``RateLimited``
+        after it). Any other push goes straight on."""
+        declared = request.headers.get("content-length", "")
+        if not (declared.isdigit() and int(declared) > self.settings.inline_parse_bytes):
+            return nullcontext()
+        return self.turn(partner_id, patience=self.settings.read_timeout_seconds / 2)
+
+    async def prepare(self, job: Job, partner_id: int) -> list[NormalisedItem]:
+        """Parse ``job`` in the pool, in the partner's turn; raises what ``prepare`` raises, or
+        ``TooComplex``, or ``Unavailable`` if the pool process died."""
+        if _HELD.get() == partner_id:
+            return await self._run(job)
+        async with self.turn(partner_id):
+            return await self._run(job)
+
+    async def _run(self, job: Job) -> list[NormalisedItem]:
         loop = asyncio.get_running_loop()
         self._in_flight += 1
         executor = self._pool()
@@ -84,7 +125,6 @@ class ParsePool:
                 self._replace()
             raise Unavailable("a parser process died; send the document again") from exc
         finally:
-            turn.release()
             self._in_flight -= 1
             self._last_used = loop.time()
             loop.call_later(self.idle_seconds, self._close_if_idle, loop)

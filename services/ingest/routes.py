@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 
-from services.ingest import ratelimit, signatures
+from services.ingest import parsing, ratelimit, signatures
 from services.ingest.auth import CurrentPrincipal, EditorPrincipal, pushing_principal
 from services.ingest.body import read_limited
 from services.ingest.filters import ItemFilters, Paging, page_url
@@ -35,8 +35,13 @@ async def push(request: Request) -> JSONResponse:
     principal, known = await pushing_principal(request)
     if principal.partner is None:
         raise Forbidden("only a partner key can push items")
+    async with parsing.pool_of(request.app).before_the_body(request, principal.partner.id):
+        return await _push(request, principal, known)
+
+
+async def _push(request: Request, principal: Principal, known: bool) -> JSONResponse:
     settings: Settings = state_of(request).settings
-    sender = f"partner:{principal.partner.id}"
+    sender = f"partner:{principal.partner_id}"
     try:
         raw = await read_limited(request, settings.max_body_bytes, sender=sender)
     except DatelineError:

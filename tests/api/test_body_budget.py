@@ -42,14 +42,17 @@ def served(settings, engine: Engine, servers) -> Iterator[tuple[FastAPI, str]]: 
         yield app, url
 
 
-def _stalled(url: str, key: str, sent: int, declared: int = 3000) -> socket.socket:
-    """An upload that sends ``sent`` bytes of a ``declared``-byte body, then waits."""
+def _stalled(
+    url: str, key: str, sent: int, declared: int = 3000, body: bytes | None = None
+) -> socket.socket:
+    """An upload that sends ``sent`` bytes of a ``declared``-byte body (``body``, else x's),
+    then waits."""
     parts = urlsplit(url)
     conn = socket.create_connection((parts.hostname, parts.port), timeout=PATIENCE)
     conn.sendall(
         b"POST /v1/items HTTP/1.1\r\nHost: t\r\nContent-Type: text/plain\r\n"
         b"Authorization: Bearer %s\r\nContent-Length: %d\r\n\r\n%s"
-        % (key.encode(), declared, b"x" * sent)
+        % (key.encode(), declared, (b"x" * sent if body is None else body[:sent]))
     )
     return conn
 
@@ -179,6 +182,78 @@ def test_a_document_over_its_cpu_budget_is_a_422_too_complex(
     assert answer.json()["errors"] == [{"field": "", "message": "too complex to read in time"}]
     with db.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM submissions")).scalar() == 0
+
+
+@pytest.fixture
+def turns(settings, engine: Engine, servers) -> Iterator[tuple[FastAPI, str]]:  # type: ignore[no-untyped-def]
+    """Bodies over 1000 bytes read in the pool, one at a time per partner; a 10 s read
+    deadline, so a push waits at most 5 s for its partner's turn."""
+    tight = settings.model_copy(
+        update={"inline_parse_bytes": 1000, "parse_processes": 1, "read_timeout_seconds": 10.0}
+    )
+    app = create_app(tight, engine, make_celery(tight, servers.redis_url, sender=True))
+    with serve(app) as url:
+        yield app, url
+    _close_pool(app)
+
+
+def _partner_id(db: Engine, slug: str) -> int:
+    with db.connect() as conn:
+        return int(
+            conn.execute(text("SELECT id FROM partners WHERE slug = :s"), {"s": slug}).one()[0]
+        )
+
+
+LARGE = ("Pooled story\n\nLONDON, 3 Dec - " + "Word after word after word. " * 100).encode()
+
+
+def test_a_large_push_waits_for_its_partner_s_turn_before_its_body_is_read(
+    turns: tuple[FastAPI, str], db: Engine, redis_flush: None
+) -> None:
+    app, url = turns
+    a, b = partner_key(db, "agency-f"), partner_key(db, "agency-g")
+    a_id = _partner_id(db, "agency-f")
+    pool = lambda: state_of(app).made(ParsePool)  # noqa: E731
+    waiting = lambda: (made := pool()) is not None and made.waiting[a_id]  # noqa: E731
+    later = LARGE.replace(b"Pooled", b"Second")
+    held = lambda: (budget := state_of(app).made(BodyBudget)) and budget.held  # noqa: E731
+    with _stalled(url, a, 500, len(LARGE), LARGE) as first:  # takes A's turn, then stalls
+        _until(lambda: held() == 500, "the first push's body was not being read")
+        # A's second large push sends its head only: it is waiting for the turn, not for its
+        # body (a push that read its body first would be waiting for the bytes instead).
+        with _stalled(url, a, 0, len(later), later) as second:
+            _until(lambda: waiting() == 1, "the second push did not wait for A's turn")
+            # Another partner's large push is not in A's queue.
+            other = httpx.post(
+                f"{url}/v1/items",
+                content=LARGE,
+                headers={**bearer(b), "Content-Type": "text/plain"},
+                timeout=PATIENCE,
+            )
+            assert other.status_code == 202, other.text
+            first.sendall(LARGE[500:])  # the first body completes; the turn passes on
+            assert first.recv(4096).startswith(b"HTTP/1.1 202")
+            _until(lambda: waiting() == 0, "the second push did not get the turn")
+            second.sendall(later)
+            assert second.recv(4096).startswith(b"HTTP/1.1 202")
+    with db.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM submissions")).scalar() == 3
+
+
+def test_a_large_push_that_waits_too_long_for_its_turn_is_a_429(
+    turns: tuple[FastAPI, str], db: Engine, redis_flush: None
+) -> None:
+    _, url = turns
+    a = partner_key(db, "agency-h")
+    with _stalled(url, a, 500, declared=len(LARGE)):  # holds the turn, past the 5 s patience
+        refused = httpx.post(
+            f"{url}/v1/items",
+            content=LARGE,
+            headers={**bearer(a), "Content-Type": "text/plain"},
+            timeout=PATIENCE,
+        )
+    assert refused.status_code == 429, refused.text
+    assert refused.json()["code"] == "rate_limited" and refused.headers["retry-after"] == "5"
 
 
 def _close_pool(app: FastAPI) -> None:

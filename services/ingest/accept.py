@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from services import metrics
-from services.ingest.loopdb import LoopPool
+from services.ingest.loopdb import LoopInserts
 from services.queue import Sender, Sends
 from shared.core.model import NormalisedItem, SubmissionStatus
 from shared.core.settings import Settings
@@ -89,18 +89,17 @@ Settle = Callable[[submissions.NewRow], Awaitable[submissions.Accepted]]
 async def store_on_loop(
     push: Push,
     prepared: list[NormalisedItem],
-    pool: LoopPool,
+    inserts: LoopInserts,
     sender: Sends,
     guard: Guard,
     settle: Settle,
 ) -> Answer:
-    """``store`` for a guarded push, on the event loop: the same row by the same statement,
-    sent on ``pool``'s asynchronous connection; only what is not a new submission goes on to
-    ``settle``."""
+    """``store`` for a guarded push, on the event loop: the same row with the same guard, sent
+    by ``inserts`` (with the other pushes' rows that wait at the same time); only what is not a
+    new submission goes on to ``settle``."""
     warnings = warnings_of(prepared)
     row = submissions.new_row(**_row(push, prepared, warnings))
-    async with pool.connection() as conn:
-        created = await submissions.insert_guarded(conn, row, guard)
+    created = await inserts.insert(row, guard)
     if created:
         accepted = submissions.Accepted(row.id, SubmissionStatus.QUEUED, created=True)
     else:

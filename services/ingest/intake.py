@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 
 from services.ingest import accept, parsing
 from services.ingest.accept import Answer, Push
-from services.ingest.loopdb import LoopPool
+from services.ingest.loopdb import LoopInserts, LoopPool
 from services.ingest.signatures import Claim
 from services.ingest.state import ApiState, state_of
 from services.ingest.threads import in_thread
@@ -81,8 +81,9 @@ async def accept_request(
             return in_thread(request, _not_inserted, state.engine, row, guard)
 
         loop_pool = state.one(LoopPool, lambda: LoopPool(state.engine, settings.api_threads))
+        inserts = state.one(LoopInserts, lambda: LoopInserts(loop_pool))
         answer = await accept.store_on_loop(
-            push, prepared, loop_pool, loop_sender_of(state), guard, settle
+            push, prepared, inserts, loop_sender_of(state), guard, settle
         )
     elif pool.inline(raw):  # one trip to the thread pool for everything
         answer = await in_thread(request, _inline, push, admit, request, guard)

@@ -297,14 +297,20 @@ def _revision() -> ColumnElement[Any]:
     return literal_column("partners.xmin::text")
 
 
-def holds() -> ColumnElement[bool]:
-    """True while the ``Guard`` in the statement's parameters holds (``Guard.params``)."""
+def holds(
+    key_id: ColumnElement[Any] | None = None,
+    partner_id: ColumnElement[Any] | None = None,
+    revision: ColumnElement[Any] | None = None,
+) -> ColumnElement[bool]:
+    """True while the ``Guard`` in the statement's parameters holds (``Guard.params``), or the
+    one in the given columns (a multi-row statement's guard per row)."""
     return exists().where(
-        credentials.c.key_id == bindparam("guard_key_id"),
+        credentials.c.key_id == (bindparam("guard_key_id") if key_id is None else key_id),
         credentials.c.revoked_at.is_(None),
-        credentials.c.partner_id == bindparam("guard_partner_id"),
+        credentials.c.partner_id
+        == (bindparam("guard_partner_id") if partner_id is None else partner_id),
         partners.c.id == credentials.c.partner_id,
-        _revision() == bindparam("guard_revision"),
+        _revision() == (bindparam("guard_revision") if revision is None else revision),
     )
 
 

@@ -28,6 +28,7 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    literal_column,
     or_,
     select,
     text,
@@ -96,6 +97,25 @@ _INSERT_GUARDED = (
 _DIALECT = PGDialect_psycopg()  # type: ignore[no-untyped-call]
 _INSERT_SQL = str(_INSERT.compile(dialect=_DIALECT))
 _INSERT_GUARDED_SQL = str(_INSERT_GUARDED.compile(dialect=_DIALECT))
+# Many guarded rows in one statement (``insert_guarded_many``): each column as an array, each
+# row with its own guard; the rows the statement made are the ids it returns.
+_ARRAYS = {
+    "id": "text", "partner_id": "int4", "status": "text", "content_type": "text", "raw": "bytea",
+    "sha256": "text", "size": "int4", "idempotency_key": "text", "request_id": "text",
+    "warnings": "jsonb", "prepared": "bytea", "received_at": "timestamptz",
+    "guard_key_id": "text", "guard_partner_id": "int4", "guard_revision": "text",
+}  # fmt: skip
+_ROW_GUARD = holds(
+    *(literal_column(f"u.guard_{name}") for name in ("key_id", "partner_id", "revision"))
+)
+_INSERT_MANY_SQL = (
+    f"INSERT INTO submissions ({', '.join(_COLUMNS)}, received_at) "
+    f"SELECT {', '.join(f'u.{column}' for column in _COLUMNS)}, coalesce(u.received_at, now()) "
+    f"FROM unnest({', '.join(f'%({name})s::{kind}[]' for name, kind in _ARRAYS.items())}) "
+    f"AS u({', '.join(_ARRAYS)}) "
+    f"WHERE {_ROW_GUARD.compile(dialect=_DIALECT)} "
+    "ON CONFLICT DO NOTHING RETURNING id"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,11 +202,19 @@ def accept(
     return not_inserted(conn, row, guard)
 
 
-async def insert_guarded(conn: AsyncConnection[Any], row: NewRow, guard: Guard) -> bool:
-    """``accept``'s guarded insert on an asynchronous connection (autocommit): whether the row
-    was made. When it was not, ``not_inserted`` says why."""
-    cursor = await conn.execute(_INSERT_GUARDED_SQL, row.values | guard.params())
-    return await cursor.fetchone() is not None
+async def insert_guarded_many(
+    conn: AsyncConnection[Any], rows: list[tuple[NewRow, Guard]]
+) -> set[str]:
+    """``accept``'s guarded insert for many rows in one statement on an asynchronous connection
+    (autocommit: one round trip, one commit): the ids of the rows it made; ``not_inserted`` says
+    why another was not. A row whose guard no longer holds, or whose bytes or key are stored
+    (by an earlier statement or an earlier row of this one), is not made."""
+    params: dict[str, list[Any]] = {name: [] for name in _ARRAYS}
+    for row, guard in rows:
+        for name, value in (row.values | guard.params()).items():
+            params[name].append(value)
+    cursor = await conn.execute(_INSERT_MANY_SQL, params)
+    return {made for (made,) in await cursor.fetchall()}
 
 
 def not_inserted(conn: Connection, row: NewRow, guard: Guard | None) -> Accepted:

@@ -147,7 +147,8 @@ class LoopInserts:
                 _settle(group[0][2], exception=exc)
             else:  # one row the database refused must not fail the others: each alone
                 for entry in group:
-                    await self._flush([entry])
+                    if not entry[2].done():
+                        await self._flush([entry])
         else:
             for row, _, future in group:
                 _settle(future, result=row.id in made)

@@ -90,7 +90,17 @@ def make_celery(settings: Settings, redis_url: str, *, sender: bool = False) -> 
     return app
 
 
-_broker_down_until = 0.0
+# Until when sends through each Celery app (by ``id``) are skipped after a failure: a broker
+# that is down is that app's, not every app's in the process (tests serve several at once).
+_broker_down_until: dict[int, float] = {}
+
+
+def _broker_down(app: Celery) -> bool:
+    return time.monotonic() < _broker_down_until.get(id(app), 0.0)
+
+
+def _broker_failed(app: Celery) -> None:
+    _broker_down_until[id(app)] = time.monotonic() + BROKER_BACKOFF_SECONDS
 
 
 @contextmanager
@@ -166,8 +176,7 @@ def enqueue(app: Celery, submission_id: str, *, queue: str = QUEUE) -> bool:
 
 def _send(app: Celery, submission_ids: list[str], queue: str) -> bool:
     """``enqueue`` for several submissions: still one round trip, with two commands."""
-    global _broker_down_until
-    if time.monotonic() < _broker_down_until:
+    if _broker_down(app):
         return False
     try:
         with redis_of(app) as client:
@@ -177,7 +186,7 @@ def _send(app: Celery, submission_ids: list[str], queue: str) -> bool:
             pipe.zadd(NUDGES, dict.fromkeys(submission_ids, time.time()))
             pipe.execute()
     except Exception:  # any broker failure: the sweeper covers it
-        _broker_down_until = time.monotonic() + BROKER_BACKOFF_SECONDS
+        _broker_failed(app)
         logger.warning(
             "enqueue failed; the sweeper will send it",
             extra={"submission_id": submission_ids[0], "count": len(submission_ids)},
@@ -260,8 +269,7 @@ class LoopSender:
             await self._send(batch)
 
     async def _send(self, submission_ids: list[str]) -> None:
-        global _broker_down_until
-        if time.monotonic() < _broker_down_until:
+        if _broker_down(self.app):
             return
         if self.client is None:
             import redis.asyncio  # only the API's loop needs it
@@ -276,7 +284,7 @@ class LoopSender:
             pipe.zadd(NUDGES, dict.fromkeys(submission_ids, time.time()))
             await pipe.execute()
         except Exception:  # any broker failure: the sweeper covers it
-            _broker_down_until = time.monotonic() + BROKER_BACKOFF_SECONDS
+            _broker_failed(self.app)
             logger.warning(
                 "enqueue failed; the sweeper will send it",
                 extra={"submission_id": submission_ids[0], "count": len(submission_ids)},

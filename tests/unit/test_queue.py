@@ -54,7 +54,7 @@ def test_a_failed_send_skips_the_broker_until_the_backoff_ends(
 ) -> None:
     clock = [1000.0]
     monkeypatch.setattr(time, "monotonic", lambda: clock[0])
-    monkeypatch.setattr(queue, "_broker_down_until", 0.0)
+    monkeypatch.setattr(queue, "_broker_down_until", {})
     broker = Broker()
     assert queue.enqueue(broker, "s1") is False  # type: ignore[arg-type]
     assert queue.enqueue(broker, "s2") is False  # type: ignore[arg-type]
@@ -64,6 +64,17 @@ def test_a_failed_send_skips_the_broker_until_the_backoff_ends(
     assert queue.enqueue(broker, "s3") is True  # type: ignore[arg-type]
     assert broker.sent == ["['s3']"]
     assert list(broker.nudged) == ["s3"]
+
+
+def test_a_broker_that_failed_holds_back_its_own_sends_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(queue, "_broker_down_until", {})
+    away, up = Broker(), Broker()
+    up.down = False
+    assert queue.enqueue(away, "s1") is False  # type: ignore[arg-type]
+    assert queue.enqueue(up, "s2") is True  # type: ignore[arg-type]
+    assert up.sent == ["['s2']"] and away.tries == 1
 
 
 def test_senders_try_redis_once_with_short_timeouts() -> None:

@@ -63,7 +63,7 @@ def _wait(until: object) -> None:
 
 
 def test_waiting_messages_go_together_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(queue, "_broker_down_until", 0.0)
+    monkeypatch.setattr(queue, "_broker_down_until", {})
     broker = Broker()
     sender = queue.Sender(broker)  # type: ignore[arg-type]
     sender.send("s0")
@@ -78,7 +78,7 @@ def test_waiting_messages_go_together_in_order(monkeypatch: pytest.MonkeyPatch) 
 
 
 def test_a_send_that_fails_costs_its_messages_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(queue, "_broker_down_until", 0.0)
+    monkeypatch.setattr(queue, "_broker_down_until", {})
     monkeypatch.setattr(queue, "BROKER_BACKOFF_SECONDS", 0.0)
     broker = Broker()
     broker.down = True
@@ -129,7 +129,7 @@ class LoopBroker:
 def test_on_the_loop_waiting_messages_go_together_in_order(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(queue, "_broker_down_until", 0.0)
+    monkeypatch.setattr(queue, "_broker_down_until", {})
 
     async def run() -> LoopBroker:
         broker = LoopBroker()
@@ -151,7 +151,7 @@ def test_on_the_loop_waiting_messages_go_together_in_order(
 def test_on_the_loop_a_send_that_fails_costs_its_messages_only(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(queue, "_broker_down_until", 0.0)
+    monkeypatch.setattr(queue, "_broker_down_until", {})
     monkeypatch.setattr(queue, "BROKER_BACKOFF_SECONDS", 0.0)
 
     async def run() -> LoopBroker:

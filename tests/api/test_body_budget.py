@@ -204,6 +204,15 @@ def _partner_id(db: Engine, slug: str) -> int:
         )
 
 
+def _post(url: str, key: str, body: bytes) -> httpx.Response:
+    return httpx.post(
+        f"{url}/v1/items",
+        content=body,
+        headers={**bearer(key), "Content-Type": "text/plain"},
+        timeout=PATIENCE,
+    )
+
+
 LARGE = ("Pooled story\n\nLONDON, 3 Dec - " + "Word after word after word. " * 100).encode()
 
 
@@ -224,12 +233,7 @@ def test_a_large_push_waits_for_its_partner_s_turn_before_its_body_is_read(
         with _stalled(url, a, 0, len(later), later) as second:
             _until(lambda: waiting() == 1, "the second push did not wait for A's turn")
             # Another partner's large push is not in A's queue.
-            other = httpx.post(
-                f"{url}/v1/items",
-                content=LARGE,
-                headers={**bearer(b), "Content-Type": "text/plain"},
-                timeout=PATIENCE,
-            )
+            other = _post(url, b, LARGE)
             assert other.status_code == 202, other.text
             first.sendall(LARGE[500:])  # the first body completes; the turn passes on
             assert first.recv(4096).startswith(b"HTTP/1.1 202")
@@ -246,12 +250,7 @@ def test_a_large_push_that_waits_too_long_for_its_turn_is_a_429(
     _, url = turns
     a = partner_key(db, "agency-h")
     with _stalled(url, a, 500, declared=len(LARGE)):  # holds the turn, past the 5 s patience
-        refused = httpx.post(
-            f"{url}/v1/items",
-            content=LARGE,
-            headers={**bearer(a), "Content-Type": "text/plain"},
-            timeout=PATIENCE,
-        )
+        refused = _post(url, a, LARGE)
     assert refused.status_code == 429, refused.text
     assert refused.json()["code"] == "rate_limited" and refused.headers["retry-after"] == "5"
 

@@ -32,6 +32,7 @@ from fastapi import FastAPI, Request
 from services.ingest.parser_process import Job, Refusal, TooComplex, run, start
 from services.ingest.state import state_of
 from shared.core.errors import RateLimited, Unavailable
+from shared.core.memory import give_back_free_memory
 from shared.core.model import NormalisedItem
 from shared.core.settings import Settings
 
@@ -135,6 +136,7 @@ class ParsePool:
     def _close_if_idle(self, loop: asyncio.AbstractEventLoop) -> None:
         if self._in_flight == 0 and loop.time() - self._last_used >= self.idle_seconds:
             self.close()
+            give_back_free_memory()  # the burst of large documents is over: so is its heap
 
     @property
     def running(self) -> bool:

@@ -162,7 +162,12 @@ def _running(pid: int | None) -> bool:
         return False
 
 
-def test_the_pool_processes_end_when_idle_and_start_again_on_demand() -> None:
+def test_the_pool_processes_end_when_idle_and_start_again_on_demand(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    trims: list[bool] = []
+    monkeypatch.setattr(parsing, "give_back_free_memory", lambda: trims.append(True))
+
     async def scenario() -> None:
         pool = ParsePool(SETTINGS)
         pool.idle_seconds = 0.2
@@ -181,6 +186,7 @@ def test_the_pool_processes_end_when_idle_and_start_again_on_demand() -> None:
                 while _running(process.pid):
                     assert asyncio.get_running_loop().time() < deadline, "a process stayed"
                     await asyncio.sleep(0.05)
+            assert trims == [True]  # and the API's heap is trimmed once the burst is over
             items = await asyncio.wait_for(pool.prepare(job(story(2)), partner_id=1), PATIENCE)
             assert items[0].headline == "Story number 2" and pool.running
         finally:

@@ -45,10 +45,12 @@ _HELD: ContextVar[int | None] = ContextVar("dateline_parse_turn", default=None)
 
 class ParsePool:
     idle_seconds = IDLE_SECONDS
+    recycle_after = 200
 
     def __init__(self, settings: Settings, executor: Executor | None = None) -> None:
         self.settings = settings
         self._in_flight = 0
+        self._read = 0  # documents the current pool has read
         self._last_used = 0.0
         self._executor = executor
         self._own = executor is None  # a pool made here is replaced when it breaks
@@ -67,7 +69,9 @@ class ParsePool:
                 max_workers=self.settings.parse_processes,
                 mp_context=get_context("spawn"),  # never fork a process that runs threads
                 initializer=start,
-                max_tasks_per_child=200,  # memory a huge document took is given back
+                # Not max_tasks_per_child: on Python 3.11 to 3.15b3 a process that exits at its
+                # limit may leave queued documents with no process to read them (CPython
+                # gh-115634); a whole new pool every ``recycle_after`` documents, below, instead.
             )
         return self._executor
 
@@ -127,6 +131,11 @@ class ParsePool:
             raise Unavailable("a parser process died; send the document again") from exc
         finally:
             self._in_flight -= 1
+            self._read += 1
+            if self._read >= self.recycle_after and executor is self._executor:
+                # What long use took is given back: the next document starts a new pool, and
+                # this one ends once the documents it has are read.
+                self._replace()
             self._last_used = loop.time()
             loop.call_later(self.idle_seconds, self._close_if_idle, loop)
         if isinstance(outcome, Refusal):
@@ -146,12 +155,12 @@ class ParsePool:
     def _replace(self) -> None:
         if self._own and self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=False)
-            self._executor = None
+            self._executor, self._read = None, 0
 
     def close(self) -> None:
         if self._own and self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
-            self._executor = None
+            self._executor, self._read = None, 0
 
 
 def pool_of(app: FastAPI) -> ParsePool:

@@ -153,6 +153,33 @@ def test_only_large_documents_go_to_the_pool() -> None:
     assert parsing.pool_of  # the app's pool is made on first use (tests/api cover the route)
 
 
+def test_a_pool_that_read_its_share_of_documents_is_replaced_by_a_new_one() -> None:
+    """Recycling without ``max_tasks_per_child`` (CPython gh-115634: a process that exits at
+    its limit can leave queued work with no process): after ``recycle_after`` documents the
+    next ones start a new pool; the documents already queued in the old one are still read."""
+
+    async def scenario() -> list[str]:
+        pool = ParsePool(Settings(database_url="postgresql:///unused", parse_processes=1))
+        pool.recycle_after = 3
+        try:
+            first = await asyncio.wait_for(pool.prepare(job(story(0)), partner_id=1), PATIENCE)
+            old: Any = pool._executor
+            old_pids = list(old._processes)  # one process (parse_processes=1)
+            burst = [pool.prepare(job(story(n)), partner_id=n) for n in range(1, 6)]
+            read = await asyncio.wait_for(asyncio.gather(*burst), PATIENCE)
+            assert pool._executor is not old  # a new pool took over
+            deadline = asyncio.get_running_loop().time() + PATIENCE
+            for pid in old_pids:  # and the old one ended
+                while _running(pid):
+                    assert asyncio.get_running_loop().time() < deadline, "old pool stayed"
+                    await asyncio.sleep(0.05)
+            return [items[0].headline for items in [first, *read]]
+        finally:
+            pool.close()
+
+    assert asyncio.run(scenario()) == [f"Story number {n}" for n in range(6)]
+
+
 def _running(pid: int | None) -> bool:
     """Whether the process runs (a zombie, ended but not yet reaped, does not)."""
     try:

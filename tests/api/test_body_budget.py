@@ -8,6 +8,7 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import Callable, Iterator
+from functools import partial
 from urllib.parse import urlsplit
 
 import httpx
@@ -57,6 +58,12 @@ def _stalled(
     return conn
 
 
+def _held(app: FastAPI) -> int:
+    """The bytes of bodies the app holds while they arrive."""
+    budget = state_of(app).made(BodyBudget)
+    return 0 if budget is None else budget.held
+
+
 def _until(check: Callable[[], bool], what: str) -> None:
     deadline = time.monotonic() + PATIENCE
     while not check():
@@ -69,7 +76,7 @@ def test_slow_uploads_are_held_to_a_share_per_sender_and_a_total(
 ) -> None:
     app, url = served
     a, b = partner_key(db, "agency-a"), partner_key(db, "agency-b")
-    held = lambda: (budget := state_of(app).made(BodyBudget)) and budget.held  # noqa: E731
+    held = partial(_held, app)
     with _stalled(url, a, 2000):
         _until(lambda: held() == 2000, "the first 2000 bytes were not counted")
         # A second upload from A would take A over its share: 429, at once.
@@ -225,7 +232,7 @@ def test_a_large_push_waits_for_its_partner_s_turn_before_its_body_is_read(
     pool = lambda: state_of(app).made(ParsePool)  # noqa: E731
     waiting = lambda: (made := pool()) is not None and made.waiting[a_id]  # noqa: E731
     later = LARGE.replace(b"Pooled", b"Second")
-    held = lambda: (budget := state_of(app).made(BodyBudget)) and budget.held  # noqa: E731
+    held = partial(_held, app)
     with _stalled(url, a, 500, len(LARGE), LARGE) as first:  # takes A's turn, then stalls
         _until(lambda: held() == 500, "the first push's body was not being read")
         # A's second large push sends its head only: it is waiting for the turn, not for its
@@ -247,9 +254,11 @@ def test_a_large_push_waits_for_its_partner_s_turn_before_its_body_is_read(
 def test_a_large_push_that_waits_too_long_for_its_turn_is_a_429(
     turns: tuple[FastAPI, str], db: Engine, redis_flush: None
 ) -> None:
-    _, url = turns
+    app, url = turns
     a = partner_key(db, "agency-h")
+    held = partial(_held, app)
     with _stalled(url, a, 500, declared=len(LARGE)):  # holds the turn, past the 5 s patience
+        _until(lambda: held() == 500, "the first push did not take the turn")
         refused = _post(url, a, LARGE)
     assert refused.status_code == 429, refused.text
     assert refused.json()["code"] == "rate_limited" and refused.headers["retry-after"] == "5"

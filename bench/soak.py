@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.stack import running_up  # noqa: E402
-from bench.stalls import STORY, big_html  # noqa: E402
+from bench.stalls import STORY, big_html, parser_process  # noqa: E402
 
 SETTINGS = {"DATELINE_RATE_LIMIT_PER_MINUTE": "0", "DATELINE_LOG_LEVEL": "ERROR"}
 
@@ -42,7 +42,7 @@ def memory(up: psutil.Process) -> dict[str, float]:
             rss = child.memory_info().rss
         except psutil.Error:
             continue
-        if "multiprocessing" in command:
+        if parser_process(command):
             pool += rss
         elif " worker " in f" {command} ":
             workers += rss

@@ -109,13 +109,19 @@ def rss_mb(up: psutil.Process) -> float:
     return sum(rss_parts(up))
 
 
+def parser_process(command: str) -> bool:
+    """Whether a child's command line is a parser-pool process's (or multiprocessing's, as
+    the pool's processes were before, so that older code can be measured alike)."""
+    return "parser_process" in command or "multiprocessing" in command
+
+
 def rss_parts(up: psutil.Process) -> tuple[float, float]:
     """``up``'s own memory, and its parser-pool processes' together, in MB: PSS, so that the
     pages the pool shares with the API (the interpreter, lxml) count once, as ``free`` sees them."""
     pool = 0
     for child in up.children():
         try:
-            if "multiprocessing" in " ".join(child.cmdline()):
+            if parser_process(" ".join(child.cmdline())):
                 pool += child.memory_full_info().pss
         except psutil.Error:
             pass
@@ -338,7 +344,8 @@ def main() -> int:
                 f"{name:10} push p99 {percentile(during[0], 0.99):6.3f} s  "
                 f"read p99 {percentile(during[1], 0.99):6.3f} s  "
                 f"PSS {before:5.0f} -> {peak:5.0f} -> {after:5.0f} MB "
-                f"(highest: API {api_peak:.0f} MB, parser pool {pool_peak:.0f} MB; 10 s after: API {api_after:.0f} MB, parser pool {pool_after:.0f} MB; "
+                f"(highest: API {api_peak:.0f} MB, parser pool {pool_peak:.0f} MB; "
+                f"10 s after: API {api_after:.0f} MB, parser pool {pool_after:.0f} MB; "
                 f"once the pool is idle: {settled:.0f} MB)",
                 flush=True,
             )

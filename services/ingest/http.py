@@ -14,12 +14,23 @@ adds the bounds a server facing the internet needs:
   of its head (5 MiB in 60 s is 85 KB/s): else ``408``, closed; the route sees a disconnect.
 
 Idle keep-alive connections are closed by uvicorn itself after ``timeout_keep_alive`` (5 s).
+
+And what a connection makes the API hold before its request is read:
+
+* **Reads of ``READ_BYTES`` (64 KiB).** The event loop reads up to 256 KiB from a connection at
+  a time (uvloop and asyncio alike), so each connection with a large body in waiting held up
+  to 256 KiB before its route had read a byte (45 large pushes in waiting: 10 MB). Here
+  connections are read through one 64 KiB buffer per event loop (``SmallReads``).
+* **A large body waits for its route.** Once the head declares a body over ``READ_BYTES``,
+  reading pauses until the route asks for the body (uvicorn resumes it then): a large push
+  waiting for its partner's turn in the parser pool holds its head and one read, not its body.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from typing import Any
 
 import httptools
@@ -31,6 +42,7 @@ from shared.core.settings import Settings
 logger = logging.getLogger(__name__)
 
 MAX_HEAD_BYTES = 64 * 1024
+READ_BYTES = 64 * 1024
 
 
 class _HeadTooLarge(Exception):
@@ -46,6 +58,7 @@ class BoundedHttpTools(HttpToolsProtocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._head_bytes = 0
+        self._declared = 0
         self._deadline: asyncio.TimerHandle | None = None
 
     # The deadline: one timer, for the head or for the body.
@@ -115,6 +128,7 @@ class BoundedHttpTools(HttpToolsProtocol):
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self._head_bytes = 0
+        self._declared = 0  # the body's Content-Length
 
     def on_url(self, url: bytes) -> None:
         self._count(len(url))
@@ -122,6 +136,8 @@ class BoundedHttpTools(HttpToolsProtocol):
 
     def on_header(self, name: bytes, value: bytes) -> None:
         self._count(len(name) + len(value) + 4)
+        if name.lower() == b"content-length" and value.isdigit():
+            self._declared = int(value)
         super().on_header(name, value)
 
     def _count(self, size: int) -> None:
@@ -132,15 +148,59 @@ class BoundedHttpTools(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._arm(self.read_timeout)
         super().on_headers_complete()
+        if self._declared > READ_BYTES:
+            self.flow.pause_reading()  # until the route asks for the body (cycle.receive)
 
     def on_message_complete(self) -> None:
         self._disarm()
         super().on_message_complete()
 
 
-def protocol_for(settings: Settings) -> type[BoundedHttpTools]:
-    """The protocol class with this configuration's timeouts."""
-    return type(
+class _Buffer(threading.local):
+    """One read buffer per thread, so per event loop: a loop asks for it, reads into it and
+    hands it back (``buffer_updated``) in one step, before any other connection's read."""
+
+    def __init__(self) -> None:
+        self.memory = bytearray(READ_BYTES)
+
+
+_BUFFER = _Buffer()
+
+
+class SmallReads(asyncio.BufferedProtocol):
+    """A connection read ``READ_BYTES`` at a time, for the HTTP protocol ``http`` (which, being
+    an ``asyncio.Protocol``, would be handed all the loop reads at once)."""
+
+    http: type[BoundedHttpTools] = BoundedHttpTools
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.inner = self.http(**kwargs)
+
+    def get_buffer(self, sizehint: int) -> bytearray:
+        return _BUFFER.memory
+
+    def buffer_updated(self, nbytes: int) -> None:
+        self.inner.data_received(bytes(_BUFFER.memory[:nbytes]))
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.inner.connection_made(transport)  # type: ignore[arg-type]
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.inner.connection_lost(exc)
+
+    def eof_received(self) -> None:
+        self.inner.eof_received()
+
+    def pause_writing(self) -> None:
+        self.inner.pause_writing()
+
+    def resume_writing(self) -> None:
+        self.inner.resume_writing()
+
+
+def protocol_for(settings: Settings) -> type[SmallReads]:
+    """The protocol with this configuration's timeouts."""
+    http = type(
         "DatelineHttp",
         (BoundedHttpTools,),
         {
@@ -148,13 +208,14 @@ def protocol_for(settings: Settings) -> type[BoundedHttpTools]:
             "read_timeout": settings.read_timeout_seconds,
         },
     )
+    return type("DatelineConnection", (SmallReads,), {"http": http})
 
 
 def server_config(app: Any, settings: Settings, **options: Any) -> uvicorn.Config:
     """The uvicorn configuration every server of the API uses (``up``, ``api``, the tests)."""
     return uvicorn.Config(
         app,
-        http=protocol_for(settings),
+        http=protocol_for(settings),  # type: ignore[arg-type]  # any protocol factory
         log_config=None,
         access_log=False,
         lifespan="on",  # the app closes its event loop's connections (app._lifespan)

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from shared.core.errors import DatelineError, Invalid
-from shared.core.memory import return_large_buffers
+from shared.core.memory import give_back_free_memory, return_large_buffers
 from shared.core.model import NormalisedItem, Profile
 
 
@@ -99,3 +99,35 @@ def run(job: Job) -> list[NormalisedItem] | Refusal:
     finally:
         if timed:
             signal.setitimer(signal.ITIMER_VIRTUAL, 0)
+
+
+def serve(jobs_fd: int, answers_fd: int) -> None:
+    """A parser process's life (services/ingest/processes.py starts it): read a call from the
+    job pipe, answer its outcome on the answer pipe, until the job pipe closes."""
+    import pickle
+    import struct
+
+    size = struct.Struct("!Q")
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a terminal's Ctrl-C is the API's to handle
+    start()
+    with os.fdopen(jobs_fd, "rb") as jobs, os.fdopen(answers_fd, "wb") as answers:
+        while len(head := jobs.read(size.size)) == size.size:
+            fn, args, kwargs = pickle.loads(jobs.read(size.unpack(head)[0]))
+            try:
+                outcome: tuple[bool, Any] = (True, fn(*args, **kwargs))
+            except Exception as exc:  # carried back and raised in the API
+                outcome = (False, exc)
+            del fn, args, kwargs
+            try:
+                data = pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
+            except Exception as exc:  # an outcome that does not pickle
+                data = pickle.dumps((False, RuntimeError(f"{outcome[1]!r}: {exc}")))
+            del outcome
+            try:
+                answers.write(size.pack(len(data)))
+                answers.write(data)
+                answers.flush()
+            except BrokenPipeError:
+                return  # the API is gone
+            del data
+            give_back_free_memory()  # a large document's tree, freed but fragmented: a few ms

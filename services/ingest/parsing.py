@@ -9,11 +9,14 @@ priority than the API), so its CPU time never holds the API's interpreter, and
   its other large pushes wait their turn (their bodies are already bounded by the body budget),
   so one partner saturating its share leaves the others' large pushes a free process;
 * **a document has ``DATELINE_PARSE_CPU_SECONDS`` (10 s) of CPU time**; over it, the answer is
-  a ``422 too_complex`` and nothing is stored. A pool process that dies is replaced; its
-  document's partner gets a ``503`` (``Retry-After``) and may send it again.
+  a ``422 too_complex`` and nothing is stored. A process that gives no answer in 30 s + 6×
+  that budget (a parser stuck in C code, where the CPU-time signal cannot reach it) is killed,
+  with the same answer. A pool process that dies is replaced; its document's partner gets a
+  ``503`` (``Retry-After``) and may send it again.
 
-The pool's processes start with the first large document and end after ``IDLE_SECONDS`` without
-one, so the memory a burst of large documents took is given back.
+The pool's processes (services/ingest/processes.py) start with the first large document and end
+after ``IDLE_SECONDS`` without one, so the memory a burst of large documents took is given back;
+each is also replaced after 200 documents.
 """
 
 from __future__ import annotations
@@ -21,15 +24,14 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from collections.abc import AsyncIterator
-from concurrent.futures import Executor, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import Executor
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from contextvars import ContextVar
-from multiprocessing import get_context
 
 from fastapi import FastAPI, Request
 
-from services.ingest.parser_process import Job, Refusal, TooComplex, run, start
+from services.ingest.parser_process import Job, Refusal, TooComplex, run
+from services.ingest.processes import ChildProcesses, ParserDied, ParserTimedOut
 from services.ingest.state import state_of
 from shared.core.errors import RateLimited, Unavailable
 from shared.core.memory import give_back_free_memory
@@ -45,15 +47,13 @@ _HELD: ContextVar[int | None] = ContextVar("dateline_parse_turn", default=None)
 
 class ParsePool:
     idle_seconds = IDLE_SECONDS
-    recycle_after = 200
 
     def __init__(self, settings: Settings, executor: Executor | None = None) -> None:
         self.settings = settings
         self._in_flight = 0
-        self._read = 0  # documents the current pool has read
         self._last_used = 0.0
         self._executor = executor
-        self._own = executor is None  # a pool made here is replaced when it breaks
+        self._own = executor is None  # a pool made here is closed here
         self._turns: defaultdict[int, asyncio.Semaphore] = defaultdict(
             lambda: asyncio.Semaphore(settings.parses_per_partner)
         )
@@ -65,13 +65,11 @@ class ParsePool:
 
     def _pool(self) -> Executor:
         if self._executor is None:
-            self._executor = ProcessPoolExecutor(
-                max_workers=self.settings.parse_processes,
-                mp_context=get_context("spawn"),  # never fork a process that runs threads
-                initializer=start,
-                # Not max_tasks_per_child: on Python 3.11 to 3.15b3 a process that exits at its
-                # limit may leave queued documents with no process to read them (CPython
-                # gh-115634); a whole new pool every ``recycle_after`` documents, below, instead.
+            self._executor = ChildProcesses(
+                self.settings.parse_processes,
+                # A backstop for a parser stuck in C, which the CPU-time signal cannot stop;
+                # generous, for a process at a lower priority on a busy machine.
+                answer_seconds=30 + 6 * self.settings.parse_cpu_seconds,
             )
         return self._executor
 
@@ -122,20 +120,17 @@ class ParsePool:
     async def _run(self, job: Job) -> list[NormalisedItem]:
         loop = asyncio.get_running_loop()
         self._in_flight += 1
-        executor = self._pool()
         try:
-            outcome = await loop.run_in_executor(executor, run, job)
-        except BrokenProcessPool as exc:
-            if executor is self._executor:  # not one a concurrent job has replaced already
-                self._replace()
+            outcome = await loop.run_in_executor(self._pool(), run, job)
+        except ParserTimedOut as exc:
+            raise TooComplex(
+                f"the document was not read within {exc.seconds:g} s",
+                errors=[{"field": "", "message": "too complex to read in time"}],
+            ) from exc
+        except ParserDied as exc:  # its thread starts another process for the next document
             raise Unavailable("a parser process died; send the document again") from exc
         finally:
             self._in_flight -= 1
-            self._read += 1
-            if self._read >= self.recycle_after and executor is self._executor:
-                # What long use took is given back: the next document starts a new pool, and
-                # this one ends once the documents it has are read.
-                self._replace()
             self._last_used = loop.time()
             loop.call_later(self.idle_seconds, self._close_if_idle, loop)
         if isinstance(outcome, Refusal):
@@ -152,15 +147,10 @@ class ParsePool:
         """Whether the pool's processes are up."""
         return self._executor is not None
 
-    def _replace(self) -> None:
-        if self._own and self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=False)
-            self._executor, self._read = None, 0
-
     def close(self) -> None:
         if self._own and self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
-            self._executor, self._read = None, 0
+            self._executor = None
 
 
 def pool_of(app: FastAPI) -> ParsePool:

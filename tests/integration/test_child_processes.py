@@ -1,0 +1,65 @@
+"""The parser pool's processes (services/ingest/processes.py), with real child processes."""
+
+from __future__ import annotations
+
+import operator
+import os
+import time
+from concurrent.futures import CancelledError
+
+import pytest
+
+from services.ingest.processes import ChildProcesses
+from tests.support import PATIENCE
+
+
+def test_calls_run_in_a_child_and_their_values_and_errors_come_back() -> None:
+    pool = ChildProcesses(1)
+    try:
+        assert pool.submit(operator.add, 2, 3).result(PATIENCE) == 5
+        assert pool.submit(os.getpid).result(PATIENCE) == pool.pids[0] != os.getpid()
+        with pytest.raises(ZeroDivisionError):
+            pool.submit(operator.truediv, 1, 0).result(PATIENCE)
+        # An outcome that does not pickle is an error, and the child goes on.
+        with pytest.raises(RuntimeError, match="lock"):
+            pool.submit(eval, "__import__('threading').Lock()").result(PATIENCE)
+        assert pool.submit(operator.mul, 6, 7).result(PATIENCE) == 42
+        assert len(pool.pids) == 1
+    finally:
+        pool.shutdown()
+
+
+def test_a_second_child_starts_only_when_the_first_is_busy() -> None:
+    """Sequential documents are read by one process: a burst's memory, not the pool's size."""
+    pool = ChildProcesses(2)
+    try:
+        for n in range(5):
+            assert pool.submit(operator.neg, n).result(PATIENCE) == -n
+        assert len(pool.pids) == 1
+        busy = [pool.submit(eval, "__import__('time').sleep(0.3) or 1") for _ in range(2)]
+        assert [call.result(PATIENCE) for call in busy] == [1, 1]
+        assert len(pool.pids) == 2  # two at once: two processes
+    finally:
+        pool.shutdown()
+
+
+def test_shutdown_runs_or_cancels_what_is_queued_and_the_children_end() -> None:
+    pool = ChildProcesses(1)
+    first = pool.submit(eval, "__import__('time').sleep(0.5) or 'first'")
+    queued = pool.submit(operator.neg, 1)
+    (pid,) = _wait_for_pids(pool)
+    pool.shutdown(wait=True, cancel_futures=True)
+    assert first.result(PATIENCE) == "first"  # the call in its child is answered
+    with pytest.raises(CancelledError):
+        queued.result(PATIENCE)
+    assert pool.pids == [] and not os.path.exists(f"/proc/{pid}")  # ended and reaped
+    with pytest.raises(RuntimeError):
+        pool.submit(operator.neg, 2)
+
+
+def _wait_for_pids(pool: ChildProcesses) -> list[int]:
+    deadline = time.monotonic() + PATIENCE
+    while not pool.pids:
+        assert time.monotonic() < deadline, "no child started"
+        time.sleep(0.01)
+    return pool.pids

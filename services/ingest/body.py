@@ -6,7 +6,9 @@ that memory: at most ``DATELINE_MAX_BUFFERED_BYTES`` in all (else ``503``, try a
 and ``DATELINE_BUFFERED_BYTES_PER_SENDER`` for one sender (a partner, or one slug of the signed
 push endpoint whose signature is not checked yet; else ``429``), so many slow uploads from one
 sender cannot take the memory, nor the share, of the others. A body is counted while it is
-being received; the read deadline (services/ingest/http.py) bounds how long.
+being received; the read deadline (services/ingest/http.py) bounds how long. When a burst of
+bodies (``TRIM_AFTER_BYTES`` held at once) is over, the heap is trimmed: the connections' reads
+(64 KiB each) are freed in between other allocations, and would otherwise stay counted.
 """
 
 from __future__ import annotations
@@ -26,8 +28,10 @@ from shared.core.errors import (
     Unavailable,
     UnsupportedMediaType,
 )
+from shared.core.memory import give_back_free_memory
 
 RETRY_AFTER = 1
+TRIM_AFTER_BYTES = 8 * 1024 * 1024
 
 
 class BodyBudget:
@@ -37,6 +41,7 @@ class BodyBudget:
     def __init__(self, total: int, per_sender: int) -> None:
         self.total, self.per_sender = total, per_sender
         self.held = 0
+        self.highest = 0  # the most held at once since the heap was last trimmed
         self.by_sender: Counter[str] = Counter()
 
     @asynccontextmanager
@@ -49,6 +54,9 @@ class BodyBudget:
             self.by_sender[sender] -= holding.size
             if self.by_sender[sender] <= 0:
                 del self.by_sender[sender]
+            if self.held == 0 and self.highest >= TRIM_AFTER_BYTES:
+                self.highest = 0
+                give_back_free_memory()  # the burst is over: so is the heap it took (a few ms)
 
 
 class _Holding:
@@ -66,6 +74,7 @@ class _Holding:
         if budget.held + size > budget.total:
             raise Unavailable("the server is receiving too many bodies at once; retry shortly")
         budget.held += size
+        budget.highest = max(budget.highest, budget.held)
         budget.by_sender[self.sender] += size
         self.size += size
 

@@ -180,7 +180,9 @@ class SmallReads(asyncio.BufferedProtocol):
         return _BUFFER.memory
 
     def buffer_updated(self, nbytes: int) -> None:
-        self.inner.data_received(bytes(_BUFFER.memory[:nbytes]))
+        with memoryview(_BUFFER.memory) as read:
+            data = bytes(read[:nbytes])  # one copy (a bytearray slice would be two)
+        self.inner.data_received(data)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.inner.connection_made(transport)  # type: ignore[arg-type]

@@ -96,6 +96,10 @@ class ParsePool:
         finally:
             _HELD.reset(held)
             turn.release()
+            if self._in_flight == 0 and not any(self.waiting.values()):
+                # The last large document for now: the API's heap it took goes back (a few ms,
+                # once its answer is on its way).
+                asyncio.get_running_loop().call_soon(give_back_free_memory)
 
     def before_the_body(
         self, request: Request, partner_id: int

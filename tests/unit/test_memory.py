@@ -1,7 +1,12 @@
-"""Large buffers are returned to the system (shared/core/memory.py; Linux with glibc)."""
+"""Large buffers are returned to the system (shared/core/memory.py; Linux with glibc), and when."""
 
 from __future__ import annotations
 
+import asyncio
+
+import pytest
+
+from services.ingest import body
 from shared.core.memory import give_back_free_memory, return_large_buffers
 
 
@@ -24,3 +29,31 @@ def test_free_pages_inside_a_fragmented_heap_go_back() -> None:
     assert give_back_free_memory()
     assert _rss_mb() < held - 40  # about 75 MB of the 80 were free pages between kept blocks
     assert len(kept) == 1251
+
+
+def test_the_heap_is_trimmed_once_a_burst_of_bodies_is_over(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """services/ingest/body.py: many bodies held at once, then none: one trim; ordinary traffic
+    (a few small bodies at a time) never trims."""
+    trims: list[int] = []
+    monkeypatch.setattr(body, "give_back_free_memory", lambda: trims.append(1))
+    budget = body.BodyBudget(total=64 * 2**20, per_sender=32 * 2**20)
+
+    async def scenario() -> None:
+        for _ in range(1000):  # small pushes, one after another
+            async with budget.hold("a") as holding:
+                holding.take(4096)
+        assert trims == []
+        async with budget.hold("a") as first, budget.hold("b") as second:
+            first.take(5 * 2**20)
+            second.take(5 * 2**20)
+            async with budget.hold("c") as third:
+                third.take(1)
+            assert trims == []  # not while bodies are still held
+        assert trims == [1] and budget.held == 0
+        async with budget.hold("a") as holding:
+            holding.take(4096)
+        assert trims == [1]  # once per burst
+
+    asyncio.run(scenario())

@@ -27,6 +27,7 @@ import struct
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 _SIZE = struct.Struct("!Q")
+_CHUNK = 1024 * 1024
 _PROJECT = str(Path(__file__).resolve().parents[2])  # where `services` and `shared` import from
 _CHILD = "from services.ingest.parser_process import serve; serve({jobs}, {answers})"
 
@@ -77,7 +79,8 @@ class _Child:
         finally:
             os.close(jobs_in)
             os.close(answers_out)
-        self._jobs = os.fdopen(jobs_out, "wb")
+        self._jobs = jobs_out  # written without blocking (call)
+        os.set_blocking(jobs_out, False)
         self._answers = os.fdopen(answers_in, "rb")
 
     @property
@@ -85,21 +88,24 @@ class _Child:
         return self.process.pid
 
     def call(self, call: _Call, answer_seconds: float) -> Any:
-        """Run ``call`` in the child; its value, or raise what it raised (or ``ParserDied``)."""
+        """Run ``call`` in the child; its value, or raise what it raised (or ``ParserDied``:
+        ``ParserTimedOut`` if the child has not answered within ``answer_seconds``)."""
+        deadline = time.monotonic() + answer_seconds
         data = pickle.dumps((call.fn, call.args, call.kwargs), protocol=pickle.HIGHEST_PROTOCOL)
-        try:
-            self._jobs.write(_SIZE.pack(len(data)))
-            self._jobs.write(data)
-            self._jobs.flush()
-        except OSError as exc:  # a broken pipe: the child is gone
-            raise ParserDied(f"parser process {self.pid} ended") from exc
+        job = memoryview(_SIZE.pack(len(data)) + data)
         del data
-        ready, _, _ = select.select([self._answers], [], [], answer_seconds)
-        if not ready:
-            self.process.kill()
-            raise ParserTimedOut(
-                f"parser process {self.pid} gave no answer in {answer_seconds:g} s", answer_seconds
-            )
+        while job:  # a stopped child reads nothing: the deadline covers the sending too
+            if not select.select([], [self._jobs], [], self._left(deadline, answer_seconds))[1]:
+                continue
+            try:
+                job = job[os.write(self._jobs, job[:_CHUNK]) :]
+            except BlockingIOError:
+                continue
+            except OSError as exc:  # a broken pipe: the child is gone
+                raise ParserDied(f"parser process {self.pid} ended") from exc
+        del job
+        while not select.select([self._answers], [], [], self._left(deadline, answer_seconds))[0]:
+            pass
         head = self._answers.read(_SIZE.size)
         answer = self._answers.read(_SIZE.unpack(head)[0]) if len(head) == _SIZE.size else b""
         if not answer:
@@ -109,11 +115,22 @@ class _Child:
             return value
         raise value
 
+    def _left(self, deadline: float, answer_seconds: float) -> float:
+        """Seconds until ``deadline``; past it, the child is killed (``ParserTimedOut``)."""
+        left = deadline - time.monotonic()
+        if left <= 0:
+            self.process.kill()
+            raise ParserTimedOut(
+                f"parser process {self.pid} gave no answer in {answer_seconds:g} s", answer_seconds
+            )
+        return left
+
     def end(self) -> None:
         """Close its job pipe (the child finishes and exits) and wait for it; kill a straggler."""
-        for pipe in (self._jobs, self._answers):
-            with contextlib.suppress(OSError):
-                pipe.close()
+        with contextlib.suppress(OSError):
+            os.close(self._jobs)
+        with contextlib.suppress(OSError):
+            self._answers.close()
         try:
             self.process.wait(timeout=5)
         except subprocess.TimeoutExpired:
@@ -178,18 +195,16 @@ class ChildProcesses(Executor):
             return child
         try:
             if child is None:
-                child = _Child()
-                with self._lock:
-                    self._children[child.pid] = child
-            outcome = child.call(call, self.answer_seconds)
+                child = self._start()
             child.calls += 1
+            outcome = child.call(call, self.answer_seconds)
         except ParserDied as exc:
-            assert child is not None
-            self._forget(child)
-            child.end()
+            if child is not None:
+                self._forget(child)
+                child.end()
             call.future.set_exception(exc)
             return None
-        except BaseException as exc:  # what the call raised in the child, or a failed start
+        except BaseException as exc:  # what the call raised in the child
             call.future.set_exception(exc)
         else:
             call.future.set_result(outcome)
@@ -198,6 +213,15 @@ class ChildProcesses(Executor):
             self._forget(child)
             child.end()
             return None
+        return child
+
+    def _start(self) -> _Child:
+        try:
+            child = _Child()
+        except OSError as exc:  # no process could be made (limits, memory)
+            raise ParserDied(f"no parser process could be started: {exc}") from exc
+        with self._lock:
+            self._children[child.pid] = child
         return child
 
     def _forget(self, child: _Child) -> None:

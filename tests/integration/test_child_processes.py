@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import operator
 import os
+import signal
 import time
 from concurrent.futures import CancelledError
 
 import pytest
 
-from services.ingest.processes import ChildProcesses
+from services.ingest.processes import ChildProcesses, ParserTimedOut
 from tests.support import PATIENCE
 
 
@@ -63,3 +64,20 @@ def _wait_for_pids(pool: ChildProcesses) -> list[int]:
         assert time.monotonic() < deadline, "no child started"
         time.sleep(0.01)
     return pool.pids
+
+
+def test_a_child_that_reads_nothing_is_killed_at_its_deadline_even_while_sent_a_large_call() -> (
+    None
+):
+    pool = ChildProcesses(1)
+    try:
+        stuck = pool.submit(os.getpid).result(PATIENCE)
+        pool.answer_seconds = 0.5
+        os.kill(stuck, signal.SIGSTOP)  # reads nothing: 4 MB do not fit in the pipe
+        with pytest.raises(ParserTimedOut):
+            pool.submit(len, b"x" * (4 * 2**20)).result(PATIENCE)
+        assert not os.path.exists(f"/proc/{stuck}")  # killed and reaped
+        pool.answer_seconds = PATIENCE
+        assert pool.submit(len, b"abc").result(PATIENCE) == 3  # by a new child
+    finally:
+        pool.shutdown()

@@ -13,6 +13,7 @@ bodies (``TRIM_AFTER_BYTES`` held at once) is over, the heap is trimmed: the con
 
 from __future__ import annotations
 
+import asyncio
 import zlib
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -42,6 +43,7 @@ class BodyBudget:
         self.total, self.per_sender = total, per_sender
         self.held = 0
         self.highest = 0  # the most held at once since the heap was last trimmed
+        self.trimmed: asyncio.Future[bool] | None = None  # the last trim (for tests)
         self.by_sender: Counter[str] = Counter()
 
     @asynccontextmanager
@@ -55,8 +57,12 @@ class BodyBudget:
             if self.by_sender[sender] <= 0:
                 del self.by_sender[sender]
             if self.held == 0 and self.highest >= TRIM_AFTER_BYTES:
+                # The burst is over: so is the heap it took (in a thread: a fragmented heap of
+                # a few hundred MB takes tens of milliseconds).
                 self.highest = 0
-                give_back_free_memory()  # the burst is over: so is the heap it took (a few ms)
+                self.trimmed = asyncio.get_running_loop().run_in_executor(
+                    None, give_back_free_memory
+                )
 
 
 class _Holding:

@@ -136,7 +136,7 @@ class BoundedHttpTools(HttpToolsProtocol):
 
     def on_header(self, name: bytes, value: bytes) -> None:
         self._count(len(name) + len(value) + 4)
-        if name.lower() == b"content-length" and value.isdigit():
+        if name.lower() == b"content-length" and value.strip().isdigit():
             self._declared = int(value)
         super().on_header(name, value)
 
@@ -161,7 +161,9 @@ class _Buffer(threading.local):
     hands it back (``buffer_updated``) in one step, before any other connection's read."""
 
     def __init__(self) -> None:
-        self.memory = bytearray(READ_BYTES)
+        # A view, not the bytearray: asyncio's TLS reader writes into a slice of what it is
+        # given, and a bytearray's slice is a copy.
+        self.memory = memoryview(bytearray(READ_BYTES))
 
 
 _BUFFER = _Buffer()
@@ -176,13 +178,11 @@ class SmallReads(asyncio.BufferedProtocol):
     def __init__(self, **kwargs: Any) -> None:
         self.inner = self.http(**kwargs)
 
-    def get_buffer(self, sizehint: int) -> bytearray:
+    def get_buffer(self, sizehint: int) -> memoryview:
         return _BUFFER.memory
 
     def buffer_updated(self, nbytes: int) -> None:
-        with memoryview(_BUFFER.memory) as read:
-            data = bytes(read[:nbytes])  # one copy (a bytearray slice would be two)
-        self.inner.data_received(data)
+        self.inner.data_received(_BUFFER.memory[:nbytes].tobytes())
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.inner.connection_made(transport)  # type: ignore[arg-type]

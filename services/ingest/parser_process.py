@@ -120,7 +120,9 @@ def serve(jobs_fd: int, answers_fd: int) -> None:
             del fn, args, kwargs
             try:
                 data = pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
-            except Exception as exc:  # an outcome that does not pickle
+                if not outcome[0]:
+                    pickle.loads(data)  # an exception that pickles may still not unpickle
+            except Exception as exc:  # an outcome that does not travel
                 data = pickle.dumps((False, RuntimeError(f"{outcome[1]!r}: {exc}")))
             del outcome
             try:

@@ -97,9 +97,8 @@ class ParsePool:
             _HELD.reset(held)
             turn.release()
             if self._in_flight == 0 and not any(self.waiting.values()):
-                # The last large document for now: the API's heap it took goes back (a few ms,
-                # once its answer is on its way).
-                asyncio.get_running_loop().call_soon(give_back_free_memory)
+                # The last large document for now: the API's heap it took goes back.
+                self._trim()
 
     def before_the_body(
         self, request: Request, partner_id: int
@@ -144,7 +143,12 @@ class ParsePool:
     def _close_if_idle(self, loop: asyncio.AbstractEventLoop) -> None:
         if self._in_flight == 0 and loop.time() - self._last_used >= self.idle_seconds:
             self.close()
-            give_back_free_memory()  # the burst of large documents is over: so is its heap
+            self._trim()  # the burst of large documents is over: so is its heap
+
+    def _trim(self) -> None:
+        """``malloc_trim`` in a thread: on a fragmented heap of a few hundred MB it takes tens
+        of milliseconds, which the event loop's other requests should not wait for."""
+        asyncio.get_running_loop().run_in_executor(None, give_back_free_memory)
 
     @property
     def running(self) -> bool:

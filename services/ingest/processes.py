@@ -60,13 +60,17 @@ class _Call:
     kwargs: dict[str, Any] = field(default_factory=dict)
 
 
+class _NotSent(ParserDied):
+    """The child had ended before any of the call reached it (another child may take it)."""
+
+
 class _Child:
-    """One child process and its two pipes."""
+    """One child process and its two pipes, both used without blocking, under a deadline."""
 
     def __init__(self) -> None:
         self.calls = 0
-        jobs_in, jobs_out = os.pipe()
-        answers_in, answers_out = os.pipe()
+        jobs_in, self._jobs = os.pipe()
+        self._answers, answers_out = os.pipe()
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [_PROJECT, env.get("PYTHONPATH")]))
         try:
@@ -76,66 +80,96 @@ class _Child:
                 stdin=subprocess.DEVNULL,
                 env=env,
             )
+        except BaseException:
+            self._close()
+            raise
         finally:
             os.close(jobs_in)
             os.close(answers_out)
-        self._jobs = jobs_out  # written without blocking (call)
-        os.set_blocking(jobs_out, False)
-        self._answers = os.fdopen(answers_in, "rb")
+        os.set_blocking(self._jobs, False)
+        os.set_blocking(self._answers, False)
 
     @property
     def pid(self) -> int:
         return self.process.pid
+
+    @property
+    def ended(self) -> bool:
+        return self.process.poll() is not None
 
     def call(self, call: _Call, answer_seconds: float) -> Any:
         """Run ``call`` in the child; its value, or raise what it raised (or ``ParserDied``:
         ``ParserTimedOut`` if the child has not answered within ``answer_seconds``)."""
         deadline = time.monotonic() + answer_seconds
         data = pickle.dumps((call.fn, call.args, call.kwargs), protocol=pickle.HIGHEST_PROTOCOL)
-        job = memoryview(_SIZE.pack(len(data)) + data)
+        self._send(memoryview(_SIZE.pack(len(data)) + data), deadline, answer_seconds)
         del data
-        while job:  # a stopped child reads nothing: the deadline covers the sending too
-            if not select.select([], [self._jobs], [], self._left(deadline, answer_seconds))[1]:
-                continue
-            try:
-                job = job[os.write(self._jobs, job[:_CHUNK]) :]
-            except BlockingIOError:
-                continue
-            except OSError as exc:  # a broken pipe: the child is gone
-                raise ParserDied(f"parser process {self.pid} ended") from exc
-        del job
-        while not select.select([self._answers], [], [], self._left(deadline, answer_seconds))[0]:
-            pass
-        head = self._answers.read(_SIZE.size)
-        answer = self._answers.read(_SIZE.unpack(head)[0]) if len(head) == _SIZE.size else b""
-        if not answer:
-            raise ParserDied(f"parser process {self.pid} ended (code {self.process.poll()})")
-        ok, value = pickle.loads(answer)
+        head = self._receive(_SIZE.size, deadline, answer_seconds)
+        answer = self._receive(_SIZE.unpack(head)[0], deadline, answer_seconds)
+        try:
+            ok, value = pickle.loads(answer)
+        except Exception as exc:  # a garbled answer: the child is not sound
+            raise ParserDied(f"parser process {self.pid} sent an unreadable answer") from exc
         if ok:
             return value
         raise value
 
-    def _left(self, deadline: float, answer_seconds: float) -> float:
-        """Seconds until ``deadline``; past it, the child is killed (``ParserTimedOut``)."""
-        left = deadline - time.monotonic()
-        if left <= 0:
-            self.process.kill()
-            raise ParserTimedOut(
-                f"parser process {self.pid} gave no answer in {answer_seconds:g} s", answer_seconds
-            )
-        return left
+    def _send(self, job: memoryview, deadline: float, answer_seconds: float) -> None:
+        sent = 0
+        while sent < len(job):  # a stopped child reads nothing: the deadline covers this too
+            self._wait(select.POLLOUT, self._jobs, deadline, answer_seconds)
+            try:
+                sent += os.write(self._jobs, job[sent : sent + _CHUNK])
+            except BlockingIOError:
+                continue
+            except OSError as exc:  # a broken pipe: the child is gone
+                kind = _NotSent if sent == 0 else ParserDied
+                raise kind(f"parser process {self.pid} ended") from exc
+
+    def _receive(self, size: int, deadline: float, answer_seconds: float) -> bytes:
+        chunks, left = [], size
+        while left:
+            self._wait(select.POLLIN, self._answers, deadline, answer_seconds)
+            try:
+                chunk = os.read(self._answers, min(left, _CHUNK))
+            except BlockingIOError:
+                continue
+            if not chunk:  # the pipe closed: the child ended, perhaps mid-answer
+                raise ParserDied(f"parser process {self.pid} ended (code {self.process.poll()})")
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+
+    def _wait(self, event: int, fd: int, deadline: float, answer_seconds: float) -> None:
+        """Until ``fd`` is ready (or its other end closed); past ``deadline`` the child is
+        killed. ``poll``, not ``select``: an API with a thousand connections has pipes whose
+        descriptors ``select`` cannot take."""
+        poller = select.poll()
+        poller.register(fd, event)
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                self.process.kill()
+                raise ParserTimedOut(
+                    f"parser process {self.pid} gave no answer in {answer_seconds:g} s",
+                    answer_seconds,
+                )
+            if poller.poll(min(left, 1.0) * 1000):
+                return
 
     def end(self) -> None:
         """Close its job pipe (the child finishes and exits) and wait for it; kill a straggler."""
-        with contextlib.suppress(OSError):
-            os.close(self._jobs)
-        with contextlib.suppress(OSError):
-            self._answers.close()
+        self._close()
         try:
             self.process.wait(timeout=5)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+    def _close(self) -> None:
+        for fd in (self._jobs, self._answers):
+            with contextlib.suppress(OSError):
+                os.close(fd)
 
 
 class ChildProcesses(Executor):
@@ -194,14 +228,23 @@ class ChildProcesses(Executor):
         if not call.future.set_running_or_notify_cancel():
             return child
         try:
+            if child is not None and child.ended:  # it died while idle (the OOM killer…)
+                self._end(child)
+                child = None
             if child is None:
                 child = self._start()
             child.calls += 1
-            outcome = child.call(call, self.answer_seconds)
+            try:
+                outcome = child.call(call, self.answer_seconds)
+            except _NotSent:  # it died since: the call goes to a new one instead
+                self._end(child)
+                child = None
+                child = self._start()
+                child.calls += 1
+                outcome = child.call(call, self.answer_seconds)
         except ParserDied as exc:
             if child is not None:
-                self._forget(child)
-                child.end()
+                self._end(child)  # reaped before its call is answered
             call.future.set_exception(exc)
             return None
         except BaseException as exc:  # what the call raised in the child
@@ -210,10 +253,13 @@ class ChildProcesses(Executor):
             call.future.set_result(outcome)
         if child is not None and child.calls >= self.calls_per_child:
             # What long use took is given back: the next call starts a fresh child.
-            self._forget(child)
-            child.end()
+            self._end(child)
             return None
         return child
+
+    def _end(self, child: _Child) -> None:
+        self._forget(child)
+        child.end()
 
     def _start(self) -> _Child:
         try:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import operator
 import os
+import resource
 import signal
 import time
 from concurrent.futures import CancelledError
 
 import pytest
 
-from services.ingest.processes import ChildProcesses, ParserTimedOut
+from services.ingest.processes import ChildProcesses, ParserDied, ParserTimedOut
 from tests.support import PATIENCE
 
 
@@ -81,3 +82,52 @@ def test_a_child_that_reads_nothing_is_killed_at_its_deadline_even_while_sent_a_
         assert pool.submit(len, b"abc").result(PATIENCE) == 3  # by a new child
     finally:
         pool.shutdown()
+
+
+def test_a_child_that_dies_during_a_call_costs_that_call_and_is_replaced() -> None:
+    pool = ChildProcesses(1)
+    try:
+        first = pool.submit(os.getpid).result(PATIENCE)
+        with pytest.raises(ParserDied):
+            pool.submit(eval, "__import__('os').kill(__import__('os').getpid(), 9)").result(
+                PATIENCE
+            )
+        assert not os.path.exists(f"/proc/{first}")  # reaped
+        assert pool.submit(os.getpid).result(PATIENCE) not in (first, os.getpid())
+    finally:
+        pool.shutdown()
+
+
+def test_a_child_that_dies_mid_answer_is_not_taken_at_its_word() -> None:
+    """Half an answer (the child died while writing it) is the child's death, not the call's
+    error: ``ParserDied``, and a new child for the next call."""
+    pool = ChildProcesses(1)
+    half = (
+        "[os := __import__('os'),"
+        " fd := int(open('/proc/self/cmdline').read().rpartition(',')[2].split(')')[0]),"
+        " os.write(fd, (100).to_bytes(8, 'big') + b'abc'), os._exit(0)]"
+    )
+    try:
+        first = pool.submit(os.getpid).result(PATIENCE)
+        with pytest.raises(ParserDied):
+            pool.submit(eval, half).result(PATIENCE)
+        assert pool.submit(os.getpid).result(PATIENCE) != first
+    finally:
+        pool.shutdown()
+
+
+def test_children_work_when_the_api_has_over_a_thousand_descriptors_open() -> None:
+    """``select`` cannot take a descriptor over 1023: an API with many connections has them."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, 4096)), hard))
+    assert resource.getrlimit(resource.RLIMIT_NOFILE)[0] > 1200, "too few descriptors here"
+    held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    pool = ChildProcesses(1)
+    try:
+        assert pool.submit(operator.add, 1, 2).result(PATIENCE) == 3
+        assert pool.submit(operator.add, 3, 4).result(PATIENCE) == 7
+    finally:
+        pool.shutdown()
+        for fd in held:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))

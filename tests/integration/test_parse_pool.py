@@ -17,6 +17,7 @@ import pytest
 
 from services.ingest import parsing
 from services.ingest.parsing import Job, ParsePool, TooComplex
+from services.ingest.processes import ParserDied, ParserTimedOut
 from shared.core.errors import Unavailable
 from shared.core.model import Profile
 from shared.core.settings import Settings
@@ -126,22 +127,51 @@ def test_a_pool_process_loads_the_readers_and_not_the_api() -> None:
     assert heavy.isdisjoint(loaded), heavy & set(loaded)
 
 
-def test_a_pool_process_that_dies_costs_its_document_a_503_and_is_replaced() -> None:
+def test_a_pool_process_that_died_while_idle_is_replaced_before_the_next_document() -> None:
     async def scenario() -> None:
         pool = ParsePool(SETTINGS)
         try:
             await asyncio.wait_for(pool.prepare(job(story(1)), partner_id=1), PATIENCE)
             (killed,) = _pids(pool)
-            os.kill(killed, signal.SIGKILL)
-            with pytest.raises(Unavailable):  # the document it was given
-                await asyncio.wait_for(pool.prepare(job(story(2)), 1), PATIENCE)
-            items = await asyncio.wait_for(pool.prepare(job(story(3)), 1), PATIENCE)
-            assert items[0].headline == "Story number 3"  # read by a new process
+            os.kill(killed, signal.SIGKILL)  # the OOM killer, say
+            deadline = asyncio.get_running_loop().time() + PATIENCE
+            while _running(killed):
+                assert asyncio.get_running_loop().time() < deadline, "it did not die"
+                await asyncio.sleep(0.05)
+            items = await asyncio.wait_for(pool.prepare(job(story(2)), 1), PATIENCE)
+            assert items[0].headline == "Story number 2"  # read by a new process, no 503
             assert _pids(pool) != [killed] and len(_pids(pool)) == 1
         finally:
             pool.close()
 
     asyncio.run(scenario())
+
+
+class _Dying(ThreadPoolExecutor):
+    """A pool whose process dies with every document (tests/integration/test_child_processes.py
+    shows a real one dying mid-call raising ``ParserDied``, or ``ParserTimedOut`` when stuck)."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(max_workers=1)
+        self.error = error
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        future.set_exception(self.error)
+        return future
+
+
+def test_a_document_whose_process_dies_is_a_503_and_one_that_gets_no_answer_a_422() -> None:
+    async def scenario(error: Exception) -> None:
+        pool = ParsePool(SETTINGS, executor=_Dying(error))
+        await asyncio.wait_for(pool.prepare(job(story(1)), partner_id=1), PATIENCE)
+
+    with pytest.raises(Unavailable) as died:
+        asyncio.run(scenario(ParserDied("parser process 1 ended")))
+    assert died.value.status == 503
+    with pytest.raises(TooComplex) as stuck:
+        asyncio.run(scenario(ParserTimedOut("parser process 1 gave no answer in 90 s", 90)))
+    assert stuck.value.status == 422 and "90 s" in stuck.value.detail
 
 
 def test_only_large_documents_go_to_the_pool() -> None:
@@ -236,8 +266,10 @@ def test_the_pool_processes_end_when_idle_and_start_again_on_demand(
                     assert asyncio.get_running_loop().time() < deadline, "a process stayed"
                     await asyncio.sleep(0.05)
             # The API's heap is trimmed when the last large document is done, and again once
-            # the pool has ended.
-            assert trims == [True, True]
+            # the pool has ended (each in a thread).
+            while trims != [True, True]:
+                assert asyncio.get_running_loop().time() < deadline, f"trims: {trims}"
+                await asyncio.sleep(0.05)
             items = await asyncio.wait_for(pool.prepare(job(story(2)), partner_id=1), PATIENCE)
             assert items[0].headline == "Story number 2" and pool.running
         finally:

@@ -38,6 +38,7 @@ logger = logging.getLogger(__name__)
 PROCESS_SUBMISSION = "dateline.process_submission"
 SWEEP = "dateline.sweep"
 PRUNE = "dateline.prune"
+DELIVER = "dateline.deliver"  # webhook deliveries (services/worker/webhooks.py)
 QUEUE = "dateline"
 SWEEP_QUEUE = "dateline-sweep"  # its own queue: a backlog of items never delays recovery
 WORKER_QUEUES = f"{SWEEP_QUEUE},{QUEUE}"
@@ -83,6 +84,12 @@ def make_celery(settings: Settings, redis_url: str, *, sender: bool = False) -> 
                 "task": PRUNE,
                 "schedule": settings.prune_interval,
                 "options": {"queue": SWEEP_QUEUE, "expires": settings.prune_interval},
+            },
+            "deliver": {
+                "task": DELIVER,
+                "schedule": settings.webhook_interval,
+                # A run not started within its interval is superseded by the next one.
+                "options": {"queue": SWEEP_QUEUE, "expires": settings.webhook_interval},
             },
         },
         timezone="UTC",

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 WORKER_APP = "services.worker.celery_app"
+BEAT_APP = "services.worker.beat_app"  # the schedule without the worker's code
 
 
 def _port(text: str) -> int:
@@ -83,7 +84,7 @@ def beat_pidfile(settings: Settings) -> Path:
 def celery_command(
     kind: str, settings: Settings, concurrency: int = 2, number: int = 1
 ) -> list[str]:
-    base = [sys.executable, "-m", "celery", "-A", WORKER_APP]
+    base = [sys.executable, "-m", "celery", "-A", WORKER_APP if kind == "worker" else BEAT_APP]
     if kind == "worker":
         from services.queue import WORKER_QUEUES
 

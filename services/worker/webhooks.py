@@ -31,7 +31,7 @@ import httpx
 from celery import Celery
 from sqlalchemy import Engine
 
-from services.queue import SWEEP_QUEUE
+from services.queue import DELIVER
 from shared.core.model import rfc3339
 from shared.core.settings import Settings
 from shared.db import subscriptions
@@ -40,7 +40,6 @@ from shared.output.webhooks import Target, UnsafeTarget, allow_private, check_ur
 
 logger = logging.getLogger(__name__)
 
-DELIVER = "dateline.deliver"
 TIMEOUT = 10.0  # seconds per connect, write and read
 BATCH = 10
 BUDGET = 5.0  # a run claims no new batch after this many seconds
@@ -62,9 +61,8 @@ class Outcome:
 
 
 def register(app: Celery, engine_factory: Callable[[], Engine], settings: Settings) -> Any:
-    """Define ``dateline.deliver`` on the app and schedule it on the sweep queue every
-    ``webhook_interval`` seconds unless the schedule already has ``deliver``."""
-    app.conf.beat_schedule.setdefault("deliver", beat_entry(settings.webhook_interval))
+    """Define ``dateline.deliver`` on the app (``make_celery`` schedules it on the sweep queue
+    every ``webhook_interval`` seconds)."""
 
     # Celery ships no types (pyproject.toml, [tool.mypy]): the task is Any.
     @app.task(name=DELIVER, time_limit=TIME_LIMIT, soft_time_limit=TIME_LIMIT - 5)  # type: ignore[untyped-decorator]
@@ -94,15 +92,6 @@ def exclusive(client: Any, key: str, ttl: int) -> Iterator[bool]:
     finally:
         if mine:
             client.eval(_RELEASE, 1, key, token)
-
-
-def beat_entry(interval: float) -> dict[str, Any]:
-    return {
-        "task": DELIVER,
-        "schedule": interval,
-        # A run not started within its interval is superseded by the next one.
-        "options": {"queue": SWEEP_QUEUE, "expires": interval},
-    }
 
 
 def run(

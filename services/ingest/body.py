@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import zlib
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import Request
@@ -95,7 +95,17 @@ def budget_of(request: Request) -> BodyBudget:
     )
 
 
-async def read_limited(request: Request, limit: int, *, sender: str = "anyone") -> bytes:
+async def read_limited(
+    request: Request,
+    limit: int,
+    *,
+    sender: str = "anyone",
+    past: tuple[int, Callable[[], Awaitable[object]]] | None = None,
+) -> bytes:
+    """The body, within ``limit`` bytes and the budget. ``past=(size, wait)``: once more than
+    ``size`` bytes have arrived, ``wait()`` is awaited before any more is read (a large body of
+    unknown length waits for its partner's turn in the parser pool holding ``size`` bytes, not
+    all of them)."""
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"the body is {declared} bytes; the limit is {limit}")
@@ -108,6 +118,9 @@ async def read_limited(request: Request, limit: int, *, sender: str = "anyone") 
                 raise PayloadTooLarge(f"the body is over the limit of {limit} bytes")
             holding.take(len(chunk))
             chunks.append(chunk)
+            if past is not None and size > past[0]:
+                await past[1]()
+                past = None
         raw = b"".join(chunks)
     encoding = request.headers.get("content-encoding", "identity").strip().lower()
     if encoding in ("", "identity"):

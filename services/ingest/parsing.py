@@ -23,9 +23,9 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import Executor
-from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager, nullcontext
 from contextvars import ContextVar
 
 from fastapi import FastAPI, Request
@@ -111,6 +111,21 @@ class ParsePool:
         if not (declared.isdigit() and int(declared) > self.settings.inline_parse_bytes):
             return nullcontext()
         return self.turn(partner_id, patience=self.settings.read_timeout_seconds / 2)
+
+    def once_large(
+        self, request: Request, partner_id: int, stack: AsyncExitStack
+    ) -> tuple[int, Callable[[], Awaitable[object]]] | None:
+        """For a body of unknown length (chunked): the size past which it is one the pool will
+        read, and what takes its partner's turn then, held in ``stack`` (bounded as in
+        ``before_the_body``). None for a body whose length was declared."""
+        if "content-length" in request.headers:
+            return None
+        patience = self.settings.read_timeout_seconds / 2
+
+        def take_turn() -> Awaitable[object]:
+            return stack.enter_async_context(self.turn(partner_id, patience=patience))
+
+        return self.settings.inline_parse_bytes, take_turn
 
     async def prepare(self, job: Job, partner_id: int) -> list[NormalisedItem]:
         """Parse ``job`` in the pool, in the partner's turn; raises what ``prepare`` raises, or

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request, Response
@@ -35,15 +37,24 @@ async def push(request: Request) -> JSONResponse:
     principal, known = await pushing_principal(request)
     if principal.partner is None:
         raise Forbidden("only a partner key can push items")
-    async with parsing.pool_of(request.app).before_the_body(request, principal.partner.id):
-        return await _push(request, principal, known)
+    pool = parsing.pool_of(request.app)
+    async with AsyncExitStack() as turn:
+        await turn.enter_async_context(pool.before_the_body(request, principal.partner.id))
+        # A body of unknown length (chunked) takes the turn once it turns out large.
+        later = pool.once_large(request, principal.partner.id, turn)
+        return await _push(request, principal, known, later)
 
 
-async def _push(request: Request, principal: Principal, known: bool) -> JSONResponse:
+async def _push(
+    request: Request,
+    principal: Principal,
+    known: bool,
+    later: tuple[int, Callable[[], Awaitable[object]]] | None = None,
+) -> JSONResponse:
     settings: Settings = state_of(request).settings
     sender = f"partner:{principal.partner_id}"
     try:
-        raw = await read_limited(request, settings.max_body_bytes, sender=sender)
+        raw = await read_limited(request, settings.max_body_bytes, sender=sender, past=later)
     except DatelineError:
         if known:  # a key that is now revoked or disabled is told so first
             await pushing_principal(request, again=True)

@@ -268,3 +268,33 @@ def _close_pool(app: FastAPI) -> None:
     pool = state_of(app).made(ParsePool)
     if pool is not None:
         pool.close()
+
+
+def test_a_large_body_of_unknown_length_waits_for_the_turn_once_it_turns_out_large(
+    turns: tuple[FastAPI, str], db: Engine, redis_flush: None
+) -> None:
+    """Chunked, no Content-Length: read until it is over the inline limit, then wait for the
+    partner's turn holding that much, not the rest."""
+    app, url = turns
+    a = partner_key(db, "agency-i")
+    a_id = _partner_id(db, "agency-i")
+    waiting = lambda: (pool := state_of(app).made(ParsePool)) is not None and pool.waiting[a_id]  # noqa: E731
+    chunked = LARGE.replace(b"Pooled", b"Chunked")
+    first_part, rest = chunked[:1500], chunked[1500:]
+    parts = urlsplit(url)
+    with _stalled(url, a, 500, len(LARGE), LARGE) as first:  # takes A's turn, then stalls
+        _until(lambda: _held(app) == 500, "the first push's body was not being read")
+        with socket.create_connection((parts.hostname, parts.port), timeout=PATIENCE) as second:
+            second.sendall(
+                b"POST /v1/items HTTP/1.1\r\nHost: t\r\nContent-Type: text/plain\r\n"
+                b"Authorization: Bearer %s\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n"
+                % (a.encode(), len(first_part), first_part)
+            )
+            _until(lambda: waiting() == 1, "the chunked push did not wait for A's turn")
+            assert _held(app) == 500 + len(first_part)  # what had arrived, and no more
+            second.sendall(b"%x\r\n%s\r\n0\r\n\r\n" % (len(rest), rest))
+            first.sendall(LARGE[500:])  # the first push completes; the turn passes on
+            assert first.recv(4096).startswith(b"HTTP/1.1 202")
+            assert second.recv(4096).startswith(b"HTTP/1.1 202")
+    with db.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM submissions")).scalar() == 2

@@ -9,6 +9,7 @@ folder. Throughout, a *victim* partner pushes a small story every 0.2 s and an *
 ``--seconds``, after a quiet phase of the same length:
 
   big-html     one partner key, 45 concurrent pushes of a 700 KB HTML page, over and over
+  big-html-chunked  the same, sent chunked (no Content-Length)
   unsigned     200 uploads to /v1/push/{slug} with a made-up signature, each stalled after
                1 MB of a declared 5 MB body
   slowloris    300 connections that send half a request head and then one byte every 5 s
@@ -32,6 +33,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -131,18 +133,22 @@ def rss_parts(up: psutil.Process) -> tuple[float, float]:
 # --- the attacks: each runs until ``stop`` is set ---------------------------------------------
 
 
-def attack_big_html(url: str, key: str, stop: threading.Event, **_: object) -> None:
+def attack_big_html(
+    url: str, key: str, stop: threading.Event, chunked: bool = False, **_: object
+) -> None:
     page = big_html()
 
     def pusher(n: int) -> None:
         with httpx.Client(timeout=120) as client:
             while not stop.is_set():
+                body = page.replace(b"Big page", f"Big page {n} {time.time_ns()}".encode())
                 try:
                     client.post(
                         f"{url}/v1/items",
-                        content=page.replace(
-                            b"Big page", f"Big page {n} {time.time_ns()}".encode()
-                        ),
+                        # an iterator: sent chunked, without a Content-Length
+                        content=iter([body[i : i + 65536] for i in range(0, len(body), 65536)])
+                        if chunked
+                        else body,
                         headers={"Authorization": f"Bearer {key}", "Content-Type": "text/html"},
                     )
                 except httpx.HTTPError:
@@ -241,6 +247,7 @@ def attack_streams(url: str, stream_tokens: list[str], stop: threading.Event, **
 
 ATTACKS: dict[str, Callable[..., None]] = {
     "big-html": attack_big_html,
+    "big-html-chunked": partial(attack_big_html, chunked=True),
     "unsigned": attack_unsigned,
     "slowloris": attack_slowloris,
     "big-reads": attack_big_reads,

@@ -238,7 +238,7 @@ class ChildProcesses(Executor):
                 outcome = child.call(call, self.answer_seconds)
             except _NotSent:  # it died since: the call goes to a new one instead
                 self._end(child)
-                child = None
+                child = None  # ended: not ended again below if no new one starts
                 child = self._start()
                 child.calls += 1
                 outcome = child.call(call, self.answer_seconds)

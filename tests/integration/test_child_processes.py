@@ -8,6 +8,7 @@ import resource
 import signal
 import time
 from concurrent.futures import CancelledError
+from pathlib import Path
 
 import pytest
 
@@ -45,18 +46,22 @@ def test_a_second_child_starts_only_when_the_first_is_busy() -> None:
         pool.shutdown()
 
 
-def test_shutdown_runs_or_cancels_what_is_queued_and_the_children_end() -> None:
+def test_shutdown_runs_or_cancels_what_is_queued_and_the_children_end(tmp_path: Path) -> None:
     pool = ChildProcesses(1)
-    first = pool.submit(eval, "__import__('time').sleep(0.5) or 'first'")
+    fifo = tmp_path / "hold"
+    os.mkfifo(fifo)
+    first = pool.submit(eval, f"open({str(fifo)!r}).read()")  # held until the fifo is written
     queued = pool.submit(operator.neg, 1)
-    (pid,) = _wait_for_pids(pool)
-    pool.shutdown(wait=True, cancel_futures=True)
-    assert first.result(PATIENCE) == "first"  # the call in its child is answered
+    (pid,) = _wait_for_pids(pool)  # its thread has taken the first call
+    pool.shutdown(wait=False, cancel_futures=True)
     with pytest.raises(CancelledError):
         queued.result(PATIENCE)
-    assert pool.pids == [] and not os.path.exists(f"/proc/{pid}")  # ended and reaped
     with pytest.raises(RuntimeError):
         pool.submit(operator.neg, 2)
+    fifo.write_text("first")
+    assert first.result(PATIENCE) == "first"  # the call in its child is answered
+    pool.shutdown(wait=True)
+    assert pool.pids == [] and not os.path.exists(f"/proc/{pid}")  # ended and reaped
 
 
 def _wait_for_pids(pool: ChildProcesses) -> list[int]:

@@ -4,6 +4,7 @@ the API served by uvicorn on a free port, and real Celery worker processes."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -63,6 +64,7 @@ def servers() -> Iterator[Servers]:
         redis.stop()
     if postgres is not None:
         postgres.stop()
+    shutil.rmtree(data_dir, ignore_errors=True)  # the servers' files: 80 MB a run otherwise
 
 
 @pytest.fixture(scope="session")

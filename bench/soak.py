@@ -6,9 +6,11 @@ Starts ``dateline up`` in a temporary data folder. For ``--minutes``, four partn
 stories (a few a second each), one of them also a 300 KB page every 5 s (parsed in the parser
 pool), and two editors read pages of items and open single items. Every 15 s it prints the
 resident memory (RSS) of the API (``up``'s own process), of its parser pool and of the workers
-(main processes and pool children, summed). Then the traffic stops, and after ``--rest``
-seconds of quiet it prints the same once more: memory that comes back is lower again then;
-memory that keeps growing over the run, and stays, is a leak.
+(main processes and pool children, summed; and the pool children alone, where the work is done),
+and the workers' proportional memory (PSS: shared pages counted once, what the gauge measures).
+Then the traffic stops, and after ``--rest`` seconds of quiet it prints the same once more:
+memory that comes back is lower again then; memory that keeps growing over the run, and stays,
+is a leak.
 """
 
 from __future__ import annotations
@@ -33,20 +35,29 @@ SETTINGS = {"DATELINE_RATE_LIMIT_PER_MINUTE": "0", "DATELINE_LOG_LEVEL": "ERROR"
 
 
 def memory(up: psutil.Process) -> dict[str, float]:
-    """RSS in MB: the API (up itself), its parser pool, and the Celery workers."""
+    """MB: RSS of the API (up itself), its parser pool, the Celery workers and their pool
+    children alone; and the workers' PSS."""
     api = up.memory_info().rss
-    pool = workers = 0
-    for child in up.children(recursive=True):
+    pool = workers = children = pss = 0
+    found = up.children(recursive=True)
+    mains = {c.pid for c in found}
+    for child in found:
         try:
             command = " ".join(child.cmdline())
-            rss = child.memory_info().rss
+            if parser_process(command):
+                pool += child.memory_info().rss
+            elif " worker " in f" {command} ":
+                full = child.memory_full_info()
+                workers += full.rss
+                pss += full.pss
+                if child.ppid() in mains and child.ppid() != up.pid:  # forked by a worker
+                    children += full.rss
         except psutil.Error:
             continue
-        if parser_process(command):
-            pool += rss
-        elif " worker " in f" {command} ":
-            workers += rss
-    return {"api": api / 2**20, "pool": pool / 2**20, "workers": workers / 2**20}
+    return {
+        "api": api / 2**20, "pool": pool / 2**20, "workers": workers / 2**20,
+        "children": children / 2**20, "workers_pss": pss / 2**20,
+    }  # fmt: skip
 
 
 def traffic(url: str, keys: list[str], token: str, stop: threading.Event) -> dict[str, int]:
@@ -110,12 +121,13 @@ def main() -> int:
         keys = [stack.cli("partners", "add", f"agency-{n}")["key"] for n in range(4)]
         token = stack.cli("tokens", "add", "desk", "--role", "editor")["token"]
         process = psutil.Process(stack.process.pid)
-        print("   time     API    pool  workers  (RSS, MB)", flush=True)
+        print("   time     API    pool  workers children  (RSS, MB)  workers PSS", flush=True)
 
         def sample(label: str) -> dict[str, float]:
             found = memory(process)
             print(
-                f"{label:>7} {found['api']:7.0f} {found['pool']:7.0f} {found['workers']:8.0f}",
+                f"{label:>7} {found['api']:7.0f} {found['pool']:7.0f} {found['workers']:8.0f} "
+                f"{found['children']:8.0f} {found['workers_pss']:20.0f}",
                 flush=True,
             )
             return found
@@ -138,7 +150,7 @@ def main() -> int:
         after = sample("rest")
         peak = {k: max(s[k] for s in samples) for k in before}
         print(f"\ntraffic: {json.dumps(counts)}")
-        for kind in ("api", "pool", "workers"):
+        for kind in ("api", "pool", "workers", "children", "workers_pss"):
             print(
                 f"{kind:8} before {before[kind]:6.0f}  peak {peak[kind]:6.0f}  "
                 f"after {args.rest:.0f} s of rest {after[kind]:6.0f} MB"

@@ -28,6 +28,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from services import metrics
 from shared.core.errors import InputError, TransientError
+from shared.core.memory import give_back_free_memory
 from shared.core.model import NormalisedItem
 from shared.core.settings import Settings
 from shared.db import credentials, items, submissions, subscriptions
@@ -41,6 +42,8 @@ UNREACHABLE = (OperationalError, InterfaceError)
 # Only submissions this small join another's batch: a big one is stored on its own, so a
 # batch stays well inside the task's time limit.
 BATCH_SMALL_BYTES = 64 * 1024
+# After a batch that brought this much, the heap's free pages go back to the system.
+TRIM_AFTER_BYTES = 256 * 1024
 
 
 @dataclass(slots=True)
@@ -69,6 +72,10 @@ def process_submission(engine: Engine, settings: Settings, submission_id: str) -
         return "skipped"
     parsed = _read(engine, settings, taken)
     outcomes = _store_all(engine, settings, parsed)
+    if sum(t.claim.size for t in taken) >= TRIM_AFTER_BYTES:
+        # What a large submission took is free now, but in a heap its many smaller pieces
+        # fragmented: without this a worker's memory creeps up with each large one and stays.
+        give_back_free_memory()
     elapsed = time.perf_counter() - started
     for entry in parsed:
         if outcomes.get(entry.claim.id) == "done":
@@ -83,8 +90,9 @@ def _read(engine: Engine, settings: Settings, taken: list[submissions.Taken]) ->
         partner = credentials.partner_of_row({**entry.partner._mapping, "id": claim.partner_id})
         try:
             normalised = restore(claim.prepared) or prepare(
-                claim.raw, claim.content_type, namespace=partner.slug, profile=partner.profile,
-                received_at=claim.received_at, max_items=settings.max_batch_items,
+                _raw(engine, claim), claim.content_type, namespace=partner.slug,
+                profile=partner.profile, received_at=claim.received_at,
+                max_items=settings.max_batch_items,
                 max_body_bytes=settings.max_item_body_bytes,
             )  # fmt: skip
         except SoftTimeLimitExceeded as exc:
@@ -99,6 +107,14 @@ def _read(engine: Engine, settings: Settings, taken: list[submissions.Taken]) ->
         else:
             parsed.append(Parsed(claim, partner, items=normalised))
     return parsed
+
+
+def _raw(engine: Engine, claim: submissions.Claim) -> bytes:
+    """The bytes to parse: a claim with a kept parse left them in the database."""
+    if claim.raw is not None:
+        return claim.raw
+    with engine.connect() as conn:
+        return submissions.raw_of(conn, claim.id)
 
 
 def _store_all(engine: Engine, settings: Settings, parsed: list[Parsed]) -> dict[str, str]:

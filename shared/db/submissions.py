@@ -59,10 +59,15 @@ class Claim:
     partner_id: int
     attempts: int
     token: int
-    raw: bytes
+    raw: bytes | None  # None when the API's parse came instead: ``raw_of`` reads it if needed
     content_type: str
     received_at: datetime
     prepared: bytes | None = None  # the API's parse (shared/reading/kept.py)
+
+    @property
+    def size(self) -> int:
+        """The bytes the claim brought into the worker."""
+        return len(self.raw or b"") + len(self.prepared or b"")
 
 
 _TIMESTAMP = DateTime(timezone=True)
@@ -267,7 +272,8 @@ class Taken:
 # One statement takes the message's submission, when it is still to do, and up to :extra of
 # the oldest other queued submissions no bigger than :small, skipping rows another worker is
 # claiming. The outer WHERE repeats the state test: the UPDATE re-reads each row once it holds
-# its lock, so a submission another worker took in the meantime is left alone.
+# its lock, so a submission another worker took in the meantime is left alone. The raw bytes
+# come only when the API kept no parse: a kept parse is what the worker reads.
 _CLAIM_BATCH = text(
     """
     WITH extra AS (
@@ -284,8 +290,9 @@ _CLAIM_BATCH = text(
     WHERE s.id = ANY(ARRAY(SELECT CAST(:first AS text) UNION ALL SELECT id FROM extra))
       AND p.id = s.partner_id
       AND (s.status = 'queued' OR (s.status = 'processing' AND s.lease_until < now()))
-    RETURNING s.id, s.partner_id, s.attempts, s.claims, s.raw, s.content_type, s.received_at,
-              s.prepared, s.error, p.slug, p.profile, p.timezone, p.languages, p.disabled
+    RETURNING s.id, s.partner_id, s.attempts, s.claims, s.content_type, s.received_at,
+              s.prepared, CASE WHEN s.prepared IS NULL THEN s.raw END AS raw, s.error,
+              p.slug, p.profile, p.timezone, p.languages, p.disabled
     """
 )
 _BURY = text(
@@ -323,12 +330,19 @@ def claim_batch(
             conn.execute(_BURY, {"id": row.id, "error": json.dumps(error)})
             continue
         claim_ = Claim(
-            row.id, row.partner_id, row.attempts, row.claims, bytes(row.raw),
+            row.id, row.partner_id, row.attempts, row.claims,
+            bytes(row.raw) if row.raw is not None else None,
             row.content_type, row.received_at,
             bytes(row.prepared) if row.prepared is not None else None,
         )  # fmt: skip
         taken.append(Taken(claim_, row))
     return taken
+
+
+def raw_of(conn: Connection, submission_id: str) -> bytes:
+    """A submission's raw bytes (a claim leaves them out when the API's parse came instead)."""
+    raw = conn.execute(select(submissions.c.raw).where(submissions.c.id == submission_id)).scalar()
+    return bytes(raw) if raw is not None else b""
 
 
 def fence(conn: Connection, claim_: Claim) -> bool:

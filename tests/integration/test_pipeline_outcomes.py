@@ -95,6 +95,53 @@ def test_the_worker_stores_the_parse_the_api_kept_and_a_replay_reads_the_bytes(
         assert "rejected" in list(conn.execute(bodies).scalars())[-1]
 
 
+def test_a_claim_leaves_the_bytes_out_and_a_parse_kept_by_other_code_reads_them(
+    client: httpx.Client, db: Engine, settings
+) -> None:  # type: ignore[no-untyped-def]
+    submission_id = _accepted(client, db)
+    with db.begin() as conn:
+        (taken,) = submissions.claim_batch(conn, submission_id, lease=30, max_attempts=5)
+        assert taken.claim.raw is None and taken.claim.prepared  # the kept parse only
+        assert taken.claim.size == len(taken.claim.prepared)
+        # Kept by code whose model had another shape: not read, the bytes are parsed instead.
+        conn.execute(
+            text("UPDATE submissions SET status = 'queued', prepared = :other WHERE id = :id"),
+            {"other": b"\x00" * 8 + taken.claim.prepared[8:], "id": submission_id},
+        )
+        (again,) = submissions.claim_batch(conn, submission_id, lease=30, max_attempts=5)
+        assert again.claim.raw is None and again.claim.prepared
+        conn.execute(text("UPDATE submissions SET status = 'queued' WHERE id = :id"),
+                     {"id": submission_id})  # fmt: skip
+    assert process_submission(db, settings, submission_id) == "done"
+    done = _status(client, db, submission_id)
+    assert [i["verdict"] for i in done["items"]] == ["new"]
+    with db.begin() as conn:
+        body = conn.execute(text("SELECT doc ->> 'body_text' FROM item_versions")).scalar_one()
+        assert "approved the budget" in body
+        conn.execute(text("UPDATE submissions SET prepared = NULL, status = 'queued' "
+                          "WHERE id = :id"), {"id": submission_id})  # fmt: skip
+        (bare,) = submissions.claim_batch(conn, submission_id, lease=30, max_attempts=5)
+        assert bare.claim.raw == PAGE and bare.claim.prepared is None
+
+
+def test_a_large_submission_gives_the_heap_back_once_stored(
+    client: httpx.Client, db: Engine, settings, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    from services.worker import pipeline
+
+    trims: list[int] = []
+    monkeypatch.setattr(pipeline, "give_back_free_memory", lambda: trims.append(1) or True)
+    key = partner_key(db, "belta", "Europe/Minsk")
+    small = push(client, key, PAGE).json()["submission_id"]
+    assert process_submission(db, settings, small) == "done"
+    assert trims == []
+    sentence = b"The council said the plan would add forty regional trains this year. "
+    large = push(client, key, PAGE + sentence * 4000)
+    assert large.status_code == 202
+    assert process_submission(db, settings, large.json()["submission_id"]) == "done"
+    assert trims == [1]
+
+
 def test_replaying_a_done_submission_records_fresh_verdicts(
     client: httpx.Client, db: Engine, settings
 ) -> None:  # type: ignore[no-untyped-def]

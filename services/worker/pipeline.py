@@ -73,8 +73,8 @@ def process_submission(engine: Engine, settings: Settings, submission_id: str) -
     parsed = _read(engine, settings, taken)
     outcomes = _store_all(engine, settings, parsed)
     if sum(t.claim.size for t in taken) >= TRIM_AFTER_BYTES:
-        # What a large submission took is free now, but in a heap its many smaller pieces
-        # fragmented: without this a worker's memory creeps up with each large one and stays.
+        # What a large submission took is free now, but spread over a heap its many smaller
+        # pieces fragmented: trimmed, those pages go back to the system (as in the API).
         give_back_free_memory()
     elapsed = time.perf_counter() - started
     for entry in parsed:

@@ -111,10 +111,11 @@ def _broker_failed(app: Celery) -> None:
 
 
 @contextmanager
-def redis_of(app: Celery) -> Iterator[Any]:
+def redis_of(app: Celery, timeout: float | None = None) -> Iterator[Any]:
     """The broker's own Redis client, on a connection from Celery's pool: its channel (and the
-    Redis connection under it) is kept for the next caller, not made and pinged each time."""
-    with app.pool.acquire(block=True) as conn:
+    Redis connection under it) is kept for the next caller, not made and pinged each time.
+    ``timeout``: how long to wait for a free connection when the pool's are all in use."""
+    with app.pool.acquire(block=True, timeout=timeout) as conn:
         yield conn.default_channel.client
 
 

@@ -102,8 +102,8 @@ async def read_limited(
     sender: str = "anyone",
     past: tuple[int, Callable[[], Awaitable[object]]] | None = None,
 ) -> bytes:
-    """The body, within ``limit`` bytes and the budget. ``past=(size, wait)``: once more than
-    ``size`` bytes have arrived, ``wait()`` is awaited before any more is read (a large body of
+    """The body, within ``limit`` bytes and the budget. ``past=(size, wait)``: once ``size``
+    bytes or more have arrived, ``wait()`` is awaited before any more is read (a large body of
     unknown length waits for its partner's turn in the parser pool holding ``size`` bytes, not
     all of them)."""
     declared = request.headers.get("content-length")
@@ -118,7 +118,7 @@ async def read_limited(
                 raise PayloadTooLarge(f"the body is over the limit of {limit} bytes")
             holding.take(len(chunk))
             chunks.append(chunk)
-            if past is not None and size > past[0]:
+            if past is not None and size >= past[0]:
                 await past[1]()
                 past = None
         raw = b"".join(chunks)

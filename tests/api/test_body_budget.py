@@ -273,14 +273,14 @@ def _close_pool(app: FastAPI) -> None:
 def test_a_large_body_of_unknown_length_waits_for_the_turn_once_it_turns_out_large(
     turns: tuple[FastAPI, str], db: Engine, redis_flush: None
 ) -> None:
-    """Chunked, no Content-Length: read until it is over the inline limit, then wait for the
-    partner's turn holding that much, not the rest."""
+    """Chunked, no Content-Length: read until half the inline limit has arrived (it may turn
+    out large), then wait for the partner's turn holding that much, not the rest."""
     app, url = turns
     a = partner_key(db, "agency-i")
     a_id = _partner_id(db, "agency-i")
     waiting = lambda: (pool := state_of(app).made(ParsePool)) is not None and pool.waiting[a_id]  # noqa: E731
     chunked = LARGE.replace(b"Pooled", b"Chunked")
-    first_part, rest = chunked[:1500], chunked[1500:]
+    first_part, rest = chunked[:600], chunked[600:]  # past half the 1000-byte limit only
     parts = urlsplit(url)
     with _stalled(url, a, 500, len(LARGE), LARGE) as first:  # takes A's turn, then stalls
         _until(lambda: _held(app) == 500, "the first push's body was not being read")

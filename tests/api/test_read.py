@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -152,6 +153,49 @@ def test_health_and_readiness(client: httpx.Client) -> None:
     ready = client.get("/readyz")
     assert ready.status_code == 200
     assert ready.json() == {"status": "ok", "checks": {"database": "ok", "redis": "ok"}}
+
+
+def test_readiness_probes_reuse_one_broker_connection(client: httpx.Client, servers) -> None:  # type: ignore[no-untyped-def]
+    """A probe every few seconds, for months: each one opening a new Redis connection grew the
+    API (docs/performance.md). Counted by Redis itself, not by timing."""
+    import redis
+
+    from shared.core.embedded import redis_client_url
+
+    broker = redis.Redis.from_url(redis_client_url(servers.redis_url))
+    assert client.get("/readyz").status_code == 200  # the pool's connection, made once
+    before = broker.info("stats")["total_connections_received"]
+    for _ in range(20):
+        assert client.get("/readyz").json()["checks"]["redis"] == "ok"
+    assert broker.info("stats")["total_connections_received"] - before <= 1
+
+
+def test_readiness_reports_a_broker_that_is_away(settings) -> None:  # type: ignore[no-untyped-def]
+    from services.ingest.app import _check_redis
+    from services.queue import make_celery
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    away = make_celery(settings, f"redis://127.0.0.1:{port}/0", sender=True)
+    assert _check_redis(away).startswith("error: ")
+
+
+def test_readiness_survives_a_connection_redis_dropped(settings, servers) -> None:  # type: ignore[no-untyped-def]
+    """After Redis restarts, the pooled connection is dead: the probe must not report the
+    broker away because of it."""
+    import redis
+
+    from services.ingest.app import _check_redis
+    from services.queue import make_celery, redis_of
+    from shared.core.embedded import redis_client_url
+
+    broker = redis.Redis.from_url(redis_client_url(servers.redis_url))
+    app = make_celery(settings, servers.redis_url, sender=True)
+    assert _check_redis(app) == "ok"
+    with redis_of(app) as pooled:  # the connection the probe used, kept in the pool
+        broker.client_kill_filter(_id=pooled.client_id())
+    assert _check_redis(app) == "ok"
 
 
 def _rich(uri: str, headline: str, body: str, language: str, **extra: object) -> bytes:

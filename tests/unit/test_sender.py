@@ -50,7 +50,7 @@ class Broker:
         return SimpleNamespace(lpush=lpush, zadd=zadd, execute=execute)
 
     @contextmanager
-    def _acquire(self, block: bool) -> Iterator[SimpleNamespace]:
+    def _acquire(self, block: bool, timeout: float | None = None) -> Iterator[SimpleNamespace]:
         client = SimpleNamespace(pipeline=self._pipeline)
         yield SimpleNamespace(default_channel=SimpleNamespace(client=client))
 

@@ -120,8 +120,8 @@ class ParsePool:
         ``before_the_body``). None for a body whose length was declared.
 
         The size is half the inline limit: a chunked push waiting for the turn holds what it has
-        read by then, so taking it at the first full 64 KiB read rather than past the limit (at
-        192 KiB) takes a third of the memory from a partner's queue of waiting pushes. A chunked
+        read by then, and taking it at the first full 64 KiB read rather than past the limit (at
+        192 KiB) leaves a partner's queue of waiting pushes a third of the bytes. A chunked
         body that ends between the two waits for its partner's turn without needing one; chunked
         wire items are rare, and such a wait lasts one large document."""
         if "content-length" in request.headers:

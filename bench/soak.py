@@ -46,7 +46,9 @@ def memory(up: psutil.Process) -> dict[str, float]:
             command = " ".join(child.cmdline())
             if parser_process(command):
                 pool += child.memory_info().rss
-            elif " worker " in f" {command} ":
+            # Celery's only: PostgreSQL's parallel query workers ("postgres: parallel worker
+            # for PID …", short-lived, with the shared buffers they touched) are not the workers.
+            elif "celery" in command and " worker " in f" {command} ":
                 full = child.memory_full_info()
                 workers += full.rss
                 pss += full.pss

@@ -106,7 +106,9 @@ def _check_redis(celery: Celery) -> str:
         with redis_of(celery, timeout=2) as client:
             try:
                 client.ping()
-            except redis.ConnectionError:  # one Redis dropped (a restart): once more, on a new one
+            # A connection Redis dropped (a restart): once more, on a new one. Recent redis-py
+            # retries by itself; the versions our lower bound allows may not.
+            except redis.ConnectionError:
                 client.ping()
     except Exception as exc:  # readiness reports any failure
         return f"error: {type(exc).__name__}"
